@@ -1,0 +1,119 @@
+"""The CMS API sandbox: a separate Flask app that imitates the Migo CMS Backoffice API over HTTP."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, Response
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from webapp.sandbox import codes, faults, tokens
+from webapp.sandbox.codes import Code
+from webapp.sandbox.config import DEFAULTS, default_database_url
+from webapp.sandbox.db import Base, init_engine, session
+from webapp.sandbox.envelope import ApiFailure
+
+log = logging.getLogger("webapp.sandbox")
+
+API_PREFIX = "/cms/rest"
+PLATFORM_ROUTES = ("auth", "users", "partners", "modules")
+DOMAIN_ROUTES = ("cardholders", "cards", "uploads", "process_requests")
+METHOD_NOT_ALLOWED = Code("7010", 405, "Method not allowed, verify endpoint")
+_STATUS_CODES: dict[int, Code] = {
+    400: codes.CHECK_PARAMETERS,
+    404: codes.NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: codes.FILE_TOO_LARGE,
+}
+
+
+def _signing_key_pem(app: Flask) -> bytes:
+    pem = app.config.get("SANDBOX_SIGNING_KEY_PEM")
+    if pem:
+        return pem if isinstance(pem, bytes) else str(pem).encode()
+    ephemeral = Ed25519PrivateKey.generate()
+    return ephemeral.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _prepare_database(app: Flask) -> None:
+    from webapp.sandbox import domain_models, models  # noqa: F401  (register their tables)
+    from webapp.sandbox.control import upsert_merchant
+    from webapp.sandbox.models import Partner
+    from webapp.sandbox.seed import seed_demo
+
+    url = app.config.get("SANDBOX_DATABASE_URL") or default_database_url(app.instance_path)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///") :])), exist_ok=True)
+    engine = init_engine(url)
+    Base.metadata.create_all(engine)
+    with app.app_context():
+        for slug, public_pem in (app.config.get("SANDBOX_MERCHANTS") or {}).items():
+            upsert_merchant(slug, public_pem if isinstance(public_pem, bytes) else str(public_pem).encode())
+        session.commit()
+        empty = not session.scalar(select(func.count()).select_from(Partner))
+        if empty and app.config.get("SANDBOX_SEED") == "demo":
+            app.extensions["sandbox_seed_summary"] = seed_demo()
+        session.remove()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.sandbox.control import bp as control_bp
+
+    for name in (*PLATFORM_ROUTES, *DOMAIN_ROUTES):
+        module = importlib.import_module(f"webapp.sandbox.routes.{name}")
+        app.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    app.register_blueprint(control_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def api_failure(exc: ApiFailure) -> Response:
+        return exc.response()
+
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        known = _STATUS_CODES.get(status)
+        if known is None:
+            known = Code(codes.CONSULT_WITH_SUPPORT.code, status, exc.name)
+        failure = ApiFailure(known)
+        resp = failure.response()
+        if status == 405 and exc.get_headers():
+            allow = dict(exc.get_headers()).get("Allow")
+            if allow:
+                resp.headers["Allow"] = allow
+        return resp
+
+    def last_resort(exc: Exception) -> Response:
+        log.exception("sandbox request failed", exc_info=exc)
+        session.rollback()
+        return ApiFailure(codes.CONSULT_WITH_SUPPORT).response()
+
+    app.register_error_handler(ApiFailure, api_failure)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, last_resort)
+
+
+def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the sandbox: settings, database (created and seeded when empty), routes, faults, errors."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024  # hard cap; routes enforce the documented limits
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    tokens.install_signing_key(app.extensions, _signing_key_pem(app))
+    _prepare_database(app)
+    faults.install(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    app.teardown_appcontext(lambda _exc: session.remove())
+    from webapp.sandbox.routes.uploads import resume_batches
+
+    resume_batches(app)  # batches a previous process left half done carry on
+    return app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
-from webapp.sandbox.codes import Code
+from webapp.sandbox.codes import CHECK_PARAMETERS, Code
 
 
 class ApiFailure(Exception):
@@ -67,3 +67,28 @@ def field_errors(code: Code, problems: dict[str, str]) -> ApiFailure:
     """One failure carrying an error item per offending field."""
     items = [{"code": code.code, "message": msg, "field": name} for name, msg in problems.items()]
     return ApiFailure(code, code.message, errors=items)
+
+
+def page_args(default_limit: int = 10, max_limit: int = 100) -> tuple[int, int]:
+    """`page` (1-based) and `limit` (capped at 100) from the query string; 400 7000 naming the bad one."""
+    values: dict[str, int] = {}
+    for name, default in (("page", 1), ("limit", default_limit)):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            values[name] = default
+            continue
+        if not raw.isdigit() or int(raw) < 1:
+            raise ApiFailure(CHECK_PARAMETERS, f"{name} must be a positive integer.", field=name)
+        values[name] = int(raw)
+    return values["page"], min(values["limit"], max_limit)
+
+
+def sort_args(allowed: tuple[str, ...], default: str = "createdAt") -> tuple[str, bool]:
+    """`sortBy` among `allowed` and whether `sortOrder` is `desc` (the default); 400 7000 otherwise."""
+    sort_by = request.args.get("sortBy", "").strip() or default
+    order = request.args.get("sortOrder", "").strip().lower() or "desc"
+    if sort_by not in allowed:
+        raise ApiFailure(CHECK_PARAMETERS, f"sortBy must be one of {', '.join(allowed)}.", field="sortBy")
+    if order not in {"asc", "desc"}:
+        raise ApiFailure(CHECK_PARAMETERS, "sortOrder must be asc or desc.", field="sortOrder")
+    return sort_by, order == "desc"

@@ -1,0 +1,72 @@
+"""Run the sandbox: `python -m webapp.sandbox --host 127.0.0.1 --port 5001 --instance instance`.
+
+Keys come from files (`--signing-key PEM`, `--merchant NAME=PUBKEYFILE`, repeatable). Loopback only unless
+`--host` says otherwise: the sandbox has no protection for its `/_sandbox` controls.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import run_simple
+
+from webapp.sandbox import create_sandbox_app
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m webapp.sandbox", description="Migo CMS API sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument("--instance", default="instance", help="folder holding the sandbox's SQLite file")
+    parser.add_argument("--signing-key", help="Ed25519 private key PEM the sandbox signs tokens with")
+    parser.add_argument(
+        "--merchant",
+        action="append",
+        default=[],
+        metavar="NAME=PUBKEYFILE",
+        help="a merchant allowed to sign in",
+    )
+    parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    parser.add_argument("--latency-ms", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> dict[str, Any]:
+    instance = Path(args.instance).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    merchants: dict[str, bytes] = {}
+    for item in args.merchant:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise SystemExit(f"--merchant expects NAME=PUBKEYFILE, got {item!r}")
+        merchants[name] = Path(path).read_bytes()
+    config: dict[str, Any] = {
+        "SANDBOX_DATABASE_URL": f"sqlite:///{instance / 'sandbox.sqlite3'}",
+        "SANDBOX_MERCHANTS": merchants,
+        "SANDBOX_SEED": args.seed,
+        "SANDBOX_LATENCY_MS": args.latency_ms,
+    }
+    if args.signing_key:
+        config["SANDBOX_SIGNING_KEY_PEM"] = Path(args.signing_key).read_bytes()
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    app = create_sandbox_app(build_config(args))
+    print(f"CMS sandbox on http://{args.host}:{args.port}/cms/rest  (mailbox: /_sandbox/mailbox.html)")
+    run_simple(
+        args.host,
+        args.port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        use_debugger=False,
+        use_evalex=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""What every protected sandbox route uses: the two-token guard, tenancy and permission checks, OTP step-up,
+request-body helpers and `Idempotency-Key` handling.
+
+Typical route:
+
+    @bp.post("/app/partners/<int:partner_id>/cardholders")
+    @guarded("cardholders", "create")
+    @idempotent
+    def create_cardholder(partner_id: int) -> Response:
+        body = json_body()
+        ...validate...
+        require_otp(body.get("otp"))       # only for OTP-guarded operations
+        caller = current_caller()          # Caller(user, partner_id, elevated)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, cast
+
+from flask import Response, current_app, g, make_response, request
+from sqlalchemy import select
+
+from webapp.sandbox import codes, otp, tokens
+from webapp.sandbox.clock import now
+from webapp.sandbox.db import session
+from webapp.sandbox.envelope import ApiFailure
+from webapp.sandbox.models import Assignment, CmsUser, Grant, IdempotencyRecord, Permission
+
+P = ParamSpec("P")
+IDEMPOTENCY_TTL = 24 * 3600
+BEARER = "Bearer "
+
+
+@dataclass
+class Caller:
+    """The operator behind the current request."""
+
+    user: CmsUser
+    partner_id: int | None
+    elevated: bool
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+def current_caller() -> Caller:
+    return cast(Caller, g.caller)
+
+
+# -- tokens -------------------------------------------------------------------------------------------------
+
+
+def _bearer(header: str) -> str:
+    value = request.headers.get(header, "")
+    if not value.startswith(BEARER) or not value[len(BEARER) :].strip():
+        raise ApiFailure(codes.TOKEN_INVALID)
+    return value[len(BEARER) :].strip()
+
+
+def require_app_token() -> dict[str, Any]:
+    """`Authorization: Bearer <app JWT>` → its claims, or 401 8000/8001."""
+    return tokens.decode(_bearer("Authorization"), tokens.APP)
+
+
+def _user_from_token(*, allow_otp_stage: bool) -> tuple[CmsUser, dict[str, Any]]:
+    claims = tokens.decode(_bearer("x-user-token"), tokens.USER)
+    sub = str(claims.get("sub", ""))
+    if not sub.startswith("user:") or not sub[5:].isdigit():
+        raise ApiFailure(codes.TOKEN_INVALID)
+    user = session.get(CmsUser, int(sub[5:]))
+    if user is None:
+        raise ApiFailure(codes.TOKEN_INVALID)
+    if user.status != "active":
+        raise ApiFailure(codes.USER_INACTIVE)
+    if claims.get("stage") != "full" and not allow_otp_stage:
+        raise ApiFailure(codes.OTP_REQUIRED)
+    return user, claims
+
+
+# -- tenancy and permissions --------------------------------------------------------------------------------
+
+
+def is_assigned(user: CmsUser, partner_id: int) -> bool:
+    return session.get(Assignment, (user.id, partner_id)) is not None
+
+
+def has_permission(user: CmsUser, partner_id: int, resource: str, action: str) -> bool:
+    """True when the operator is assigned to the partner and holds `resource:action` there."""
+    if not is_assigned(user, partner_id):
+        return False
+    found = session.scalar(
+        select(Grant.permission_id)
+        .join(Permission, Permission.permission_id == Grant.permission_id)
+        .where(
+            Grant.user_id == user.id,
+            Grant.partner_id == partner_id,
+            Permission.resource == resource,
+            Permission.action == action,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def require_permission(resource: str, action: str, partner_id: int | None = None) -> None:
+    """403 8011 unless the caller holds `resource:action` on the partner (default: the route's partner)."""
+    require_any_permission([(resource, action)], partner_id)
+
+
+def require_any_permission(pairs: Iterable[tuple[str, str]], partner_id: int | None = None) -> None:
+    """403 8011 unless the caller holds at least one of the pairs (e.g. `balance-management:list` or
+    `approvals:detail`)."""
+    caller = current_caller()
+    pid = partner_id if partner_id is not None else caller.partner_id
+    if pid is None or not any(has_permission(caller.user, pid, r, a) for r, a in pairs):
+        raise ApiFailure(codes.PERMISSION_DENIED)
+
+
+def _route_partner(kwargs: dict[str, Any]) -> int | None:
+    raw = kwargs.get("partner_id", kwargs.get("client_id"))
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def authenticate(*, allow_otp_stage: bool = False) -> Caller:
+    """Both tokens checked; sets `g.caller` without any partner. Used by `guarded` and by routes that accept a
+    token still pending its login OTP (`GET /app/users/me`, OTP request and verify)."""
+    require_app_token()
+    user, claims = _user_from_token(allow_otp_stage=allow_otp_stage)
+    elevated = int(claims.get("elv") or 0) > now()
+    caller = Caller(user=user, partner_id=None, elevated=elevated, claims=claims)
+    g.caller = caller
+    return caller
+
+
+def guarded(
+    resource: str | None = None, action: str | None = None, *, partner: bool = True
+) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
+    """Protect a view: app token, user token, then (when `partner`) tenancy on the `partner_id`/`client_id`
+    URL argument (403 8010) and, when given, `resource:action` on that partner (403 8011).
+
+    With `partner=False` the resource/action pair is not checked: such routes (grants across partners) check
+    permissions themselves with `require_permission(..., partner_id=...)`.
+    """
+
+    def decorate(view: Callable[P, Response]) -> Callable[P, Response]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+            caller = authenticate()
+            if partner:
+                pid = _route_partner(dict(kwargs))
+                if pid is None or not is_assigned(caller.user, pid):
+                    raise ApiFailure(codes.PARTNER_NOT_ASSIGNED)
+                caller.partner_id = pid
+                if resource is not None and action is not None:
+                    require_permission(resource, action)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# -- OTP step-up --------------------------------------------------------------------------------------------
+
+
+def otp_satisfied() -> bool:
+    """True when the caller needs no further OTP right now (not subject to elevation, or elevated)."""
+    caller = current_caller()
+    return not caller.user.otp_elevation or caller.elevated
+
+
+def require_otp(inline_otp: str | None) -> None:
+    """Pass when the caller is not subject to OTP elevation or is elevated; otherwise the inline code must be
+    a live `elevation` code (it is consumed). 403 8005 without a code, 400 8006 wrong, 400 8007 stale.
+
+    Call it after the request's own validation and permission checks, so a refused request does not burn the
+    operator's code.
+    """
+    if otp_satisfied():
+        return
+    if inline_otp is None or not str(inline_otp).strip():
+        raise ApiFailure(codes.OTP_REQUIRED)
+    otp.check(current_caller().user, "elevation", str(inline_otp))
+
+
+# -- request bodies -----------------------------------------------------------------------------------------
+
+
+def json_body() -> dict[str, Any]:
+    """The JSON object of the request, `{}` when there is no body; 400 7000 for anything else."""
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiFailure(codes.CHECK_PARAMETERS, "The body must be a JSON object.")
+    return data
+
+
+def body_fingerprint() -> str:
+    """sha256 over what identifies a request body: canonical JSON, or multipart fields plus file bytes.
+
+    An inline `otp` is left out: it is a credential, not part of what is being created, and a client that
+    retries after 8005 with a code must still match its first attempt.
+    """
+    digest = hashlib.sha256()
+    if request.mimetype == "multipart/form-data" or request.mimetype == "application/x-www-form-urlencoded":
+        for name in sorted(request.form.keys()):
+            if name == "otp":
+                continue
+            for value in request.form.getlist(name):
+                digest.update(f"form:{name}={value}\n".encode())
+        for name in sorted(request.files.keys()):
+            for upload in request.files.getlist(name):
+                content = upload.stream.read()
+                upload.stream.seek(0)
+                digest.update(f"file:{name}:{upload.filename}:".encode())
+                digest.update(hashlib.sha256(content).digest())
+        return digest.hexdigest()
+    data = request.get_json(silent=True)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != "otp"}
+        digest.update(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    else:
+        digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+# -- idempotency --------------------------------------------------------------------------------------------
+
+_key_locks: dict[tuple[int, str], threading.Lock] = {}
+_key_locks_guard = threading.Lock()
+
+
+def _lock_for(user_id: int, key: str) -> threading.Lock:
+    with _key_locks_guard:
+        return _key_locks.setdefault((user_id, key), threading.Lock())
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    resp = current_app.response_class(record.body, status=record.status, content_type=record.content_type)
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Honour `Idempotency-Key` on a create (place it under `@guarded`).
+
+    Same operator + key + route + body within 24 h → the stored first answer with `Idempotent-Replayed: true`;
+    a different body or route → 409 8022. Only 2xx answers are stored, so a refused attempt can be corrected
+    and sent again with the same key.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return view(*args, **kwargs)
+        if len(key) > 200:
+            raise ApiFailure(codes.CHECK_PARAMETERS, "Idempotency-Key is too long.")
+        user_id = current_caller().user.id
+        route = f"{request.method} {request.path}"
+        fingerprint = body_fingerprint()
+        with _lock_for(user_id, key):
+            record = session.scalars(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+                )
+            ).first()
+            if record is not None and record.created_at + IDEMPOTENCY_TTL <= now():
+                session.delete(record)
+                session.commit()
+                record = None
+            if record is not None:
+                if record.route != route or record.body_hash != fingerprint:
+                    raise ApiFailure(codes.IDEMPOTENCY_CONFLICT)
+                return _replay(record)
+            resp = make_response(view(*args, **kwargs))
+            if 200 <= resp.status_code < 300 and not resp.is_streamed:
+                session.add(
+                    IdempotencyRecord(
+                        key=key,
+                        user_id=user_id,
+                        route=route,
+                        body_hash=fingerprint,
+                        status=resp.status_code,
+                        content_type=resp.content_type or "application/json",
+                        body=resp.get_data(),
+                        created_at=now(),
+                    )
+                )
+                session.commit()
+            return resp
+
+    return wrapper

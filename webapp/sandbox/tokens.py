@@ -1,0 +1,184 @@
+"""EdDSA JWTs as ASSUMPTIONS.md §2 describes them, and single-use refresh tokens with family revocation.
+
+Expiry is judged against the sandbox clock (`clock.now`), not PyJWT's, so tests can move time instead of
+sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import current_app
+from sqlalchemy import update
+
+from webapp.sandbox import codes
+from webapp.sandbox.clock import now
+from webapp.sandbox.db import session
+from webapp.sandbox.envelope import ApiFailure
+from webapp.sandbox.models import RefreshToken
+
+ISSUER = "ali-api-cms-rest"
+AUDIENCE = "ali-api-cms-rest"
+APP, APP_REFRESH, USER, USER_REFRESH = "app", "app_refresh", "user", "user_refresh"
+_EXTENSION = "sandbox_signing_key"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: Ed25519PrivateKey
+    public: Ed25519PublicKey
+    kid: str
+
+
+def load_signing_key(private_pem: bytes) -> SigningKey:
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("SANDBOX_SIGNING_KEY_PEM must be an Ed25519 private key")
+    public = key.public_key()
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return SigningKey(private=key, public=public, kid=hashlib.sha256(raw).hexdigest()[:16])
+
+
+def signing_key() -> SigningKey:
+    return cast(SigningKey, current_app.extensions[_EXTENSION])
+
+
+def install_signing_key(app_extensions: dict[str, Any], private_pem: bytes) -> SigningKey:
+    key = load_signing_key(private_pem)
+    app_extensions[_EXTENSION] = key
+    return key
+
+
+def _ttl(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def encode(typ: str, sub: str, ttl: int, **extra: Any) -> tuple[str, dict[str, Any]]:
+    """Sign one token; answers the compact JWT and its claims."""
+    key = signing_key()
+    issued = int(now())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": sub,
+        "typ": typ,
+        "iat": issued,
+        "exp": issued + ttl,
+        "jti": uuid.uuid4().hex,
+        **extra,
+    }
+    token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid})
+    return token, claims
+
+
+def decode(token: str, typ: str) -> dict[str, Any]:
+    """Verify signature, issuer, audience, type and expiry; 401 8000 when expired, 401 8001 otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            signing_key().public,
+            algorithms=["EdDSA"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "require": ["exp", "iat", "sub", "jti", "typ"],
+            },
+        )
+    except jwt.PyJWTError as exc:
+        raise ApiFailure(codes.TOKEN_INVALID) from exc
+    if claims.get("typ") != typ or not isinstance(claims.get("exp"), int):
+        raise ApiFailure(codes.TOKEN_INVALID)
+    if claims["exp"] <= now():
+        raise ApiFailure(codes.TOKEN_EXPIRED)
+    return claims
+
+
+# -- pairs and rotation -------------------------------------------------------------------------------------
+
+
+def issue_app_pair(merchant: str, family: str | None = None) -> dict[str, Any]:
+    """App login/refresh answer: `{accessToken, refreshToken, expirationToken, expirationRefreshToken}`."""
+    sub = f"merchant:{merchant}"
+    access, access_claims = encode(APP, sub, _ttl("SANDBOX_APP_TOKEN_TTL"))
+    refresh, refresh_claims = encode(APP_REFRESH, sub, _ttl("SANDBOX_APP_REFRESH_TTL"))
+    session.add(
+        RefreshToken(
+            jti=refresh_claims["jti"],
+            family=family or uuid.uuid4().hex,
+            typ=APP_REFRESH,
+            merchant=merchant,
+            access_jti=access_claims["jti"],
+            expires_at=float(refresh_claims["exp"]),
+        )
+    )
+    return {
+        "accessToken": access,
+        "refreshToken": refresh,
+        "expirationToken": access_claims["exp"],
+        "expirationRefreshToken": refresh_claims["exp"],
+    }
+
+
+def issue_user_pair(
+    user_id: int, *, stage: str, elevated_until: int = 0, family: str | None = None
+) -> dict[str, Any]:
+    """A user token pair; the stage rides along in the refresh record so a refresh cannot skip the OTP."""
+    sub = f"user:{user_id}"
+    access, access_claims = encode(USER, sub, _ttl("SANDBOX_USER_TOKEN_TTL"), stage=stage, elv=elevated_until)
+    refresh, refresh_claims = encode(USER_REFRESH, sub, _ttl("SANDBOX_USER_REFRESH_TTL"))
+    session.add(
+        RefreshToken(
+            jti=refresh_claims["jti"],
+            family=family or uuid.uuid4().hex,
+            typ=USER_REFRESH,
+            user_id=user_id,
+            stage=stage,
+            access_jti=access_claims["jti"],
+            expires_at=float(refresh_claims["exp"]),
+        )
+    )
+    return {
+        "accessToken": access,
+        "refreshToken": refresh,
+        "expirationToken": access_claims["exp"],
+        "expirationRefreshToken": refresh_claims["exp"],
+    }
+
+
+def consume_refresh(token: str, typ: str) -> RefreshToken:
+    """Mark a refresh token used and return its record.
+
+    A second presentation revokes the whole family (8009) and is committed at once, because the request
+    itself fails afterwards and would otherwise roll the revocation back.
+    """
+    claims = decode(token, typ)
+    record = session.get(RefreshToken, claims["jti"])
+    if record is None or record.typ != typ:
+        raise ApiFailure(codes.TOKEN_INVALID)
+    if record.used:
+        revoke_family(record.family)
+        session.commit()
+        raise ApiFailure(codes.REFRESH_TOKEN_REUSED)
+    if record.revoked:
+        raise ApiFailure(codes.TOKEN_INVALID)
+    record.used = True
+    return record
+
+
+def revoke_family(family: str) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.family == family).values(revoked=True))
+
+
+def retire_pair_of_access(access_jti: str) -> None:
+    """After an OTP verify hands out a new pair, the refresh token issued with the old access token dies."""
+    record = session.query(RefreshToken).filter(RefreshToken.access_jti == access_jti).one_or_none()
+    if record is not None:
+        revoke_family(record.family)
