@@ -1,0 +1,83 @@
+"""The operator console: `create_app` wires the parts together and does no work of its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _install_sign_in(app: Flask) -> None:
+    """The sign-in part (webapp.auth); tolerated as absent while it is being written."""
+    try:
+        from webapp import auth
+    except ModuleNotFoundError as exc:
+        if exc.name != "webapp.auth":
+            raise
+        return
+    auth.init_app(app)
+
+
+def _install_dashboard(app: Flask) -> None:
+    try:
+        from webapp.dashboard import bp
+    except ModuleNotFoundError as exc:
+        if exc.name != "webapp.dashboard":
+            raise
+        return
+    app.register_blueprint(bp)
+
+
+def _proxy_fix(app: Flask) -> None:
+    hops = {
+        name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0)
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=hops["for"],
+            x_proto=hops["proto"],
+            x_host=hops["host"],
+            x_port=hops["port"],
+            x_prefix=hops["prefix"],
+        )
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from webapp import access, errors, extensions, health, htmx, i18n, security_headers, store, upstream
+    from webapp.config import build_config
+    from webapp.logging_setup import configure_logging
+
+    overrides = dict(overrides or {})
+    instance_path = str(
+        overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or ROOT / "instance"
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(build_config(instance_path, overrides))
+    configure_logging(app)
+    _proxy_fix(app)
+
+    security_headers.init_app(app)
+    extensions.init_app(app)
+    store.init_app(app)
+    upstream.init_app(app)
+    htmx.init_app(app)
+    i18n.init_app(app)
+
+    _install_sign_in(app)  # its session checks must run before the access gate
+    access.init_app(app)
+    _install_dashboard(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    return app

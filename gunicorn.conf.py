@@ -1,0 +1,23 @@
+"""gunicorn settings: threaded workers (requests mostly wait on the CMS), sized from the environment."""
+
+import os
+
+import gunicorn.http.wsgi
+
+# No server name or version in responses: gunicorn reads this module global for every response it writes.
+gunicorn.http.wsgi.SERVER = "console"
+
+bind = os.environ.get("CONSOLE_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("CONSOLE_WORKERS", "2"))
+threads = int(os.environ.get("CONSOLE_THREADS", "8"))
+# Above the CMS client's own deadline (15 s) plus its retry budget, so the client gives up first.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Request line and header limits well under gunicorn's maxima; uploads are capped by MAX_CONTENT_LENGTH.
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = None  # the app logs requests as JSON with their request id; no second, unredacted log
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

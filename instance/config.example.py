@@ -1,0 +1,77 @@
+"""Example console configuration. Copy to instance/config.py (git-ignored) and adjust.
+
+Order of precedence: built-in defaults (webapp/config.py) → this file → environment variables of the same
+name → the dict passed to create_app (tests). With CONSOLE_ENV = "production" the console refuses to start
+unless DEBUG is off, SECRET_KEY is long and random, CMS_BASE_URL is https://, TLS verification is on, both
+keys are set, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set.
+"""
+
+# Secret for signing CSRF tokens, 32+ random characters:
+#   python -c "import secrets; print(secrets.token_urlsafe(48))"
+# SECRET_KEY = "CHANGE-ME-to-a-long-random-string"
+
+# Which upstream this is; drives the environment badge: "sandbox" | "qa" | "production".
+# CONSOLE_ENV = "sandbox"
+
+# The CMS Backoffice API. Production: https://api.ali.app/cms/rest  QA: https://ali-qa.ali.app/cms/rest
+# CMS_BASE_URL = "http://127.0.0.1:5001/cms/rest"
+# CMS_MERCHANT = "migo-console"
+# The console's Ed25519 merchant private key (PEM), as a file path (preferred) or the PEM itself.
+# CMS_MERCHANT_KEY_FILE = "instance/keys/merchant.pem"
+# CMS_MERCHANT_KEY_PEM = b"-----BEGIN PRIVATE KEY-----\n..."
+# The upstream's Ed25519 public key (PEM) used to verify every JWT it issues.
+# CMS_PUBLIC_KEY_FILE = "instance/keys/sandbox-signing.pub.pem"
+# CMS_PUBLIC_KEY_PEM = b"-----BEGIN PUBLIC KEY-----\n..."
+# Verify the CMS's TLS certificate. Never False in production.
+# CMS_VERIFY_TLS = True
+# Tests only: an httpx transport object instead of the network (not read from the environment).
+# CMS_TRANSPORT = None
+
+# Sandbox only: the sandbox root; the sign-in page then links to <it>/_sandbox/mailbox for OTP codes.
+# SANDBOX_PUBLIC_URL = "http://127.0.0.1:5001"
+
+# Console store (audit trail). Default: SQLite under instance/. Many nodes: PostgreSQL.
+# DATABASE_URL = "postgresql+psycopg://console@db.internal:5432/console"
+# Run Alembic migrations at start-up (under a PostgreSQL advisory lock).
+# STORE_MIGRATE_ON_START = True
+
+# Sessions, rate-limit counters and refresh locks. None: filesystem under instance/ and process memory
+# (one machine only). Required in production.
+# REDIS_URL = "redis://redis.internal:6379/0"
+
+# Session lifetime: idle timeout (PCI DSS 8.2.8: at most 15 min), absolute limit, warning shown before idle
+# end.
+# SESSION_IDLE_SECONDS = 900
+# SESSION_ABSOLUTE_SECONDS = 28800
+# SESSION_WARNING_SECONDS = 120
+
+# Brute-force limits on the password and OTP steps (per IP and per email), Flask-Limiter syntax.
+# LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+# OTP_RATE_LIMIT = "5 per minute;20 per hour"
+
+# Session cookie Secure flag (and the __Host- name). Default: True except in tests or a loopback sandbox
+# run.
+# COOKIE_SECURE = True
+
+# Operators with no sign-in for this many days are flagged as dormant.
+# DORMANT_DAYS = 90
+
+# Host names this console answers to (Host header validation). Required in production.
+# TRUSTED_HOSTS = ["console.example.com"]
+
+# Reverse-proxy hops to trust for X-Forwarded-* (werkzeug ProxyFix). Production requires X_FOR and X_PROTO
+# to be set explicitly (0 when the console faces clients directly).
+# PROXY_FIX_X_FOR = 1
+# PROXY_FIX_X_PROTO = 1
+# PROXY_FIX_X_HOST = 0
+# PROXY_FIX_X_PORT = 0
+# PROXY_FIX_X_PREFIX = 0
+
+# Largest accepted request body (bulk files are up to 16 MB upstream).
+# MAX_CONTENT_LENGTH = 17 * 1024 * 1024
+
+# Log level of the JSON logs on stderr.
+# LOG_LEVEL = "INFO"
+
+# Where instance/ lives (keys, SQLite, sessions) is chosen before this file is read: set the INSTANCE_PATH
+# environment variable (default: <project>/instance).

@@ -1,0 +1,91 @@
+"""A console app for tests, wired to the run's sandbox over real loopback HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.sandbox import MERCHANT, SandboxHandle
+
+if TYPE_CHECKING:
+    from webapp.access import Operator
+
+
+def console_config(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """Config for one console instance: the sandbox as upstream, every store under `tmp_path`."""
+    instance = Path(tmp_path) / "console-instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "CONSOLE_ENV": "sandbox",
+        "INSTANCE_PATH": str(instance),
+        "CMS_BASE_URL": sandbox.base_url,
+        "CMS_MERCHANT": MERCHANT,
+        "CMS_MERCHANT_KEY_PEM": sandbox.merchant.private_pem,
+        "CMS_PUBLIC_KEY_PEM": sandbox.signing.public_pem,
+        "SANDBOX_PUBLIC_URL": sandbox.root,
+        "DATABASE_URL": f"sqlite:///{instance / 'console.sqlite3'}",
+        "REDIS_URL": None,
+    }
+    config.update(overrides)
+    return config
+
+
+def make_console(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> Flask:
+    """A fresh console app (its own sessions, store and rate-limit counters)."""
+    from webapp import create_app
+
+    return create_app(console_config(sandbox, tmp_path, **overrides))
+
+
+ALL_PERMISSIONS = frozenset(
+    f"{resource}:{action}"
+    for resource, actions in {
+        "users": ("list", "detail", "create", "update", "change_status"),
+        "cardholders": ("list", "detail", "create", "update", "otp"),
+        "cards-admin": ("detail", "activate", "block", "unblock"),
+        "bulk-create": ("create",),
+        "balance-management": ("list", "create", "cancel"),
+        "approvals": ("list", "detail", "update"),
+    }.items()
+    for action in actions
+)
+
+
+def operator_session(
+    client: FlaskClient,
+    *,
+    partners: dict[int, str] | None = None,
+    permissions: dict[int, frozenset[str]] | None = None,
+    operator_id: int = 990001,
+) -> Operator:
+    """Put a signed-in operator straight into the client's server-side session (no upstream tokens).
+
+    For tests of the frame and the gate, which must not depend on the sign-in flow; a view that calls upstream
+    with this session ends it (no tokens), exactly as a revoked upstream session would.
+    """
+    import time
+
+    from webapp.access import Operator, PartnerRef
+
+    partners = partners if partners is not None else {1: "Banco Quetzal"}
+    operator = Operator(
+        id=operator_id,
+        email="frame.tester@demo.migo",
+        name="Frame Tester",
+        is_admin=False,
+        otp_elevation=True,
+        partners=tuple(PartnerRef(pid, name) for pid, name in partners.items()),
+        permissions=permissions if permissions is not None else dict.fromkeys(partners, ALL_PERMISSIONS),
+    )
+    with client.session_transaction() as session:
+        now = time.time()
+        session["operator"] = operator.to_dict()
+        session["created_at"] = now
+        session["last_seen"] = now
+    return operator

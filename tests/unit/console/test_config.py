@@ -1,0 +1,110 @@
+"""Configuration order and the production refusals (security-checklist item 48)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import request
+
+from webapp import create_app
+from webapp.access import public
+from webapp.config import ConfigError, build_config, from_environment
+
+GOOD_PRODUCTION: dict[str, Any] = {
+    "CONSOLE_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "Zq8-vR2xLp0aT5nW7yU3",
+    "CMS_BASE_URL": "https://api.ali.app/cms/rest",
+    "CMS_MERCHANT_KEY_PEM": b"private",
+    "CMS_PUBLIC_KEY_PEM": b"public",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "TRUSTED_HOSTS": ["console.example.com"],
+    "PROXY_FIX_X_FOR": 1,
+    "PROXY_FIX_X_PROTO": 1,
+}
+
+
+def test_a_complete_production_config_is_accepted(tmp_path: Path) -> None:
+    config = build_config(str(tmp_path), GOOD_PRODUCTION, environ={})
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_NAME"] == "__Host-console"
+    assert config["SESSION_TYPE"] == "redis"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/9"
+    assert config["WTF_CSRF_TIME_LIMIT"] is None
+    assert config["MAX_CONTENT_LENGTH"] == 17 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"DEBUG": True}, "DEBUG is on"),
+        ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": "short-key"}, "shorter than"),
+        ({"SECRET_KEY": "CHANGE-ME-to-a-long-random-string"}, "well-known default"),
+        ({"CMS_BASE_URL": "http://api.ali.app/cms/rest"}, "https://"),
+        ({"CMS_VERIFY_TLS": False}, "TLS verification"),
+        ({"REDIS_URL": None}, "REDIS_URL"),
+        ({"TRUSTED_HOSTS": None}, "TRUSTED_HOSTS"),
+        ({"TRUSTED_HOSTS": []}, "TRUSTED_HOSTS"),
+        ({"PROXY_FIX_X_FOR": None}, "hop counts"),
+        ({"COOKIE_SECURE": False}, "COOKIE_SECURE"),
+        ({"CMS_MERCHANT_KEY_PEM": None}, "merchant private key"),
+    ],
+)
+def test_production_refuses_to_start(tmp_path: Path, change: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        create_app({**GOOD_PRODUCTION, **change, "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_environment_overrides_instance_file_and_overrides_win(tmp_path: Path) -> None:
+    (tmp_path / "config.py").write_text(
+        'DORMANT_DAYS = 30\nSESSION_IDLE_SECONDS = 600\nLOG_LEVEL = "DEBUG"\n'
+    )
+    environ = {
+        "SESSION_IDLE_SECONDS": "300",
+        "TRUSTED_HOSTS": "a.example, b.example",
+        "CMS_VERIFY_TLS": "false",
+    }
+    config = build_config(str(tmp_path), {"LOG_LEVEL": "WARNING"}, environ=environ)
+    assert config["DORMANT_DAYS"] == 30  # instance file over defaults
+    assert config["SESSION_IDLE_SECONDS"] == 300  # environment over instance file
+    assert config["LOG_LEVEL"] == "WARNING"  # overrides over everything
+    assert config["TRUSTED_HOSTS"] == ["a.example", "b.example"]
+    assert config["CMS_VERIFY_TLS"] is False
+
+
+def test_transport_objects_never_come_from_the_environment() -> None:
+    assert "CMS_TRANSPORT" not in from_environment({"CMS_TRANSPORT": "anything"})
+
+
+def test_plain_http_dev_gets_an_unprefixed_cookie_and_sqlite_under_instance(tmp_path: Path) -> None:
+    config = build_config(str(tmp_path), {"CMS_BASE_URL": "http://127.0.0.1:5001/cms/rest"}, environ={})
+    assert config["COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_NAME"] == "console"
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    assert config["SESSION_TYPE"] == "cachelib"
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_remote_sandbox_is_treated_as_deployed(tmp_path: Path) -> None:
+    config = build_config(str(tmp_path), {"CMS_BASE_URL": "https://sandbox.example/cms/rest"}, environ={})
+    assert config["COOKIE_SECURE"] is True
+
+
+def test_warning_must_be_shorter_than_the_idle_timeout(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SESSION_WARNING_SECONDS"):
+        build_config(str(tmp_path), {"SESSION_IDLE_SECONDS": 60, "SESSION_WARNING_SECONDS": 60}, environ={})
+
+
+def test_proxy_fix_trusts_only_the_configured_hops(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "PROXY_FIX_X_FOR": 1})
+
+    @app.route("/_ip")
+    @public
+    def _ip() -> str:
+        return str(request.remote_addr)
+
+    spoofed = {"X-Forwarded-For": "6.6.6.6, 10.1.1.1"}
+    response = app.test_client().get("/_ip", headers=spoofed, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.get_data(as_text=True) == "10.1.1.1"  # one hop: the proxy's view, not the client's claim

@@ -1,0 +1,269 @@
+"""Who may open what: the signed-in operator, the three access markers, and the deny-by-default gate.
+
+Every view carries an `_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint
+without one, so a forgotten decorator is a 404, not an open door. Partner scope comes from the URL
+(`/p/<int:partner_id>/...`) and is checked against the operator's assigned partners before the view can call
+upstream. Permissions come from upstream at sign-in; the nav only mirrors them, this gate enforces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from flask import Flask, abort, g, has_request_context, request, session, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.routing import BuildError
+
+from webapp import htmx
+from webapp.logging_setup import security_event
+
+F = TypeVar("F", bound=Callable[..., Any])
+AccessKind = Literal["public", "signed_in", "requires"]
+PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    partner_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    otp_elevation: bool
+    partners: tuple[PartnerRef, ...]
+    permissions: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    def can(self, partner_id: int, resource: str, action: str) -> bool:
+        return f"{resource}:{action}" in self.permissions.get(partner_id, frozenset())
+
+    def can_any(self, partner_id: int, pairs: Iterable[tuple[str, str]]) -> bool:
+        return any(self.can(partner_id, resource, action) for resource, action in pairs)
+
+    def partner(self, pid: int) -> PartnerRef | None:
+        return next((p for p in self.partners if p.partner_id == pid), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Session-safe form: JSON/msgpack types only, partner ids as string keys."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "is_admin": self.is_admin,
+            "otp_elevation": self.otp_elevation,
+            "partners": [{"partner_id": p.partner_id, "name": p.name} for p in self.partners],
+            "permissions": {str(pid): sorted(perms) for pid, perms in self.permissions.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Operator:
+        return cls(
+            id=int(data["id"]),
+            email=str(data["email"]),
+            name=str(data["name"]),
+            is_admin=bool(data.get("is_admin", False)),
+            otp_elevation=bool(data.get("otp_elevation", True)),
+            partners=tuple(
+                PartnerRef(partner_id=int(p["partner_id"]), name=str(p["name"]))
+                for p in data.get("partners", [])
+            ),
+            permissions={
+                int(pid): frozenset(str(p) for p in perms)
+                for pid, perms in data.get("permissions", {}).items()
+            },
+        )
+
+
+def current_operator() -> Operator | None:
+    """The signed-in operator of this request (cached on `g`), or None."""
+    if not has_request_context():
+        return None
+    if "operator" not in g:
+        raw = session.get("operator")
+        g.operator = Operator.from_dict(raw) if isinstance(raw, Mapping) else None
+    operator: Operator | None = g.operator
+    return operator
+
+
+def store_operator(op: Operator) -> None:
+    session["operator"] = op.to_dict()
+    g.operator = op
+
+
+# -- markers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    kind: AccessKind
+    permissions: tuple[tuple[str, str], ...] = ()  # any one of these (resource, action) pairs suffices
+
+
+def _mark(view: F, access: Access) -> F:
+    view._access = access  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: F) -> F:
+    """Reachable without signing in (sign-in pages, health, language switch)."""
+    return _mark(view, Access("public"))
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in operator (partner scope is still checked when the URL names a partner)."""
+    return _mark(view, Access("signed_in"))
+
+
+def requires(resource: str, action: str, *, alternatives: Iterable[tuple[str, str]] = ()) -> Callable[[F], F]:
+    """Signed in and holding `resource:action` (or one of `alternatives`) on the URL's partner."""
+    pairs = ((resource, action), *tuple(alternatives))
+
+    def decorate(view: F) -> F:
+        return _mark(view, Access("requires", pairs))
+
+    return decorate
+
+
+def access_of(view: Callable[..., Any] | None) -> Access | None:
+    return getattr(view, "_access", None)
+
+
+# -- the gate -------------------------------------------------------------------------------------
+
+
+def _denied(reason: str, status: int, **fields: Any) -> None:
+    security_event("authz_denied", reason=reason, path=request.path, method=request.method, **fields)
+    from webapp.store.audit import record_event
+
+    record_event(
+        "authz_denied", outcome="denied", partner_id=fields.get("partner_id"), detail={"reason": reason}
+    )
+    abort(status)
+
+
+def _login_redirect() -> ResponseReturnValue:
+    next_path = request.full_path.rstrip("?") if request.query_string else request.path
+    try:
+        login_url = url_for("auth.login", next=next_path)
+    except BuildError:  # the sign-in blueprint is not installed: nothing else to offer
+        abort(401)
+    if htmx.is_htmx():
+        return htmx.hx_redirect(login_url, status=401)
+    return htmx.redirect(login_url, code=302)
+
+
+def gate() -> ResponseReturnValue | None:
+    """before_request: deny by default, then sign-in, partner scope and permission, in that order."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: let routing raise its own 404/405
+        return None
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+        return None
+    from flask import current_app
+
+    access = access_of(current_app.view_functions.get(endpoint))
+    if access is None:
+        security_event("authz_denied", reason="unmarked_endpoint", endpoint=endpoint, path=request.path)
+        abort(404)
+    if access.kind == "public":
+        return None
+    operator = current_operator()
+    if operator is None:
+        return _login_redirect()
+    g.actor_id = operator.id
+    partner_id = (request.view_args or {}).get("partner_id")
+    if partner_id is not None:
+        partner = operator.partner(int(partner_id))
+        if partner is None:
+            _denied("partner_not_assigned", 403, partner_id=int(partner_id))
+        g.partner_id = int(partner_id)
+        g.partner = partner
+    if access.kind == "requires" and (
+        partner_id is None or not operator.can_any(int(partner_id), access.permissions)
+    ):
+        wanted = " or ".join(f"{r}:{a}" for r, a in access.permissions)
+        _denied("permission_missing", 403, partner_id=partner_id, permission=wanted)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(gate)
+    app.context_processor(frame_context)
+    app.jinja_env.globals["optional_url"] = optional_url
+
+
+# -- navigation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str  # English; translated in the template
+    endpoint: str
+    permissions: tuple[tuple[str, str], ...]  # any one shows the entry; empty = any signed-in operator
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry("Dashboard", "dashboard.partner_dashboard", ()),
+    NavEntry("Cardholders", "cardholders.index", (("cardholders", "list"),)),
+    NavEntry("Bulk uploads", "uploads.index", (("bulk-create", "create"),)),
+    NavEntry(
+        "Process requests", "process_requests.index", (("balance-management", "list"), ("approvals", "list"))
+    ),
+    NavEntry("Users", "users.index", (("users", "list"),)),
+    NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update"))),
+    NavEntry("Audit", "audit.index", (("users", "list"),)),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+    active: bool
+
+
+def navigation(app: Flask, operator: Operator | None, partner_id: int | None) -> list[NavLink]:
+    """The sections this operator may open on this partner; endpoints not built yet are skipped."""
+    if operator is None or partner_id is None:
+        return []
+    links: list[NavLink] = []
+    current_blueprint = request.blueprint if has_request_context() else None
+    for entry in NAV:
+        if entry.endpoint not in app.view_functions:
+            continue
+        if entry.permissions and not operator.can_any(partner_id, entry.permissions):
+            continue
+        try:
+            url = url_for(entry.endpoint, partner_id=partner_id)
+        except BuildError:
+            continue
+        links.append(NavLink(entry.label, url, entry.endpoint.split(".")[0] == current_blueprint))
+    return links
+
+
+def optional_url(endpoint: str, **values: Any) -> str | None:
+    """A URL for an endpoint another part provides, or None while that part is not installed."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def frame_context() -> dict[str, Any]:
+    """What base.html needs around every page: who is signed in, where, and what they may open."""
+    from flask import current_app
+
+    operator = current_operator()
+    partner_id: int | None = g.get("partner_id")
+    return {
+        "operator": operator,
+        "current_partner": g.get("partner"),
+        "nav_links": navigation(current_app, operator, partner_id),
+        "console_env": str(current_app.config.get("CONSOLE_ENV", "sandbox")),
+    }

@@ -1,0 +1,228 @@
+"""Configuration: defaults → instance/config.py → environment → the overrides dict; validated, fails closed.
+
+Every key the console reads is in `DEFAULTS`, so `instance/config.example.py` and the environment share one
+list. Derived Flask / extension settings (session cookie, Flask-Session, Flask-Limiter, CSRF) are computed
+here from those keys, never set by hand elsewhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("sandbox", "qa", "production")
+MIN_SECRET_KEY_LENGTH = 32
+MAX_CONTENT_LENGTH = 17 * 1024 * 1024  # the upstream's 16 MB bulk limit plus multipart overhead
+# Values seen in examples and tutorials: a key equal to one of these is as good as none.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "changeme",
+        "change-me",
+        "change-me-please",
+        "please-change-me",
+        "replace-me",
+        "not-a-secret",
+        "insecure",
+        "CHANGE-ME-to-a-long-random-string",
+    }
+)
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "CONSOLE_ENV": "sandbox",
+    "DEBUG": False,
+    "TESTING": False,
+    "CMS_BASE_URL": None,
+    "CMS_MERCHANT": "migo-console",
+    "CMS_MERCHANT_KEY_FILE": None,
+    "CMS_MERCHANT_KEY_PEM": None,
+    "CMS_PUBLIC_KEY_FILE": None,
+    "CMS_PUBLIC_KEY_PEM": None,
+    "CMS_VERIFY_TLS": True,
+    "CMS_TRANSPORT": None,
+    "SANDBOX_PUBLIC_URL": None,
+    "DATABASE_URL": None,
+    "REDIS_URL": None,
+    "SESSION_IDLE_SECONDS": 900,
+    "SESSION_ABSOLUTE_SECONDS": 28800,
+    "SESSION_WARNING_SECONDS": 120,
+    "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    "OTP_RATE_LIMIT": "5 per minute;20 per hour",
+    "COOKIE_SECURE": None,
+    "DORMANT_DAYS": 90,
+    "TRUSTED_HOSTS": None,
+    "PROXY_FIX_X_FOR": None,
+    "PROXY_FIX_X_PROTO": None,
+    "PROXY_FIX_X_HOST": 0,
+    "PROXY_FIX_X_PORT": 0,
+    "PROXY_FIX_X_PREFIX": 0,
+    "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    "LOG_LEVEL": "INFO",
+    "STORE_MIGRATE_ON_START": True,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app must not start."""
+
+
+def _as_bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _as_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_ENV_PARSERS: dict[str, Callable[[str], Any]] = {
+    "DEBUG": _as_bool,
+    "TESTING": _as_bool,
+    "CMS_VERIFY_TLS": _as_bool,
+    "COOKIE_SECURE": _as_bool,
+    "STORE_MIGRATE_ON_START": _as_bool,
+    "SESSION_IDLE_SECONDS": int,
+    "SESSION_ABSOLUTE_SECONDS": int,
+    "SESSION_WARNING_SECONDS": int,
+    "DORMANT_DAYS": int,
+    "MAX_CONTENT_LENGTH": int,
+    "PROXY_FIX_X_FOR": int,
+    "PROXY_FIX_X_PROTO": int,
+    "PROXY_FIX_X_HOST": int,
+    "PROXY_FIX_X_PORT": int,
+    "PROXY_FIX_X_PREFIX": int,
+    "TRUSTED_HOSTS": _as_list,
+}
+_NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The known keys present in the environment, parsed; an empty value means "unset"."""
+    found: dict[str, Any] = {}
+    for key in DEFAULTS:
+        if key in _NOT_FROM_ENV or key not in environ:
+            continue
+        raw = environ[key]
+        found[key] = None if raw == "" else _ENV_PARSERS.get(key, str)(raw)
+    return found
+
+
+def from_pyfile(path: Path) -> dict[str, Any]:
+    """Upper-case names of `instance/config.py`, if the file exists."""
+    if not path.is_file():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - the operator's own config file
+    return {key: value for key, value in namespace.items() if key.isupper()}
+
+
+def _is_loopback_url(url: str | None) -> bool:
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_config(
+    instance_path: str, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The merged, derived and validated configuration. Raises ConfigError when it is unsafe."""
+    config: dict[str, Any] = dict(DEFAULTS)
+    config.update(from_pyfile(Path(instance_path) / "config.py"))
+    config.update(from_environment(os.environ if environ is None else environ))
+    config.update(overrides or {})
+    problems = validate(config)
+    if problems:
+        raise ConfigError("Refusing to start: " + "; ".join(problems))
+    derive(config, instance_path)
+    return config
+
+
+def validate(config: Mapping[str, Any]) -> list[str]:
+    """Every reason this configuration must not run; production fails closed."""
+    problems: list[str] = []
+    env = config.get("CONSOLE_ENV")
+    if env not in ENVIRONMENTS:
+        problems.append(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    if config["SESSION_WARNING_SECONDS"] >= config["SESSION_IDLE_SECONDS"]:
+        problems.append("SESSION_WARNING_SECONDS must be shorter than SESSION_IDLE_SECONDS")
+    if env != "production":
+        return problems
+    if config.get("DEBUG"):
+        problems.append("DEBUG is on")
+    key = config.get("SECRET_KEY")
+    if not key:
+        problems.append("SECRET_KEY is missing")
+    elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters")
+    elif str(key) in KNOWN_DEFAULT_SECRETS:
+        problems.append("SECRET_KEY is a well-known default")
+    base_url = str(config.get("CMS_BASE_URL") or "")
+    if urlsplit(base_url).scheme != "https":
+        problems.append("CMS_BASE_URL must be an https:// URL")
+    if not config.get("CMS_VERIFY_TLS", True):
+        problems.append("TLS verification (CMS_VERIFY_TLS) is off")
+    if not (config.get("CMS_MERCHANT_KEY_FILE") or config.get("CMS_MERCHANT_KEY_PEM")):
+        problems.append("the merchant private key (CMS_MERCHANT_KEY_FILE) is not configured")
+    if not (config.get("CMS_PUBLIC_KEY_FILE") or config.get("CMS_PUBLIC_KEY_PEM")):
+        problems.append("the upstream public key (CMS_PUBLIC_KEY_FILE) is not configured")
+    if not config.get("REDIS_URL"):
+        problems.append("REDIS_URL is unset (sessions and rate limits would live in one process)")
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS is unset")
+    if config.get("PROXY_FIX_X_FOR") is None or config.get("PROXY_FIX_X_PROTO") is None:
+        problems.append("PROXY_FIX_X_FOR / PROXY_FIX_X_PROTO hop counts are unset (use 0 when no proxy)")
+    if config.get("COOKIE_SECURE") is False:
+        problems.append("COOKIE_SECURE is off")
+    return problems
+
+
+def derive(config: dict[str, Any], instance_path: str) -> None:
+    """Fill the Flask and extension settings that follow from the console's own keys."""
+    if not config.get("SECRET_KEY"):
+        # Only reachable outside production: a per-process key keeps a quick local run working.
+        config["SECRET_KEY"] = secrets.token_urlsafe(48)
+        config["SECRET_KEY_GENERATED"] = True
+    if config.get("COOKIE_SECURE") is None:
+        plain_http_dev = config["TESTING"] or (
+            config["CONSOLE_ENV"] == "sandbox" and _is_loopback_url(config.get("CMS_BASE_URL"))
+        )
+        config["COOKIE_SECURE"] = not plain_http_dev
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'console.sqlite3'}"
+
+    secure = bool(config["COOKIE_SECURE"])
+    # `__Host-` needs Secure, Path=/ and no Domain; a plain-http dev run falls back to a bare name.
+    config.setdefault("SESSION_COOKIE_NAME", "__Host-console" if secure else "console")
+    config["SESSION_COOKIE_SECURE"] = secure
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_PATH"] = "/"
+    config["SESSION_COOKIE_DOMAIN"] = None
+    config["SESSION_PERMANENT"] = True
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=int(config["SESSION_ABSOLUTE_SECONDS"]))
+    config["SESSION_TYPE"] = "redis" if config.get("REDIS_URL") else "cachelib"
+    config["SESSION_KEY_PREFIX"] = "console:session:"
+    config["SESSION_FILE_DIR_PATH"] = str(Path(instance_path) / "sessions")
+
+    config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    config["RATELIMIT_KEY_PREFIX"] = "console-limits"
+
+    config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the (already time-limited) session
+    # Flask-WTF's HTTPS Referer check needs a Referer, which `Referrer-Policy: no-referrer` withholds;
+    # extensions.refuse_foreign_origin checks Sec-Fetch-Site / Origin / Referer instead.
+    config["WTF_CSRF_SSL_STRICT"] = False
+    config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"

@@ -1,0 +1,58 @@
+"""The per-process CMS client, built once at create_app from config.
+
+Keys come from PEM values or files (instance/ or a secret mount), never from the repository. When the CMS is
+not configured (a bare unit-test app), `cms()` says so instead of failing at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from webapp.cms import CmsClient, CmsSettings
+
+EXTENSION_KEY = "cms"
+
+
+class UpstreamNotConfigured(RuntimeError):
+    """CMS_BASE_URL or a key is missing; only tolerated outside production (config.validate)."""
+
+
+def _pem(config: dict[str, Any], pem_key: str, file_key: str) -> bytes | None:
+    value = config.get(pem_key)
+    if value:
+        return value.encode() if isinstance(value, str) else bytes(value)
+    path = config.get(file_key)
+    return Path(path).read_bytes() if path else None
+
+
+def settings_from_config(config: dict[str, Any]) -> CmsSettings | None:
+    base_url = config.get("CMS_BASE_URL")
+    private_pem = _pem(config, "CMS_MERCHANT_KEY_PEM", "CMS_MERCHANT_KEY_FILE")
+    public_pem = _pem(config, "CMS_PUBLIC_KEY_PEM", "CMS_PUBLIC_KEY_FILE")
+    if not (base_url and private_pem and public_pem):
+        return None
+    return CmsSettings(
+        base_url=str(base_url),
+        merchant=str(config["CMS_MERCHANT"]),
+        merchant_private_key_pem=private_pem,
+        upstream_public_key_pem=public_pem,
+        verify_tls=bool(config.get("CMS_VERIFY_TLS", True)),
+    )
+
+
+def init_app(app: Flask) -> None:
+    settings = settings_from_config(dict(app.config))
+    app.extensions[EXTENSION_KEY] = (
+        CmsClient(settings, transport=app.config.get("CMS_TRANSPORT")) if settings else None
+    )
+
+
+def cms() -> CmsClient:
+    """The app's CMS client (thread-safe, shared by every request of this process)."""
+    client: CmsClient | None = current_app.extensions.get(EXTENSION_KEY)
+    if client is None:
+        raise UpstreamNotConfigured("CMS_BASE_URL and the CMS keys are not configured.")
+    return client
