@@ -10,9 +10,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from webapp.sandbox import create_sandbox_app
+
+
+class PathOnlyRequestLog(WSGIRequestHandler):
+    """Access log without query strings: a search for a document number must not land in a log line."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.log("info", '"%s %s" %s', self.command, self.path.split("?", 1)[0], code)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         use_reloader=False,
         use_debugger=False,
         use_evalex=False,
+        request_handler=PathOnlyRequestLog,
     )
 
 

@@ -1,0 +1,54 @@
+"""One module per API domain; each operation builds an ApiRequest and parses the answer into models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from webapp.cms.client import ApiRequest, Reply
+
+if TYPE_CHECKING:
+    from webapp.cms.auth import Authenticator, TokenHolder
+
+
+def seg(value: int | str) -> str:
+    """One path segment: ids must be positive integers or opaque strings, always percent-encoded."""
+    if isinstance(value, bool):
+        raise TypeError("a path id cannot be a bool")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a path id cannot be negative")
+        return str(value)
+    if not value:
+        raise ValueError("a path id cannot be empty")
+    return quote(value, safe="")
+
+
+def query(**params: Any) -> dict[str, str | int]:
+    """Query parameters without the unset ones (None, empty strings)."""
+    return {k: v for k, v in params.items() if v is not None and v != ""}
+
+
+class Resource:
+    def __init__(self, auth: Authenticator) -> None:
+        self._auth = auth
+
+    def _call(
+        self,
+        holder: TokenHolder | None,
+        method: str,
+        path: str,
+        route: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        **extra: Any,
+    ) -> Reply:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        request = ApiRequest(
+            method, path, route, params=params, json=json, headers=headers, idempotent=idempotent, **extra
+        )
+        return self._auth.call(holder, request)

@@ -1,0 +1,59 @@
+"""Cards: a cardholder's cards, a partner's free cards, and the activate/block/unblock actions (assumed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from webapp.cms.models import Card, as_list
+from webapp.cms.pagination import Page, parse_page
+from webapp.cms.resources import Resource, seg
+
+if TYPE_CHECKING:
+    from webapp.cms.auth import TokenHolder
+
+_CARD_ROUTE = "/app/partners/{partnerId}/cards/{cardId}"
+
+
+class CardsResource(Resource):
+    def of_cardholder(self, holder: TokenHolder, partner_id: int, cardholder_id: int) -> list[Card]:
+        reply = self._call(
+            holder,
+            "GET",
+            f"/app/partners/{seg(partner_id)}/cardholders/{seg(cardholder_id)}/cards",
+            "/app/partners/{partnerId}/cardholders/{cardholderId}/cards",
+        )
+        data = reply.data
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]
+        return [Card.from_api(raw) for raw in as_list(data, "cards")]
+
+    def free(self, holder: TokenHolder, partner_id: int, page: int = 1, limit: int = 25) -> Page[Card]:
+        reply = self._call(
+            holder,
+            "GET",
+            f"/app/partners/{seg(partner_id)}/cards",
+            "/app/partners/{partnerId}/cards",
+            params={"assigned": "false", "page": page, "limit": limit},
+        )
+        return parse_page(reply.data, Card.from_api, page=page, limit=limit)
+
+    def activate(self, holder: TokenHolder, partner_id: int, card_id: int) -> Card:
+        return self._action(holder, partner_id, card_id, "activate", None)
+
+    def block(self, holder: TokenHolder, partner_id: int, card_id: int, reason: str) -> Card:
+        return self._action(holder, partner_id, card_id, "block", {"reason": reason})
+
+    def unblock(self, holder: TokenHolder, partner_id: int, card_id: int) -> Card:
+        return self._action(holder, partner_id, card_id, "unblock", None)
+
+    def _action(
+        self, holder: TokenHolder, partner_id: int, card_id: int, action: str, body: dict[str, Any] | None
+    ) -> Card:
+        reply = self._call(
+            holder,
+            "POST",
+            f"/app/partners/{seg(partner_id)}/cards/{seg(card_id)}/{action}",
+            f"{_CARD_ROUTE}/{action}",
+            json=body if body is not None else {},
+        )
+        return Card.from_api(reply.data)

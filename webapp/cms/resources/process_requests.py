@@ -1,0 +1,160 @@
+"""Process requests (partner balance top-ups): create (#17), lists (#18, #19), detail, decisions, evidence."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from webapp.cms.client import UPLOAD_DEADLINE_FACTOR
+from webapp.cms.models import EvidenceFile, ProcessRequest, as_list
+from webapp.cms.pagination import Page, parse_page
+from webapp.cms.resources import Resource, query, seg
+
+if TYPE_CHECKING:
+    from webapp.cms.auth import TokenHolder
+
+_ROUTE = "/app/partners/{partnerId}/process-requests/{id}"
+_FILENAME = re.compile(r"""filename\s*=\s*(?:"([^"]*)"|([^;\s]+))""", re.IGNORECASE)
+
+
+def _iso(value: date | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _safe_file_name(disposition: str | None) -> str:
+    """The attachment's name, stripped of any path and control characters (it is shown and re-served)."""
+    match = _FILENAME.search(disposition or "")
+    name = (match.group(1) or match.group(2)) if match else ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*')
+    return name.strip(" .") or "evidence"
+
+
+class ProcessRequestsResource(Resource):
+    def list(
+        self,
+        holder: TokenHolder,
+        partner_id: int,
+        page: int = 1,
+        limit: int = 10,
+        status: str | None = None,
+        date_from: date | str | None = None,
+        date_to: date | str | None = None,
+    ) -> Page[ProcessRequest]:
+        params = query(
+            page=page, limit=limit, status=status, **{"from": _iso(date_from), "to": _iso(date_to)}
+        )
+        reply = self._call(
+            holder,
+            "GET",
+            f"/app/partners/{seg(partner_id)}/process-requests",
+            "/app/partners/{clientId}/process-requests",
+            params=params,
+        )
+        return parse_page(reply.data, ProcessRequest.from_api, page=page, limit=limit)
+
+    def all(self, holder: TokenHolder, partner_id: int) -> builtins.list[ProcessRequest]:
+        reply = self._call(
+            holder,
+            "GET",
+            f"/app/partners/{seg(partner_id)}/process-request",
+            "/app/partners/{clientId}/process-request",
+        )
+        return [ProcessRequest.from_api(raw) for raw in as_list(reply.data, "processRequests")]
+
+    def get(self, holder: TokenHolder, partner_id: int, request_id: int) -> ProcessRequest:
+        reply = self._call(
+            holder, "GET", f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}", _ROUTE
+        )
+        return ProcessRequest.from_api(reply.data)
+
+    def create(
+        self,
+        holder: TokenHolder,
+        partner_id: int,
+        amount: Decimal,
+        observations: str | None,
+        evidence_name: str,
+        evidence_bytes: bytes,
+        evidence_type: str,
+        idempotency_key: str,
+        otp: str | None = None,
+    ) -> ProcessRequest:
+        """Multipart as documented; the amount is sent as its exact decimal text, never through a float."""
+        form = {"requestedAmount": format(amount, "f")}
+        if observations:
+            form["observations"] = observations
+        if otp:
+            form["otp"] = otp
+        reply = self._call(
+            holder,
+            "POST",
+            f"/app/partners/{seg(partner_id)}/process-request",
+            "/app/partners/{partnerId}/process-request",
+            idempotency_key=idempotency_key,
+            form=form,
+            files={"evidence": (evidence_name, evidence_bytes, evidence_type)},
+            deadline=self._auth.settings.deadline * UPLOAD_DEADLINE_FACTOR,
+        )
+        return ProcessRequest.from_api(reply.data)
+
+    def approve(
+        self,
+        holder: TokenHolder,
+        partner_id: int,
+        request_id: int,
+        reason: str | None = None,
+        otp: str | None = None,
+    ) -> ProcessRequest:
+        return self._decide(holder, partner_id, request_id, "approve", reason, otp)
+
+    def reject(
+        self, holder: TokenHolder, partner_id: int, request_id: int, reason: str, otp: str | None = None
+    ) -> ProcessRequest:
+        return self._decide(holder, partner_id, request_id, "reject", reason, otp)
+
+    def cancel(
+        self, holder: TokenHolder, partner_id: int, request_id: int, reason: str | None = None
+    ) -> ProcessRequest:
+        return self._decide(holder, partner_id, request_id, "cancel", reason, None)
+
+    def _decide(
+        self,
+        holder: TokenHolder,
+        partner_id: int,
+        request_id: int,
+        action: str,
+        reason: str | None,
+        otp: str | None,
+    ) -> ProcessRequest:
+        body: dict[str, Any] = {}
+        if reason:
+            body["reason"] = reason
+        if otp:
+            body["otp"] = otp
+        reply = self._call(
+            holder,
+            "POST",
+            f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}/{action}",
+            f"{_ROUTE}/{action}",
+            json=body,
+        )
+        return ProcessRequest.from_api(reply.data)
+
+    def evidence(self, holder: TokenHolder, partner_id: int, request_id: int) -> EvidenceFile:
+        reply = self._call(
+            holder,
+            "GET",
+            f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}/evidence",
+            _ROUTE + "/evidence",
+            raw=True,
+        )
+        content_type = reply.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
+        return EvidenceFile(
+            content=reply.content,
+            content_type=content_type or "application/octet-stream",
+            file_name=_safe_file_name(reply.headers.get("content-disposition")),
+        )
