@@ -33,6 +33,14 @@ def _install_dashboard(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _install_step_up(app: Flask) -> None:
+    """The fresh-code flow every sensitive form shares (webapp.step_up)."""
+    from webapp import step_up
+
+    app.register_blueprint(step_up.bp)
+    app.jinja_env.globals["needs_step_up"] = step_up.needs_step_up
+
+
 def _proxy_fix(app: Flask) -> None:
     hops = {
         name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0)
@@ -78,6 +86,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)
     _install_dashboard(app)
+    _install_step_up(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     return app

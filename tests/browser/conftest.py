@@ -1,0 +1,196 @@
+"""Browser tests: a real console on loopback in front of the run's sandbox, driven by Debian's chromium.
+
+Every page fails its test on a console error, an uncaught exception, a dialog or a CSP violation. Without
+chromium the browser tests skip with the reason (and fail under CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.console import console_config
+from tests.support.sandbox import SandboxHandle
+from tests.support.servers import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Collected inside the page before any of its own scripts run; read back at the end of each test.
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists() or shutil.which("chromium"):
+        return
+    reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+ConsoleFactory = Callable[..., str]
+
+
+@pytest.fixture
+def start_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[ConsoleFactory]:
+    """Start a console (config overrides allowed) on its own port; answers its base URL."""
+    from webapp import create_app
+
+    servers: list[LiveServer] = []
+
+    def start(**overrides: Any) -> str:
+        settings = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute", **overrides}
+        app = create_app(console_config(sandbox, tmp_path / f"console-{len(servers)}", **settings))
+        server = LiveServer(app).start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def console_url(start_console: ConsoleFactory) -> str:
+    return start_console()
+
+
+class PageProblems:
+    """Everything that makes a page unacceptable, gathered while the test runs.
+
+    A form page answered with 401/403/429 on purpose makes chromium log "Failed to load resource" for the
+    document itself; that is the status doing its job, so only documents are excused, never subresources.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+        self.document_errors: set[str] = set()
+
+    def add(self, text: str, url: str = "") -> None:
+        self.items.append((text, url))
+
+    def note_response(self, response: Any) -> None:
+        if response.status >= 400 and response.request.is_navigation_request():
+            self.document_errors.add(response.url)
+
+    def unacceptable(self) -> list[str]:
+        return [
+            text
+            for text, url in self.items
+            if not (text.startswith("console error: Failed to load resource") and url in self.document_errors)
+        ]
+
+
+@pytest.fixture
+def page_factory(browser: Any) -> Iterator[Callable[..., tuple[Any, PageProblems]]]:
+    contexts: list[Any] = []
+    watched: list[tuple[Any, PageProblems]] = []
+
+    def open_page(**context_options: Any) -> tuple[Any, PageProblems]:
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        problems = PageProblems()
+        page.add_init_script(_CSP_LISTENER)
+
+        def on_console(msg: Any) -> None:
+            # The browser's own favicon probe is not the page's doing.
+            url = str(msg.location.get("url", ""))
+            if msg.type == "error" and not url.endswith("/favicon.ico"):
+                problems.add(f"console {msg.type}: {msg.text} ({url})", url)
+
+        page.on("console", on_console)
+        page.on("response", problems.note_response)
+        page.on("pageerror", lambda exc: problems.add(f"page error: {exc}"))
+
+        def on_dialog(dialog: Any) -> None:
+            problems.add(f"dialog: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        watched.append((page, problems))
+        return page, problems
+
+    yield open_page
+    failures: list[str] = []
+    for page, problems in watched:
+        if not page.is_closed():
+            try:
+                violations = page.evaluate("window.__cspViolations || []")
+            except Exception:
+                violations = []
+            failures.extend(f"CSP violation: {v}" for v in violations)
+        failures.extend(problems.unacceptable())
+    for context in contexts:
+        context.close()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def page(page_factory: Callable[..., tuple[Any, PageProblems]]) -> Any:
+    """A fresh browser page (own cookies and storage) that fails the test on any error it shows."""
+    opened, _ = page_factory()
+    return opened
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def signed_in_page(page: Any, console_url: str, sandbox: SandboxHandle) -> Callable[..., Any]:
+    """`signed_in_page(email, password)`: sign in through the real screens and answer the page."""
+
+    def sign_in(email: str, password: str, base_url: str | None = None, target: Any = None) -> Any:
+        browser_page = target or page
+        base = base_url or console_url
+        browser_page.goto(f"{base}/auth/login")
+        browser_page.get_by_label("Email").fill(email)
+        browser_page.get_by_label("Password").fill(password)
+        browser_page.get_by_role("button", name="Continue").click()
+        browser_page.wait_for_url("**/auth/otp")
+        browser_page.get_by_label("Verification code").fill(sandbox.latest_otp(email))
+        browser_page.get_by_role("button", name="Verify and sign in").click()
+        browser_page.wait_for_url(lambda url: "/auth/otp" not in url)
+        return browser_page
+
+    return sign_in

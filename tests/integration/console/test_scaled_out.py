@@ -1,0 +1,129 @@
+"""Two console nodes sharing Redis and PostgreSQL behave as one console: nothing lives in a node's memory.
+
+Sign in on node A, continue on node B with the same cookie, sign out on B, and A refuses that cookie. Needs
+the shared services; skipped with the reason when they are not reachable, and a failure under CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator
+from tests.support.console import console_config
+from tests.support.sandbox import SandboxHandle
+from tests.support.servers import LiveServer
+
+pytestmark = pytest.mark.scaled
+
+REDIS_URL = os.environ.get("SCALED_REDIS_URL", "redis://127.0.0.1:6379/3")
+DATABASE_URL = os.environ.get("SCALED_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _require_services() -> None:
+    missing = [
+        name
+        for name, (host, port) in {"Redis": ("127.0.0.1", 6379), "PostgreSQL": ("127.0.0.1", 5432)}.items()
+        if not _reachable(host, port)
+    ]
+    if not missing:
+        return
+    reason = f"{' and '.join(missing)} not reachable on 127.0.0.1 (needed for the scaled-out test)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def nodes(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two console apps with one configuration (same secret, Redis and database), each on its own port."""
+    _require_services()
+    from webapp import create_app
+
+    shared = {
+        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": DATABASE_URL,
+        "LOGIN_RATE_LIMIT": "100 per minute",
+        "OTP_RATE_LIMIT": "100 per minute",
+    }
+    config_a = console_config(sandbox, tmp_path / "a", **shared)
+    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
+    servers = [LiveServer(create_app(config_a)).start(), LiveServer(create_app(config_b)).start()]
+    try:
+        yield servers[0].url, servers[1].url
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _post_form(client: httpx.Client, url: str, page_url: str, fields: dict[str, str]) -> httpx.Response:
+    page = client.get(page_url)
+    return client.post(url, data={**fields, "csrf_token": csrf_from(page.text)})
+
+
+def test_one_session_across_two_nodes(nodes: tuple[str, str], sandbox: SandboxHandle) -> None:
+    url_a, url_b = nodes
+    email, password = new_operator(sandbox, permissions={PARTNER_A: ["cardholders:list", "approvals:list"]})
+    with httpx.Client(base_url=url_a, follow_redirects=False, timeout=30) as node_a:
+        step = _post_form(node_a, "/auth/login", "/auth/login", {"email": email, "password": password})
+        assert step.status_code == 303, step.text
+        done = _post_form(node_a, "/auth/otp", "/auth/otp", {"otp": sandbox.latest_otp(email)})
+        assert done.headers["location"] == f"/p/{PARTNER_A}/"
+        cookie_name = next(iter(node_a.cookies.keys()))
+        cookie = node_a.cookies[cookie_name]
+        assert node_a.get(f"/p/{PARTNER_A}/").status_code == 200
+
+        with httpx.Client(base_url=url_b, follow_redirects=False, timeout=30) as node_b:
+            node_b.cookies.set(cookie_name, cookie)
+            on_b = node_b.get(f"/p/{PARTNER_A}/")
+            assert on_b.status_code == 200, on_b.headers.get("location")
+            assert re.search(r'data-testid="panel-cardholders"', on_b.text)
+
+            signed_out = _post_form(node_b, "/auth/logout", f"/p/{PARTNER_A}/", {})
+            assert signed_out.status_code == 303
+            assert signed_out.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+
+        node_a.cookies.clear()
+        node_a.cookies.set(cookie_name, cookie)
+        refused = node_a.get(f"/p/{PARTNER_A}/")
+        assert refused.status_code in (302, 303)
+        assert "/auth/login" in refused.headers["location"]
+
+
+def test_rate_limits_are_counted_across_nodes(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Three wrong passwords split over two nodes hit a limit of three: the counter is shared in Redis."""
+    _require_services()
+    from webapp import create_app
+
+    tag = uuid.uuid4().hex[:8]
+    shared = {"REDIS_URL": REDIS_URL, "DATABASE_URL": DATABASE_URL, "LOGIN_RATE_LIMIT": "3 per minute"}
+    config_a = console_config(sandbox, tmp_path / "a", **shared)
+    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
+    apps = [create_app(config_a), create_app(config_b)]
+    email = f"limit-{tag}@test.migo"
+    statuses = []
+    for attempt in range(4):
+        client = apps[attempt % 2].test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.9.{attempt}.1"  # a different address each time
+        page = client.get("/auth/login")
+        answer = client.post(
+            "/auth/login",
+            data={"email": email, "password": "nope", "csrf_token": csrf_from(page.get_data(as_text=True))},
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [401, 401, 401, 429]

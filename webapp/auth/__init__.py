@@ -1,0 +1,21 @@
+"""Operator sign-in (password + emailed code), sessions and their timeouts, sign-out, partner switching.
+
+`init_app` must run before the shell's access gate: expired sessions are closed before access is decided.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from webapp.auth import rate_limits, session_lifecycle, views  # noqa: E402  (routes register on bp)
+
+__all__ = ["bp", "init_app", "views"]
+
+
+def init_app(app: Flask) -> None:
+    """Limiters, the session-lifecycle hooks, the upstream-session-ended handler, and the blueprint."""
+    rate_limits.init_app(app)
+    session_lifecycle.init_app(app)
+    app.register_blueprint(bp)

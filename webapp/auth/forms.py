@@ -1,0 +1,102 @@
+"""Sign-in forms. Passwords and codes are never rendered back into a page (PasswordField hides its value)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp
+from wtforms.widgets import TextInput
+
+from webapp.i18n import _
+
+
+def _l(text: str) -> str:
+    """Marks a label or message for translation; `TranslatedForm` translates it per request."""
+    return text
+
+
+class TranslatedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+    """English labels and messages are the catalog keys; translate them for this request's language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self:
+            if field.label is not None and field.label.text:
+                field.label.text = _(str(field.label.text))
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            field.errors = [_(str(message)) for message in field.errors]
+        return bool(valid)
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _digits_only(value: str | None) -> str | None:
+    """Operators paste codes as '123 456' or '123-456'; the upstream wants six digits."""
+    return "".join(ch for ch in value if ch.isdigit()) if isinstance(value, str) else value
+
+
+class CodeInput(TextInput):  # type: ignore[misc]  # wtforms widgets are untyped
+    """A text box that never renders its value: a one-time code is not put back into a page."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Any:
+        kwargs["value"] = ""
+        return super().__call__(field, **kwargs)
+
+
+class LoginForm(TranslatedForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Length(max=254),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter a valid email address.")),
+        ],
+        render_kw={"autocomplete": "username", "autofocus": True, "spellcheck": "false"},
+    )
+    # No filters: the password goes upstream byte for byte, spaces and all.
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class OtpForm(TranslatedForm):
+    otp = StringField(
+        _l("Verification code"),
+        widget=CodeInput(),
+        filters=[_digits_only],
+        validators=[
+            DataRequired(message=_l("Enter the 6-digit code.")),
+            Regexp(r"^\d{6}$", message=_l("The code has 6 digits.")),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autofocus": True,
+            "maxlength": 9,
+        },
+    )
+
+
+class ResendForm(TranslatedForm):
+    """Only the CSRF token: asking for a new code is a state change."""
+
+
+class SignOutForm(TranslatedForm):
+    """Only the CSRF token: sign-out is a POST."""
+
+
+class PartnerSwitchForm(TranslatedForm):
+    partner_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    next = HiddenField()

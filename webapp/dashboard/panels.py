@@ -1,0 +1,85 @@
+"""The dashboard's panels, fetched concurrently, each failing on its own.
+
+A panel the operator has no permission for is not fetched at all; a panel whose call fails shows
+"unavailable" while the others render. Workers receive the client, the token holder and plain ids, never Flask
+proxies, which do not cross threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from webapp.cms import CmsClient, TokenHolder, errors
+
+Fetch = Callable[[CmsClient, TokenHolder, int], Any]
+
+
+def _balance(client: CmsClient, holder: TokenHolder, partner_id: int) -> Any:
+    return client.partners.balance(holder, partner_id)
+
+
+def _cardholder_count(client: CmsClient, holder: TokenHolder, partner_id: int) -> int:
+    return int(client.cardholders.list(holder, partner_id, page=1, limit=1).total)
+
+
+def _pending_requests(client: CmsClient, holder: TokenHolder, partner_id: int) -> int:
+    return int(client.process_requests.list(holder, partner_id, page=1, limit=1, status="pending").total)
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    key: str
+    # Shown when the operator holds ANY of these resource:action pairs on the partner.
+    needs: tuple[tuple[str, str], ...]
+    fetch: Fetch
+
+
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec(
+        "balance",
+        (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list")),
+        _balance,
+    ),
+    PanelSpec("cardholders", (("cardholders", "list"),), _cardholder_count),
+    PanelSpec("pending_requests", (("balance-management", "list"), ("approvals", "list")), _pending_requests),
+)
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    value: Any = None
+    error: str | None = None  # the error class name when the panel could not be loaded
+
+    @property
+    def available(self) -> bool:
+        return self.error is None
+
+
+def visible_panels(can: Callable[[str, str], bool]) -> list[PanelSpec]:
+    return [spec for spec in PANELS if any(can(resource, action) for resource, action in spec.needs)]
+
+
+def load_panels(
+    client: CmsClient, holder: TokenHolder, partner_id: int, specs: list[PanelSpec], max_workers: int = 3
+) -> Mapping[str, Panel]:
+    """Every panel in `specs`, fetched at once. A SessionEnded from any of them ends the whole page."""
+    if not specs:
+        return {}
+    ended: errors.SessionEnded | None = None
+    panels: dict[str, Panel] = {}
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(specs))) as pool:
+        futures = {spec.key: pool.submit(spec.fetch, client, holder, partner_id) for spec in specs}
+        for key, future in futures.items():
+            try:
+                panels[key] = Panel(key, value=future.result())
+            except errors.SessionEnded as exc:
+                ended = exc
+            except errors.CmsError as exc:
+                panels[key] = Panel(key, error=type(exc).__name__)
+    if ended is not None:
+        raise ended
+    return panels

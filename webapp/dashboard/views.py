@@ -1,0 +1,48 @@
+"""`/` sends the operator to the right partner; `/p/<partner_id>/` is that partner's dashboard."""
+
+from __future__ import annotations
+
+from flask import current_app, g, session, url_for
+from werkzeug.wrappers import Response
+
+from webapp.access import current_operator, signed_in
+from webapp.auth.token_holder import SessionTokenHolder
+from webapp.dashboard import bp
+from webapp.dashboard.panels import load_panels, visible_panels
+from webapp.htmx import redirect, render
+from webapp.upstream import cms
+
+
+@bp.route("/", methods=["GET"])
+@signed_in
+def index() -> Response:
+    operator = current_operator()
+    assert operator is not None  # @signed_in guarantees it
+    remembered = session.get("partner_id")
+    if isinstance(remembered, int) and operator.partner(remembered) is not None:
+        return redirect(url_for("dashboard.partner_dashboard", partner_id=remembered))
+    if len(operator.partners) == 1:
+        return redirect(url_for("dashboard.partner_dashboard", partner_id=operator.partners[0].partner_id))
+    return redirect(url_for("auth.pick_partner"))
+
+
+@bp.route("/p/<int:partner_id>/", methods=["GET"])
+@signed_in
+def partner_dashboard(partner_id: int) -> Response:
+    """The gate has already checked the partner is the operator's; each panel checks its own permission."""
+    operator = current_operator()
+    assert operator is not None
+    session["partner_id"] = partner_id
+    specs = visible_panels(lambda resource, action: operator.can(partner_id, resource, action))
+    holder = SessionTokenHolder(app=current_app._get_current_object())  # type: ignore[attr-defined]
+    panels = load_panels(cms(), holder, partner_id, specs)
+    response = render(
+        "dashboard/partner.html",
+        operator=operator,
+        partner=getattr(g, "partner", None) or operator.partner(partner_id),
+        partner_id=partner_id,
+        panels=panels,
+        panel_order=[spec.key for spec in specs],
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,20 @@
+"""Spanish for the step-up (fresh code) flow."""
+
+ES: dict[str, str] = {
+    "Code from your email": "Código de su correo",
+    "Enter the 6-digit code.": "Ingrese el código de 6 dígitos.",
+    "This action needs a fresh code: send one and enter it.": (
+        "Esta acción necesita un código reciente: envíe uno e ingréselo."
+    ),
+    "The code has expired. Send a new one.": "El código venció. Envíe uno nuevo.",
+    "The code is not valid.": "El código no es válido.",
+    "Confirm with a code": "Confirme con un código",
+    "This action needs a fresh one-time code. We send it to your email.": (
+        "Esta acción necesita un código de un solo uso reciente. Se lo enviamos a su correo."
+    ),
+    "Send code": "Enviar código",
+    "Code sent to {email}. It is valid for {minutes} min.": (
+        "Código enviado a {email}. Es válido por {minutes} min."
+    ),
+    "Open the sandbox mailbox": "Abrir el buzón del sandbox",
+}
