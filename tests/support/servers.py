@@ -10,11 +10,14 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 class LiveServer:
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        self.app = app
         self._server: BaseWSGIServer = make_server(host, 0, app, threaded=True)
         self.host = host
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"live-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"live-{self.port}", daemon=True
+        )
 
     def start(self) -> LiveServer:
         self._thread.start()
