@@ -1,4 +1,4 @@
-"""`make bench`: run every benchmark module in this folder, in name order, or only those named on the command line."""
+"""`make bench`: run every benchmark module here, in name order, or only those named on the command line."""
 
 from __future__ import annotations
 

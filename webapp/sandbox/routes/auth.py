@@ -24,13 +24,18 @@ from webapp.sandbox.models import CmsUser, Merchant, hash_password
 bp = Blueprint("sandbox_auth", __name__)
 
 
+VERBATIM_FIELDS = frozenset({"password"})
+
+
 def _strings(body: dict[str, object], *names: str) -> dict[str, str]:
-    """The named fields as non-empty strings, or one 400 7000 naming every missing one."""
+    """The named fields as non-empty strings, or one 400 7000 naming every missing one.
+
+    Passwords are taken byte for byte: spaces at either end are part of them."""
     values = {name: body.get(name) for name in names}
     missing = {n: f"{n} is required." for n, v in values.items() if not isinstance(v, str) or not v.strip()}
     if missing:
         raise field_errors(codes.CHECK_PARAMETERS, missing)
-    return {n: str(v).strip() for n, v in values.items()}
+    return {n: str(v) if n in VERBATIM_FIELDS else str(v).strip() for n, v in values.items()}
 
 
 # -- application token --------------------------------------------------------------------------------------
