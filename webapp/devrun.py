@@ -98,6 +98,8 @@ def main() -> int:
             "CMS_BASE_URL": f"{sandbox_url}/cms/rest",
             "SANDBOX_PUBLIC_URL": sandbox_url,
             "CONSOLE_ENV": env.get("CONSOLE_ENV", "sandbox"),
+            # One process on one machine: rate-limit counters without Redis live in process memory.
+            "CONSOLE_WORKERS": env.get("CONSOLE_WORKERS", "1"),
         }
     )
     sandbox = subprocess.Popen(  # noqa: S603 - fixed argv of our own module

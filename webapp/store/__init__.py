@@ -6,6 +6,7 @@ for each other instead of racing to create the same tables.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,8 +49,28 @@ def create_store(url: str) -> Store:
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """gunicorn workers of one node start together and share one SQLite file: migrate one at a time."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest revision (idempotent)."""
+    """Bring the schema to the latest revision (idempotent, safe when several processes start at once)."""
+    with _sqlite_file_lock(engine):
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     alembic_cfg = AlembicConfig(str(HERE / "alembic.ini"))
     alembic_cfg.set_main_option("script_location", str(HERE / "migrations"))
     with engine.connect() as connection:
