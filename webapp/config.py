@@ -213,6 +213,9 @@ def derive(config: dict[str, Any], instance_path: str) -> None:
     config["SESSION_COOKIE_DOMAIN"] = None
     config["SESSION_PERMANENT"] = True
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=int(config["SESSION_ABSOLUTE_SECONDS"]))
+    # Write the session record only when it changed: idle time is tracked by `last_seen` (coarsely, see
+    # auth.session_lifecycle), and the record's own lifetime is the absolute limit.
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
     config["SESSION_TYPE"] = "redis" if config.get("REDIS_URL") else "cachelib"
     config["SESSION_KEY_PREFIX"] = "console:session:"
     config["SESSION_FILE_DIR_PATH"] = str(Path(instance_path) / "sessions")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
@@ -59,9 +59,19 @@ def _server_timing() -> str:
     return f"upstream;dur={elapsed():.1f}, render;dur={render:.1f}, total;dur={total:.1f}"
 
 
+def own_headers(response: Response, headers: Mapping[str, str]) -> Response:
+    """For the rare answer that needs a policy of its own (an evidence file our own page frames): set the
+    headers here and `add_headers` leaves those names alone. The answer is expected to be stricter."""
+    response.headers.update(headers)
+    g.own_security_headers = frozenset(headers)
+    return response
+
+
 def add_headers(response: Response) -> Response:
+    own = g.get("own_security_headers", frozenset())
     for name, value in STATIC_HEADERS.items():
-        response.headers[name] = value
+        if name not in own:
+            response.headers[name] = value
     response.headers.pop("X-Powered-By", None)
     if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
         # Replaces the dev server's "Werkzeug/x Python/y"; gunicorn.conf.py renames gunicorn's own header.

@@ -26,6 +26,11 @@ BACKGROUND_HEADER = "X-Background"
 PENDING_LOGIN_SECONDS = 600
 
 
+# Activity is recorded at most this often, so a busy operator's clicks do not each rewrite the session record;
+# the idle limit is therefore honoured to within this many seconds.
+ACTIVITY_GRANULARITY_SECONDS = 5.0
+
+
 def _now() -> float:
     return time.time()
 
@@ -131,7 +136,7 @@ def enforce_timeouts() -> Response | None:
         return end_session("absolute")
     if now - last_seen >= idle_seconds():
         return end_session("idle")
-    if not is_background_request():
+    if not is_background_request() and now - last_seen >= ACTIVITY_GRANULARITY_SECONDS:
         session["last_seen"] = now
     return None
 
@@ -142,7 +147,8 @@ def handle_session_ended(error: SessionEnded) -> Response:
 
 
 def _adopt_rotated_tokens(response: Response) -> Response:
-    adopt_newer_tokens(session, current_app)
+    if session.modified:  # only a session about to be written back can overwrite a newer token pair
+        adopt_newer_tokens(session, current_app)
     return response
 
 

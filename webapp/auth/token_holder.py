@@ -46,6 +46,7 @@ class SessionTokenHolder:
         self._key = key
         self._app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
         self._session: Any = session_obj if session_obj is not None else session._get_current_object()  # type: ignore[attr-defined]
+        self._holding = False
 
     @property
     def _sid(self) -> str:
@@ -55,7 +56,11 @@ class SessionTokenHolder:
         return self._key + REVISION_SUFFIX
 
     def load(self) -> UserTokens | None:
-        record = backend.read_session_record(self._app, self._sid) if self._sid else None
+        # Only a caller about to refresh (holding the lock) must see another node's rotation; outside the
+        # lock this request's copy is good enough, and reading the stored record on every call is not free.
+        record = (
+            backend.read_session_record(self._app, self._sid) if self._sid and self._holding else None
+        )
         if record is not None:
             stored_rev = int(record.get(self._revision_key(), 0))
             if stored_rev > int(self._session.get(self._revision_key(), 0)):
@@ -80,7 +85,11 @@ class SessionTokenHolder:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with backend.cross_node_lock(self._app, f"refresh:{self._sid}"):
-            yield
+            self._holding = True
+            try:
+                yield
+            finally:
+                self._holding = False
 
 
 def adopt_newer_tokens(session_obj: Any, app: Flask) -> None:
