@@ -1,0 +1,40 @@
+/* Top-up forms: send once (the button is disabled while the request is in flight; the server also refuses a
+   second send of the same form), and refuse a file over the size limit before uploading it. */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-submit-once]")) { return; }
+    if (form.dataset.sending === "1") { event.preventDefault(); return; }
+    var file = form.querySelector("input[type=file][data-max-bytes]");
+    if (file && !file.checkValidity()) { event.preventDefault(); file.reportValidity(); return; }
+    form.dataset.sending = "1";
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      // Disabled after this event so the browser still sends the form (and the button's own value).
+      window.setTimeout(function () {
+        button.disabled = true;
+        if (form.dataset.sendingLabel) { button.textContent = form.dataset.sendingLabel; }
+      }, 0);
+    });
+  });
+
+  // Coming back with the back button must not leave a dead form.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.dataset.sending = "";
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
+    });
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) { return; }
+    var limit = Number(input.dataset.maxBytes);
+    var file = input.files && input.files[0];
+    input.setCustomValidity(file && limit && file.size > limit ? (input.dataset.tooLarge || "Too large") : "");
+    input.reportValidity();
+  });
+})();

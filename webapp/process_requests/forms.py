@@ -1,0 +1,98 @@
+"""Forms of the top-up section. Labels and messages are English catalog keys (TranslatedForm translates them).
+
+The amount is checked by `amounts.parse_amount` in the operator's language, so the figure the operator
+typed is read exactly once, the same way, and kept as typed when the form comes back with an error.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf.file import FileField
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from webapp.auth.forms import TranslatedForm
+from webapp.i18n import _, current_lang
+from webapp.process_requests.amounts import AmountError, parse_amount
+from webapp.step_up import StepUpMixin
+
+OBSERVATIONS_LIMIT = 500  # the upstream's limit
+REASON_LIMIT = 200  # the upstream's limit for decision reasons
+
+
+def _l(text: str) -> str:
+    """Marks a label or message for translation (TranslatedForm translates per request)."""
+    return text
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class TopUpForm(TranslatedForm, StepUpMixin):
+    amount = StringField(
+        _l("Amount"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Enter the amount."))],
+        render_kw={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"},
+    )
+    observations = TextAreaField(
+        _l("Observations"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=OBSERVATIONS_LIMIT, message=_l("Use at most 500 characters.")),
+        ],
+        render_kw={"rows": 3, "maxlength": OBSERVATIONS_LIMIT},
+    )
+    evidence = FileField(
+        _l("Evidence file"),
+        render_kw={"accept": "application/pdf,image/png,image/jpeg,image/webp", "data-max-bytes": "10485760"},
+    )
+    evidence_ref = HiddenField()
+    submission_key = HiddenField()
+
+    def __init__(self, *args: Any, currency: str | None = "GTQ", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.parsed_amount: Decimal | None = None
+
+    def validate_amount(self, field: StringField) -> None:
+        try:
+            self.parsed_amount = parse_amount(field.data, current_lang(), self.currency)
+        except AmountError as exc:
+            raise ValidationError(_(exc.message, **exc.values)) from None
+
+
+class DecisionForm(TranslatedForm, StepUpMixin):
+    """Approve or reject: a reason (required to reject), the fresh code when needed, one submission key."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        filters=[_strip],
+        validators=[Length(max=REASON_LIMIT, message=_l("Use at most 200 characters."))],
+        render_kw={"rows": 3, "maxlength": REASON_LIMIT},
+    )
+    submission_key = HiddenField()
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason_required = reason_required
+        if reason_required:
+            self.reason.flags.required = True
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.reason_required and not field.data:
+            raise ValidationError(_l("Say why the request is rejected."))
+
+
+class CancelForm(TranslatedForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        filters=[_strip],
+        validators=[Length(max=REASON_LIMIT, message=_l("Use at most 200 characters."))],
+        render_kw={"rows": 3, "maxlength": REASON_LIMIT},
+    )
+    submission_key = HiddenField()

@@ -1,0 +1,66 @@
+"""The list's filters, read from the query string: all list state lives in the URL (deep links, back
+button)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+STATUSES = ("pending", "approved", "rejected", "cancelled")
+PAGE_SIZE = 20
+# Badge colour per status (the `badge` macro's kinds).
+STATUS_KIND = {"pending": "warning", "approved": "ok", "rejected": "danger", "cancelled": "neutral"}
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)  # field → English message key
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The filters as query arguments (for the pager and links), empty ones left out."""
+        values: dict[str, Any] = {
+            "status": self.status,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+        values.update(changes)
+        return {key: str(value) for key, value in values.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.date_from or self.date_to)
+
+
+def _day(raw: str | None) -> date | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat("invalid")
+
+
+def parse_filters(args: Mapping[str, str]) -> ListFilters:
+    """Known values only: an unknown status or a malformed date is reported and not sent upstream."""
+    errors: dict[str, str] = {}
+    status = (args.get("status") or "").strip() or None
+    if status is not None and status not in STATUSES:
+        errors["status"] = "Unknown status."
+        status = None
+    days: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = _day(args.get(name))
+        except ValueError:
+            errors[name] = "Use a date like 2026-01-31."
+            days[name] = None
+    if days["from"] and days["to"] and days["from"] > days["to"]:
+        errors["to"] = "The end date is before the start date."
+        days["to"] = None
+    raw_page = (args.get("page") or "1").strip()
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
+    return ListFilters(status, days["from"], days["to"], page, errors)
