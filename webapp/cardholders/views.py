@@ -168,7 +168,8 @@ def index(partner_id: int) -> Response:
     lost = bool(state.search_id) and search is None
     if lost:
         state = replace(state, search_id="")
-    session["partner_id"] = partner_id
+    if session.get("partner_id") != partner_id:  # an unchanged session is not written back
+        session["partner_id"] = partner_id
     return _list_page(partner_id, state, search or "", lost_search=lost)
 
 

@@ -32,7 +32,8 @@ def partner_dashboard(partner_id: int) -> Response:
     """The gate has already checked the partner is the operator's; each panel checks its own permission."""
     operator = current_operator()
     assert operator is not None
-    session["partner_id"] = partner_id
+    if session.get("partner_id") != partner_id:  # an unchanged session is not written back
+        session["partner_id"] = partner_id
     specs = visible_panels(lambda resource, action: operator.can(partner_id, resource, action))
     holder = SessionTokenHolder(app=current_app._get_current_object())  # type: ignore[attr-defined]
     panels = load_panels(cms(), holder, partner_id, specs)
