@@ -13,24 +13,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _install_sign_in(app: Flask) -> None:
-    """The sign-in part (webapp.auth); tolerated as absent while it is being written."""
-    try:
-        from webapp import auth
-    except ModuleNotFoundError as exc:
-        if exc.name != "webapp.auth":
-            raise
-        return
+    """Sign-in, sessions and the partner switcher; its session checks must run before the access gate."""
+    from webapp import auth
+
     auth.init_app(app)
 
 
-def _install_dashboard(app: Flask) -> None:
-    try:
-        from webapp.dashboard import bp
-    except ModuleNotFoundError as exc:
-        if exc.name != "webapp.dashboard":
-            raise
-        return
-    app.register_blueprint(bp)
+def _install_features(app: Flask) -> None:
+    """One blueprint per domain (ARCHITECTURE §6.2)."""
+    from webapp import audit, partners, permissions, process_requests, uploads, users
+    from webapp.cardholders.views import bp as cardholders_bp  # the package root stays Flask-free for rules
+    from webapp.dashboard import bp as dashboard_bp
+
+    for blueprint in (
+        dashboard_bp,
+        cardholders_bp,
+        uploads.bp,
+        process_requests.bp,
+        partners.bp,
+        users.bp,
+        permissions.bp,
+        audit.bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _install_step_up(app: Flask) -> None:
@@ -85,7 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)
-    _install_dashboard(app)
+    _install_features(app)
     _install_step_up(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

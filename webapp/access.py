@@ -210,6 +210,7 @@ class NavEntry:
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "dashboard.partner_dashboard", ()),
+    NavEntry("Partner", "partners.detail", ()),
     NavEntry("Cardholders", "cardholders.index", (("cardholders", "list"),)),
     NavEntry("Bulk uploads", "uploads.index", (("bulk-create", "create"),)),
     NavEntry(

@@ -1,0 +1,79 @@
+"""`/partners/`: every assigned partner with its balance; `/p/<id>/partner`: one partner's detail.
+
+The list comes from the same upstream operation the shell's partner switcher is built from at sign-in
+(`GET /app/partners` answers exactly the assigned partners). A balance is fetched only where the operator may
+read it, all partners at once, and a failing balance leaves the rest of the page in place.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from flask import Response
+
+from webapp.access import Operator, current_operator, signed_in
+from webapp.auth.token_holder import SessionTokenHolder
+from webapp.cms import errors
+from webapp.cms.models import Balance
+from webapp.htmx import render
+from webapp.partners import bp
+from webapp.upstream import cms
+
+# Any one of these lets an operator see the partner balance (the upstream's own rule for #10).
+BALANCE_READERS = (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list"))
+BALANCE_WORKERS = 4
+
+
+def _can_read_balance(operator: Operator, partner_id: int) -> bool:
+    return operator.can_any(partner_id, BALANCE_READERS)
+
+
+def _balances(partner_ids: list[int]) -> dict[int, Balance | None]:
+    """Balance per partner; None where the CMS did not answer (the page says so for that partner only)."""
+    if not partner_ids:
+        return {}
+    client, holder = cms(), SessionTokenHolder()
+    out: dict[int, Balance | None] = {}
+    with ThreadPoolExecutor(max_workers=min(BALANCE_WORKERS, len(partner_ids))) as pool:
+        futures = {pid: pool.submit(partial(client.partners.balance, holder, pid)) for pid in partner_ids}
+        for pid, future in futures.items():
+            try:
+                out[pid] = future.result()
+            except errors.SessionEnded:
+                raise
+            except errors.CmsError:
+                out[pid] = None
+    return out
+
+
+@bp.route("/partners/", methods=["GET"])
+@signed_in
+def index() -> Response:
+    operator = current_operator()
+    assert operator is not None  # @signed_in guarantees it
+    partners = cms().partners.list(SessionTokenHolder())
+    readable = [p.partner_id for p in partners if _can_read_balance(operator, p.partner_id)]
+    response = render("partners/index.html", partners=partners, balances=_balances(readable))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/p/<int:partner_id>/partner", methods=["GET"])
+@signed_in
+def detail(partner_id: int) -> Response:
+    """The gate has checked the partner is assigned; the balance shows only with a balance permission."""
+    operator = current_operator()
+    assert operator is not None
+    partner = cms().partners.get(SessionTokenHolder(), partner_id)
+    balance_allowed = _can_read_balance(operator, partner_id)
+    balance = _balances([partner_id]).get(partner_id) if balance_allowed else None
+    response = render(
+        "partners/detail.html",
+        partner=partner,
+        partner_id=partner_id,
+        balance=balance,
+        balance_allowed=balance_allowed,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,91 @@
+"""Permission-audit snapshots: each audit run is kept, so the next one can say what changed since.
+
+A snapshot holds what the upstream answered (users and their grants per partner) at `created_at`; flags are
+computed from it when it is shown, so an improved rule also applies to old snapshots. `scope_key` names
+the set of partners audited: only snapshots of the same scope are compared.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.store import current_store
+from webapp.store.models import Base
+
+
+class AuditSnapshot(Base):
+    __tablename__ = "audit_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    scope_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    partner_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False)
+    dormant_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    user_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    grant_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+    __table_args__ = (Index("ix_audit_snapshots_scope_created", "scope_key", "created_at"),)
+
+
+def scope_key_for(partner_ids: list[int]) -> str:
+    return ",".join(str(pid) for pid in sorted(set(partner_ids)))
+
+
+def save_snapshot(
+    *,
+    partner_ids: list[int],
+    dormant_days: int,
+    data: dict[str, Any],
+    actor_id: int | None,
+    actor_email: str | None,
+    user_count: int,
+    grant_count: int,
+    created_at: datetime | None = None,
+) -> AuditSnapshot:
+    row = AuditSnapshot(
+        created_at=created_at or datetime.now(UTC),
+        actor_id=actor_id,
+        actor_email=actor_email,
+        scope_key=scope_key_for(partner_ids),
+        partner_ids=sorted(set(partner_ids)),
+        dormant_days=dormant_days,
+        user_count=user_count,
+        grant_count=grant_count,
+        data=data,
+    )
+    with current_store().session() as db:
+        db.add(row)
+    return row
+
+
+def get_snapshot(snapshot_id: int) -> AuditSnapshot | None:
+    with current_store().sessions() as db:
+        return db.get(AuditSnapshot, snapshot_id)
+
+
+def previous_snapshot(snapshot: AuditSnapshot) -> AuditSnapshot | None:
+    """The latest earlier run over the same partners (ids break ties between runs in the same instant)."""
+    query = (
+        select(AuditSnapshot)
+        .where(AuditSnapshot.scope_key == snapshot.scope_key, AuditSnapshot.id < snapshot.id)
+        .order_by(AuditSnapshot.id.desc())
+        .limit(1)
+    )
+    with current_store().sessions() as db:
+        return db.scalars(query).first()
+
+
+def recent_snapshots(partner_id: int, limit: int = 20) -> list[AuditSnapshot]:
+    """Newest first, every scope that includes `partner_id` (filtered in Python: JSON containment is not
+    portable between SQLite and PostgreSQL)."""
+    query = select(AuditSnapshot).order_by(AuditSnapshot.id.desc()).limit(500)
+    with current_store().sessions() as db:
+        rows = [row for row in db.scalars(query) if partner_id in (row.partner_ids or [])]
+    return rows[:limit]
