@@ -1,0 +1,134 @@
+"""Bulk upload history: one row per checked file, its per-row notes, remembered column mappings, and the
+business keys of rows already sent (so a later file can be told "already uploaded").
+
+Everything a console node needs to show an upload, its progress or its report lives here, never in process
+memory or on one node's disk, so any node can answer the next request. Business keys are stored only as
+keyed digests (HMAC with the app secret): a document number or e-mail is never written to the console store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.store.models import Base
+
+# Upload statuses. `checked`: dry run done, not sent. `sending`: claimed, upstream call in flight.
+# `unknown`: the upstream call's answer was lost (a retry replays it). `refused`: the upstream refused it.
+# Then the upstream batch's own statuses: queued, processing, completed, failed.
+CHECKED, SENDING, UNKNOWN, REFUSED = "checked", "sending", "unknown", "refused"
+QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
+TERMINAL = frozenset({COMPLETED, FAILED})
+IN_FLIGHT = frozenset({QUEUED, PROCESSING})
+
+# Phases of an upload note: a problem the dry run found, or the upstream's outcome for one row.
+DRY_RUN, UPSTREAM = "dry_run", "upstream"
+
+
+class UploadRecord(Base):
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    actor_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # users | cards
+    file_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    file_type: Mapped[str] = mapped_column(String(10), nullable=False)
+    file_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sheet: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    extra_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    valid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    issues_omitted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    same_file_as: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staging_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submission_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    policy: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The operator's row number of each row sent, in sent order: the upstream numbers rows of the converted
+    # file (header = row 1), and the report must speak of the operator's file.
+    source_rows: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    upstream_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    processed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    succeeded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    stalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reader_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reader_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    results_fetched: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    problem: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    __table_args__ = (
+        Index("ix_uploads_partner_created", "partner_id", "created_at"),
+        Index("ix_uploads_partner_sha", "partner_id", "sha256"),
+    )
+
+
+class UploadNote(Base):
+    """One row-level fact: a dry-run problem of one cell, or the upstream's outcome for one row."""
+
+    __tablename__ = "upload_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
+    phase: Mapped[str] = mapped_column(String(10), nullable=False)
+    row: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)  # invalid|duplicate|created|failed
+    field: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    shown: Mapped[str | None] = mapped_column(String(80), nullable=True)  # masked glimpse of the value
+    first_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cardholder_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_upload_notes_upload_phase_row", "upload_id", "phase", "row"),)
+
+
+class UploadKey(Base):
+    """A business key (document number, e-mail, card id) of a row already sent, as a keyed digest."""
+
+    __tablename__ = "upload_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
+    row: Mapped[int] = mapped_column(Integer, nullable=False)  # the operator's row number
+    field: Mapped[str] = mapped_column(String(40), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (
+        Index("ix_upload_keys_partner_digest", "partner_id", "digest"),
+        Index("ix_upload_keys_upload_row", "upload_id", "row"),
+    )
+
+
+class HeaderMapping(Base):
+    """The columns an operator assigned for a partner's files: {file header text → field}."""
+
+    __tablename__ = "upload_mappings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    signature: Mapped[str] = mapped_column(String(64), nullable=False)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        Index("ux_upload_mappings_partner_kind_sig", "partner_id", "kind", "signature", unique=True),
+    )

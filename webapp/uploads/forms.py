@@ -1,0 +1,46 @@
+"""Forms of the bulk-upload pages. Labels and messages are English catalog keys, translated per request."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField
+from wtforms import HiddenField, RadioField, SelectField
+
+from webapp.auth.forms import TranslatedForm
+from webapp.step_up import StepUpMixin
+
+VALID_ONLY, ALL_OR_NOTHING = "valid_only", "all_or_nothing"
+KIND_CHOICES = [
+    ("users", "New cardholders (one row per person, with their card)"),
+    ("cards", "New cards for existing cardholders (documentType, documentNumber, cardId)"),
+]
+POLICY_CHOICES = [
+    (VALID_ONLY, "Send only the valid rows; the others stay out"),
+    (ALL_OR_NOTHING, "Send nothing until every row is valid"),
+]
+
+
+def _l(text: str) -> str:
+    return text
+
+
+class UploadForm(TranslatedForm):
+    kind = RadioField(_l("What the file holds"), choices=KIND_CHOICES, default="users")
+    file = FileField(
+        _l("File"),
+        render_kw={
+            "accept": ".csv,.xlsx,.xls,text/csv,application/vnd.ms-excel,"
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "data-max-bytes": str(16 * 1024 * 1024),
+        },
+    )
+    sheet = SelectField(_l("Sheet"), choices=[], validate_choice=False)
+    staged_ref = HiddenField()
+
+
+class MappingForm(TranslatedForm):
+    """Only the anti-forgery token: the column choices are read from the request, one select per field."""
+
+
+class SubmitForm(TranslatedForm, StepUpMixin):
+    policy = RadioField(_l("Rows with problems"), choices=POLICY_CHOICES, default=VALID_ONLY)
+    submission_key = HiddenField()

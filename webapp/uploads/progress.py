@@ -1,0 +1,301 @@
+"""Live progress of a sent batch: the upstream SSE stream is read server-side and recorded in the store.
+
+Why a background reader and a store, not a stream to the browser: the operator's tokens must never reach the
+browser, and any console node must be able to answer the next poll. So:
+
+* At submit, the node starts a daemon thread that reads `cms().uploads.progress(...)` and writes every frame's
+  counters into the upload's row. The thread holds a *lease* on that row (`reader_token`,
+  `reader_lease_until`), renewed with every frame; a second node (or a second poll) sees the lease and does
+  not start another reader. A node that dies simply lets its lease lapse.
+* The browser polls a console endpoint every 2 s (htmx, `X-Background: 1`); that endpoint reads the row and,
+  when the batch is not finished and no lease is alive, starts a reader itself — on whichever node it hits.
+* A stream silent for the idle timeout (30 s by default), or one that breaks, marks the row `stalled_at`:
+  the page then says "still processing — refresh", never success or failure. A full page load asks the
+  upstream for the batch status directly (`cms().uploads.batch`), which also serves as the fallback when no
+  reader can run, and starts a new reader.
+* On a terminal frame (or status) the reader fetches the per-row results into the store, once.
+
+The reader's tokens: a holder bound to the operator's session id (`DetachedSessionHolder`) that reads and
+writes the session record in the shared session store, so a token refresh done by the reader is seen by the
+operator's requests and the other way round, without holding the request's session object.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, session
+from sqlalchemy import or_, update
+
+from webapp.auth import backend
+from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_dict, tokens_to_dict
+from webapp.cms import UserTokens
+from webapp.cms import errors as cms_errors
+from webapp.cms.auth import TokenHolder
+from webapp.cms.models import Batch, ProgressFrame
+from webapp.store import current_store
+from webapp.store.uploads import IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
+from webapp.uploads import records
+from webapp.upstream import cms
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IDLE_SECONDS = 30.0
+# A lease outlives the longest silence the reader waits through, so a slow stream is not read twice.
+LEASE_GRACE_SECONDS = 15.0
+MAX_STREAM_SECONDS = 3600.0
+RESULTS_PAGE = 100
+
+
+def idle_seconds(app: Flask | None = None) -> float:
+    config = (app or current_app).config
+    return float(config.get("UPLOADS_PROGRESS_IDLE_SECONDS") or DEFAULT_IDLE_SECONDS)
+
+
+class DetachedSessionHolder:
+    """A TokenHolder for one session id, usable from a thread after the request that started it ended."""
+
+    def __init__(self, app: Flask, sid: str) -> None:
+        self._app = app
+        self._sid = sid
+
+    def load(self) -> UserTokens | None:
+        record = backend.read_session_record(self._app, self._sid)
+        raw = record.get(TOKENS_KEY) if record else None
+        return tokens_from_dict(raw) if isinstance(raw, dict) else None
+
+    def save(self, tokens: UserTokens) -> None:
+        record = backend.read_session_record(self._app, self._sid)
+        if record is None:
+            return  # the operator signed out meanwhile: nothing to keep the tokens for
+        rev_key = TOKENS_KEY + REVISION_SUFFIX
+        record[TOKENS_KEY] = tokens_to_dict(tokens)
+        record[rev_key] = int(record.get(rev_key, 0)) + 1
+        iface: Any = self._app.session_interface
+        backend.write_session_record(self._app, iface.session_class(record, sid=self._sid))
+
+    def lock(self) -> AbstractContextManager[None]:
+        return self._locked()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with backend.cross_node_lock(self._app, f"refresh:{self._sid}"):
+            yield
+
+
+def session_holder() -> DetachedSessionHolder | None:
+    """A detached holder for the current request's session (None without a server-side session id)."""
+    sid = str(getattr(session, "sid", "") or "")
+    if not sid:
+        return None
+    return DetachedSessionHolder(current_app._get_current_object(), sid)  # type: ignore[attr-defined]
+
+
+# -- the lease --------------------------------------------------------------------------------------------
+
+
+def _take_lease(upload_id: int, token: str, seconds: float) -> bool:
+    now = records.now()
+    with current_store().session() as db:
+        result = db.execute(
+            update(UploadRecord)
+            .where(
+                UploadRecord.id == upload_id,
+                UploadRecord.status.in_(IN_FLIGHT),
+                or_(UploadRecord.reader_lease_until.is_(None), UploadRecord.reader_lease_until < now),
+            )
+            .values(reader_token=token, reader_lease_until=now + timedelta(seconds=seconds))
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _release_lease(upload_id: int, token: str) -> None:
+    with current_store().session() as db:
+        db.execute(
+            update(UploadRecord)
+            .where(UploadRecord.id == upload_id, UploadRecord.reader_token == token)
+            .values(reader_token=None, reader_lease_until=None)
+        )
+
+
+def lease_alive(upload: UploadRecord) -> bool:
+    until = upload.reader_lease_until
+    return until is not None and _aware(until) > records.now()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything the console stores is UTC.
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- recording ----------------------------------------------------------------------------------------------
+
+
+def _record_counts(
+    upload_id: int, *, status: str, total: int, processed: int, succeeded: int, failed: int, **extra: Any
+) -> None:
+    values: dict[str, Any] = {
+        "status": status,
+        "processed": processed,
+        "succeeded": succeeded,
+        "failed": failed,
+        "progress_at": records.now(),
+        "stalled_at": None,
+        **extra,
+    }
+    if total:
+        values["upstream_total"] = total
+    if status in TERMINAL:
+        values["finished_at"] = records.now()
+    with current_store().session() as db:
+        # Never move a finished upload back to running (a late frame from an older reader).
+        db.execute(
+            update(UploadRecord)
+            .where(UploadRecord.id == upload_id, UploadRecord.status.not_in(TERMINAL))
+            .values(**values)
+        )
+
+
+def record_frame(upload_id: int, frame: ProgressFrame, token: str | None, lease_seconds: float) -> None:
+    extra: dict[str, Any] = {}
+    if token is not None and not frame.terminal:
+        extra["reader_lease_until"] = records.now() + timedelta(seconds=lease_seconds)
+    _record_counts(
+        upload_id,
+        status=frame.status,
+        total=frame.total,
+        processed=frame.processed,
+        succeeded=frame.succeeded,
+        failed=frame.failed,
+        **extra,
+    )
+
+
+def record_batch(upload_id: int, batch: Batch) -> None:
+    _record_counts(
+        upload_id,
+        status=batch.status,
+        total=batch.total,
+        processed=batch.processed,
+        succeeded=batch.succeeded,
+        failed=batch.failed,
+    )
+
+
+def mark_stalled(upload_id: int) -> None:
+    records.set_fields(upload_id, stalled_at=records.now())
+
+
+def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
+    """Every per-row outcome of a finished batch, mapped back to the operator's row numbers, stored once."""
+    assert upload.batch_id is not None
+    source_rows = upload.source_rows or []
+    outcomes: list[dict[str, Any]] = []
+    failed_rows: set[int] = set()
+    page = 1
+    while True:
+        reply = cms().uploads.results(
+            holder, upload.partner_id, upload.batch_id, page=page, limit=RESULTS_PAGE
+        )
+        for item in reply.items:
+            index = item.row - 2  # the converted file: header on row 1, first data row on row 2
+            row = source_rows[index] if 0 <= index < len(source_rows) else item.row
+            base = {"upload_id": upload.id, "phase": UPSTREAM, "row": row}
+            if item.status == "created":
+                outcomes.append({**base, "status": "created", "cardholder_id": item.cardholder_id})
+                continue
+            failed_rows.add(row)
+            for error in item.errors or []:
+                outcomes.append(
+                    {
+                        **base,
+                        "status": "failed",
+                        "field": (error.field or None) and str(error.field)[:40],
+                        "code": str(error.code or "")[:12] or None,
+                        "message": str(error.message or "")[:300],
+                    }
+                )
+            if not item.errors:
+                outcomes.append({**base, "status": "failed"})
+        if page >= reply.total_pages or not reply.items:
+            break
+        page += 1
+    records.store_results(upload.id, outcomes, failed_rows)
+
+
+def refresh_now(upload: UploadRecord, holder: TokenHolder) -> None:
+    """Ask the upstream for the batch status directly (a page load, or no reader can run)."""
+    if upload.batch_id is None:
+        return
+    batch = cms().uploads.batch(holder, upload.partner_id, upload.batch_id)
+    record_batch(upload.id, batch)
+    if batch.terminal and not upload.results_fetched:
+        fetch_results(upload, holder)
+
+
+# -- the reader ---------------------------------------------------------------------------------------------
+
+
+def ensure_reader(upload: UploadRecord, holder: TokenHolder | None) -> bool:
+    """Start a reader for an unfinished batch unless one (on any node) holds the lease; True if started."""
+    if holder is None or upload.status not in IN_FLIGHT or upload.batch_id is None or lease_alive(upload):
+        return False
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    lease = idle_seconds(app) + LEASE_GRACE_SECONDS
+    token = secrets.token_hex(16)
+    if not _take_lease(upload.id, token, lease):
+        return False
+    thread = threading.Thread(
+        target=_read,
+        args=(app, upload.id, holder, token, lease),
+        name=f"upload-progress-{upload.id}",
+        daemon=True,
+    )
+    thread.start()
+    return True
+
+
+def _read(app: Flask, upload_id: int, holder: TokenHolder, token: str, lease: float) -> None:
+    with app.app_context():
+        finished = False
+        try:
+            upload = records.load(upload_id)
+            if upload is None or upload.batch_id is None:
+                return
+            frames = cms().uploads.progress(
+                holder,
+                upload.partner_id,
+                upload.batch_id,
+                idle_timeout=idle_seconds(app),
+                max_duration=MAX_STREAM_SECONDS,
+            )
+            for frame in frames:
+                record_frame(upload_id, frame, token, lease)
+                if frame.terminal:
+                    finished = True
+                    break
+            if finished:
+                done = records.load(upload_id)
+                if done is not None and not done.results_fetched:
+                    fetch_results(done, holder)
+        except cms_errors.CmsError as exc:
+            # Silence, a broken stream, garbage, an ended session: the batch goes on upstream regardless.
+            log.info(
+                "upload_progress_interrupted",
+                extra={"upload_id": upload_id, "error_class": type(exc).__name__, "finished": finished},
+            )
+        except Exception:  # a reader thread must never die silently with the lease held
+            log.exception("upload_progress_failed", extra={"upload_id": upload_id})
+        finally:
+            current = records.load(upload_id)
+            if current is not None and (current.status not in TERMINAL or not current.results_fetched):
+                mark_stalled(upload_id)
+            _release_lease(upload_id, token)
