@@ -2,8 +2,9 @@
 
 Runs the same audit (`webapp.audit.collect.collect`) with the console's bounded pool and with one worker
 (sequential), and prints both times and the ratio. Bar (PRODUCT.md, 200 users × 5 partners): parallel ≤ 5 s,
-sequential ≥ 20 s. The sandbox's controls can create users (`POST /_sandbox/users`) but not partners, so this
-runs on the three seeded partners and says so; per-call figures let the five-partner case be read off.
+sequential ≥ 20 s. The sandbox's controls add the two partners beyond its three seeded ones
+(`POST /_sandbox/partners`), the 200 users and an auditing administrator assigned to all five
+(`POST /_sandbox/users`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 
 from tests.support.keys import KeyPair, new_keypair
-from tests.support.sandbox import DEMO_PASSWORD, MERCHANT
+from tests.support.sandbox import MERCHANT
 from webapp.audit.collect import DEFAULT_WORKERS, collect
 from webapp.cms import CmsClient, CmsSettings, UserTokens
 
@@ -34,7 +35,7 @@ PARALLEL_BAR_S = 5.0
 SEQUENTIAL_BAR_S = 20.0
 TARGET_PARTNERS = 5
 AUDIENCE = "ali-api-cms-rest"
-ADMIN = "diego.admin@demo.migo"
+ADMIN = "bench.admin@bench.migo"
 BENCH_PASSWORD = "Bench-Pass-2026!"  # noqa: S105  (throw-away users of a throw-away sandbox)
 GRANT_SETS = (
     ["cardholders:list", "cardholders:detail"],
@@ -135,9 +136,28 @@ def _populate(sandbox: SandboxProcess, partner_ids: list[int]) -> None:
         sandbox.control("POST", "/users", json=spec)
 
 
+def _five_partners(sandbox: SandboxProcess) -> list[int]:
+    """The seeded partners plus new ones up to TARGET_PARTNERS, and an administrator assigned to all."""
+    for index in range(TARGET_PARTNERS - 3):
+        sandbox.control("POST", "/partners", json={"name": f"Bench Partner {index + 4}"})
+    partner_ids = list(range(1, TARGET_PARTNERS + 1))
+    sandbox.control(
+        "POST",
+        "/users",
+        json={
+            "email": ADMIN,
+            "password": BENCH_PASSWORD,
+            "name": "Bench Auditor",
+            "partners": partner_ids,
+            "permissions": {str(pid): ["users:*"] for pid in partner_ids},
+        },
+    )
+    return partner_ids
+
+
 def _sign_in(client: CmsClient, sandbox: SandboxProcess) -> MemoryTokenHolder:
     holder = MemoryTokenHolder()
-    holder.save(client.auth.login(ADMIN, DEMO_PASSWORD).tokens)
+    holder.save(client.auth.login(ADMIN, BENCH_PASSWORD).tokens)
     client.auth.request_otp(holder, ADMIN, "login")
     client.auth.verify_otp(holder, ADMIN, sandbox.latest_otp(ADMIN), "login")
     return holder
@@ -263,6 +283,7 @@ def main() -> None:
                     max_pool=max(20, DEFAULT_WORKERS * 2),
                 )
             )
+            _five_partners(sandbox)
             holder = _sign_in(client, sandbox)
             partners = {p.partner_id: p.name for p in client.partners.list(holder)}
             _populate(sandbox, sorted(partners))
@@ -272,8 +293,7 @@ def main() -> None:
         finally:
             sandbox.close()
     _report(
-        f"2. through the sandbox over loopback HTTP, {USERS} users × {len(partners)} seeded partners "
-        "(its controls cannot create partners):",
+        f"2. through the sandbox over loopback HTTP, {USERS} users × {len(partners)} partners:",
         parallel_s,
         sequential_s,
         pairs,

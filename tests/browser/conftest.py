@@ -132,9 +132,9 @@ def page_factory(browser: Any) -> Iterator[Callable[..., tuple[Any, PageProblems
         page.add_init_script(_CSP_LISTENER)
 
         def on_console(msg: Any) -> None:
-            # The browser's own favicon probe is not the page's doing.
+            # The icon is fetched lazily and may still be in flight when a test stops its server.
             url = str(msg.location.get("url", ""))
-            if msg.type == "error" and not url.endswith("/favicon.ico"):
+            if msg.type == "error" and not url.endswith(("/favicon.ico", "/favicon.svg")):
                 problems.add(f"console {msg.type}: {msg.text} ({url})", url)
 
         page.on("console", on_console)

@@ -31,7 +31,7 @@ from webapp.sandbox.models import (
     Permission,
     hash_password,
 )
-from webapp.sandbox.platform_shapes import user_json
+from webapp.sandbox.platform_shapes import partner_json, user_json
 from webapp.sandbox.routes.users import EMAIL
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -290,3 +290,20 @@ def add_user() -> Response:
     user = create_test_user(json_body())
     session.commit()
     return jsonify({"user": user_json(user, with_partners=True)})
+
+
+@bp.post("/partners")
+def add_partner() -> Response:
+    """A further partner with an empty balance: benchmarks need more tenants than the demo seed has."""
+    from webapp.sandbox.domain_models import Balance
+
+    spec = json_body()
+    name = str(spec.get("name") or "").strip()
+    if not name:
+        raise ApiFailure(codes.CHECK_PARAMETERS, "name is required.", field="name")
+    partner = Partner(name=name, legal_name=str(spec.get("legalName") or name), branding={}, features=[])
+    session.add(partner)
+    session.flush()
+    session.add(Balance(client_id=partner.partner_id, available=0, currency=partner.currency or "GTQ"))
+    session.commit()
+    return jsonify({"partner": partner_json(partner)})
