@@ -24,6 +24,14 @@ keys are set, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set.
 # CMS_PUBLIC_KEY_PEM = b"-----BEGIN PUBLIC KEY-----\n..."
 # Verify the CMS's TLS certificate. Never False in production.
 # CMS_VERIFY_TLS = True
+# Upstream time and failure budget; unset keeps the client's defaults (security-checklist §4.4): connect 3 s,
+# read 10 s, 15 s overall per call, 2 attempts for reads, breaker open after 5 failures for 30 s.
+# CMS_CONNECT_TIMEOUT = 3.0
+# CMS_READ_TIMEOUT = 10.0
+# CMS_DEADLINE = 15.0
+# CMS_GET_ATTEMPTS = 2
+# CMS_BREAKER_FAILURES = 5
+# CMS_BREAKER_RESET_SECONDS = 30.0
 # Tests only: an httpx transport object instead of the network (not read from the environment).
 # CMS_TRANSPORT = None
 

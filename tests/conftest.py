@@ -6,8 +6,30 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import leak_scan
 from tests.support.keys import KeyPair, new_keypair
 from tests.support.sandbox import SandboxHandle, start_sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scan every console response, URL and log record of the run for leaks (tests/support/leak_scan.py)."""
+    leak_scan.install()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    leak_scan.note_test_report(report.nodeid, report.when, report.passed)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and leak_scan.verdict():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if leak_scan.TALLY.problems:
+        terminalreporter.section("leak scan", red=True)
+        for problem in leak_scan.TALLY.problems:
+            terminalreporter.line(problem)
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +50,7 @@ def sandbox(
 ) -> Iterator[SandboxHandle]:
     """One seeded sandbox for the whole run. Tests that change it create their own users and records."""
     handle = start_sandbox(str(tmp_path_factory.mktemp("sandbox")), signing_keys, merchant_keys)
+    leak_scan.SCANNER.watch_sandbox(handle)  # the seeded document numbers and PANs to look for
     yield handle
     handle.close()
 

@@ -50,6 +50,13 @@ DEFAULTS: dict[str, Any] = {
     "CMS_PUBLIC_KEY_PEM": None,
     "CMS_VERIFY_TLS": True,
     "CMS_TRANSPORT": None,
+    # Upstream time and failure budget (security-checklist §4.4); None keeps the CMS client's own default.
+    "CMS_CONNECT_TIMEOUT": None,
+    "CMS_READ_TIMEOUT": None,
+    "CMS_DEADLINE": None,
+    "CMS_GET_ATTEMPTS": None,
+    "CMS_BREAKER_FAILURES": None,
+    "CMS_BREAKER_RESET_SECONDS": None,
     "SANDBOX_PUBLIC_URL": None,
     "DATABASE_URL": None,
     "REDIS_URL": None,
@@ -101,6 +108,12 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "PROXY_FIX_X_PORT": int,
     "PROXY_FIX_X_PREFIX": int,
     "TRUSTED_HOSTS": _as_list,
+    "CMS_CONNECT_TIMEOUT": float,
+    "CMS_READ_TIMEOUT": float,
+    "CMS_DEADLINE": float,
+    "CMS_GET_ATTEMPTS": int,
+    "CMS_BREAKER_FAILURES": int,
+    "CMS_BREAKER_RESET_SECONDS": float,
 }
 _NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
 

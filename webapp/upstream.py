@@ -28,18 +28,32 @@ def _pem(config: dict[str, Any], pem_key: str, file_key: str) -> bytes | None:
     return Path(path).read_bytes() if path else None
 
 
+# Console config key → CmsSettings field, for the upstream time and failure budget. Unset keys keep the
+# client's defaults (security-checklist §4.4); tests and benchmarks shorten them.
+_BUDGET_KEYS: dict[str, str] = {
+    "CMS_CONNECT_TIMEOUT": "connect_timeout",
+    "CMS_READ_TIMEOUT": "read_timeout",
+    "CMS_DEADLINE": "deadline",
+    "CMS_GET_ATTEMPTS": "get_attempts",
+    "CMS_BREAKER_FAILURES": "breaker_failures",
+    "CMS_BREAKER_RESET_SECONDS": "breaker_reset_seconds",
+}
+
+
 def settings_from_config(config: dict[str, Any]) -> CmsSettings | None:
     base_url = config.get("CMS_BASE_URL")
     private_pem = _pem(config, "CMS_MERCHANT_KEY_PEM", "CMS_MERCHANT_KEY_FILE")
     public_pem = _pem(config, "CMS_PUBLIC_KEY_PEM", "CMS_PUBLIC_KEY_FILE")
     if not (base_url and private_pem and public_pem):
         return None
+    budget = {field: config[key] for key, field in _BUDGET_KEYS.items() if config.get(key) is not None}
     return CmsSettings(
         base_url=str(base_url),
         merchant=str(config["CMS_MERCHANT"]),
         merchant_private_key_pem=private_pem,
         upstream_public_key_pem=public_pem,
         verify_tls=bool(config.get("CMS_VERIFY_TLS", True)),
+        **budget,
     )
 
 

@@ -37,6 +37,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument(
+        "--server",
+        choices=("werkzeug", "gunicorn"),
+        default="werkzeug",
+        help="gunicorn: one gthread worker that keeps connections alive (werkzeug closes each one)",
+    )
+    parser.add_argument("--threads", type=int, default=32, help="threads of the gunicorn worker")
     return parser.parse_args(argv)
 
 
@@ -60,9 +67,38 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
+def _serve_with_gunicorn(args: argparse.Namespace, config: dict[str, Any]) -> None:
+    """One worker only: faults, call records and the mailbox live in that process's memory."""
+    from gunicorn.app.base import BaseApplication
+
+    class SandboxServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{args.host}:{args.port}",
+                "worker_class": "gthread",
+                "workers": 1,
+                "threads": args.threads,
+                "keepalive": 30,
+                "accesslog": None,
+                "errorlog": "-",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_sandbox_app(config)  # in the worker, after the fork: no shared SQLite handles
+
+    SandboxServer().run()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
-    app = create_sandbox_app(build_config(args))
+    config = build_config(args)
+    if args.server == "gunicorn":
+        print(f"CMS sandbox (gunicorn, keep-alive) on http://{args.host}:{args.port}/cms/rest")
+        _serve_with_gunicorn(args, config)
+        return
+    app = create_sandbox_app(config)
     print(f"CMS sandbox on http://{args.host}:{args.port}/cms/rest  (mailbox: /_sandbox/mailbox.html)")
     run_simple(
         args.host,

