@@ -41,7 +41,8 @@ def test_navigation_lists_only_what_the_operator_may_open() -> None:
     with app.test_request_context("/p/1/cardholders"):
         labels = [link.label for link in navigation(app, OPERATOR, 1)]
         assert labels == ["Dashboard", "Partner", "Cardholders", "Process requests"]
-        assert [link.label for link in navigation(app, OPERATOR, 2)] == ["Dashboard", "Partner", "Permissions"]
+        labels = [link.label for link in navigation(app, OPERATOR, 2)]
+        assert labels == ["Dashboard", "Partner", "Permissions"]
         assert navigation(app, None, 1) == []
         assert navigation(app, OPERATOR, None) == []
         active = [link.label for link in navigation(app, OPERATOR, 1) if link.active]
