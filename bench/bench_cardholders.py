@@ -4,7 +4,8 @@ Overhead is what the console adds around the CMS: `total − upstream` from the 
 (the shell measures both), so the sandbox's speed does not count. Bars (shared/design/PRODUCT.md): p50 ≤ 5 ms,
 p99 ≤ 25 ms; a page change as an htmx fragment ≤ 25 % of the full page's bytes.
 
-A seeded sandbox and a console run on loopback, and an operator signs in through the real pages.
+A seeded sandbox and a console (gunicorn) run on loopback as separate processes, and an operator signs in
+through the real pages.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.console import console_config
 from tests.support.keys import new_keypair
-from tests.support.sandbox import start_sandbox
-from tests.support.servers import LiveServer
+from tests.support.processes import console_environment, start_console, start_sandbox, write_keys
 
 PARTNER = 1
 WARM_UP = 30
@@ -69,28 +68,41 @@ def _verdict(value: float, bar: float) -> str:
 
 
 def main() -> None:
+    """The sandbox and the console each in a process of their own, as in production, so the sandbox's work
+    never competes with the console's for one interpreter; the console under gunicorn (gthread)."""
     with tempfile.TemporaryDirectory(prefix="bench-cardholders-") as tmp:
-        sandbox = start_sandbox(tmp, new_keypair(), new_keypair())
+        workdir = Path(tmp)
+        keys = write_keys(workdir, new_keypair(), new_keypair())
+        sandbox = start_sandbox(workdir, keys, server="gunicorn")
+        console = None
         try:
-            from webapp import create_app
-
-            settings = console_config(sandbox, Path(tmp), LOGIN_RATE_LIMIT="1000 per minute")
-            console = LiveServer(create_app(settings)).start()
-            email = f"bench-{uuid.uuid4().hex[:8]}@test.migo"
-            sandbox.create_user(
-                email=email,
-                password=PASSWORD,
-                partners=[PARTNER],
-                permissions={str(PARTNER): ["cardholders:list", "cardholders:detail"]},
+            env = console_environment(
+                sandbox.url, keys, workdir / "console", LOGIN_RATE_LIMIT="1000 per minute"
             )
-            try:
-                with httpx.Client(base_url=console.url, timeout=30) as http:
-                    _sign_in(http, sandbox.latest_otp, email)
-                    _measure(http)
-            finally:
-                console.stop()
+            console = start_console(workdir, "console", env, workers=1, threads=4)
+            email = f"bench-{uuid.uuid4().hex[:8]}@test.migo"
+            control = httpx.Client(base_url=f"{sandbox.url}/_sandbox", timeout=30)
+            control.post(
+                "/users",
+                json={
+                    "email": email,
+                    "password": PASSWORD,
+                    "partners": [PARTNER],
+                    "permissions": {str(PARTNER): ["cardholders:list", "cardholders:detail"]},
+                },
+            ).raise_for_status()
+
+            def latest_otp(address: str) -> str:
+                messages = control.get("/mailbox", params={"email": address}).json()["messages"]
+                return str(messages[0]["code"])
+
+            with httpx.Client(base_url=console.url, timeout=30) as http:
+                _sign_in(http, latest_otp, email)
+                _measure(http)
         finally:
-            sandbox.close()
+            if console is not None:
+                console.stop()
+            sandbox.stop()
 
 
 def _measure(http: httpx.Client) -> None:
