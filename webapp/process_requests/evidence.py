@@ -9,14 +9,11 @@ is created, and expires after 30 minutes whatever happens. No Flask in here: the
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import re
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from webapp.files.private_folder import PrivateFolder
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # Multipart framing and the small text fields around the file; a body larger than the cap plus this cannot
@@ -25,7 +22,6 @@ MULTIPART_SLACK_BYTES = 64 * 1024
 STAGING_TTL_SECONDS = 30 * 60
 STAGING_DIR_NAME = "evidence-staging"
 PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/webp", "application/pdf"})
-_REF = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 64 * 1024
 
 
@@ -97,57 +93,37 @@ class StagedEvidence:
         return self.path.read_bytes()
 
 
-class EvidenceStaging:
+class EvidenceStaging(PrivateFolder):
     """Files waiting for their process request, one directory, swept of anything past its TTL."""
 
     def __init__(self, directory: Path, ttl_seconds: int = STAGING_TTL_SECONDS) -> None:
-        self.directory = Path(directory)
-        self.ttl_seconds = ttl_seconds
-
-    def _paths(self, ref: str) -> tuple[Path, Path]:
-        return self.directory / f"{ref}.bin", self.directory / f"{ref}.json"
-
-    @staticmethod
-    def _write_private(path: Path, data: bytes) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        super().__init__(directory, ttl_seconds)
 
     def stage(self, data: bytes, file_name: str, *, operator_id: int, partner_id: int) -> StagedEvidence:
         """Keep checked bytes for a later attempt; answers the staged file with its new random id."""
         content_type = check(data)
-        self.sweep()
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ref = secrets.token_hex(16)
-        blob, meta = self._paths(ref)
+        ref = self.new_ref()
+        blob = self.path(ref, ".bin")
         digest = hashlib.sha256(data).hexdigest()
         name = safe_name(file_name)
-        self._write_private(blob, data)
-        record = {
-            "fileName": name,
-            "contentType": content_type,
-            "size": len(data),
-            "sha256": digest,
-            "operatorId": operator_id,
-            "partnerId": partner_id,
-            "stagedAt": time.time(),
-        }
-        self._write_private(meta, json.dumps(record).encode())
+        self.write_private(blob, data)
+        self.write_record(
+            ref,
+            {
+                "fileName": name,
+                "contentType": content_type,
+                "size": len(data),
+                "sha256": digest,
+                "operatorId": operator_id,
+                "partnerId": partner_id,
+            },
+        )
         return StagedEvidence(ref, name, content_type, len(data), digest, blob)
 
     def load(self, ref: str | None, *, operator_id: int, partner_id: int) -> StagedEvidence | None:
         """The staged file `ref`, only for the operator and partner that staged it and only within its TTL."""
-        if not ref or not _REF.match(ref):
-            return None
-        blob, meta = self._paths(ref)
-        try:
-            record = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            return None
-        if record.get("operatorId") != operator_id or record.get("partnerId") != partner_id:
-            return None
-        if time.time() - float(record.get("stagedAt", 0)) > self.ttl_seconds or not blob.exists():
-            self.discard(ref)
+        record = self.read_record(ref, partner_id=partner_id, operator_id=operator_id)
+        if ref is None or record is None:
             return None
         return StagedEvidence(
             ref=ref,
@@ -155,26 +131,5 @@ class EvidenceStaging:
             content_type=str(record["contentType"]),
             size=int(record["size"]),
             sha256=str(record["sha256"]),
-            path=blob,
+            path=self.path(ref, ".bin"),
         )
-
-    def discard(self, ref: str | None) -> None:
-        if not ref or not _REF.match(ref):
-            return
-        for path in self._paths(ref):
-            path.unlink(missing_ok=True)
-
-    def sweep(self, now: float | None = None) -> int:
-        """Delete every staged file older than the TTL (by its file time); answers how many were removed."""
-        current = time.time() if now is None else now
-        removed = 0
-        if not self.directory.is_dir():
-            return 0
-        for path in self.directory.iterdir():
-            try:
-                if current - path.stat().st_mtime > self.ttl_seconds:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-            except OSError:
-                continue
-        return removed

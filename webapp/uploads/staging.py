@@ -10,19 +10,16 @@ same body) would see a different request. No Flask in here: the caller passes th
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
-import secrets
-import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from webapp.files.private_folder import PrivateFolder
+
 STAGING_DIR_NAME: Final = "uploads"
 STAGING_TTL_SECONDS: Final = 2 * 60 * 60
-_REF: Final = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK: Final = 1024 * 1024
 
 
@@ -51,16 +48,13 @@ class StagedFile:
         return self.path.open("rb")
 
 
-class UploadStaging:
+class UploadStaging(PrivateFolder):
     """One directory of staged files; anything older than the TTL is swept on the next stage."""
 
-    def __init__(self, directory: Path, ttl_seconds: int = STAGING_TTL_SECONDS) -> None:
-        self.directory = Path(directory)
-        self.ttl_seconds = ttl_seconds
+    suffixes = (".bin", ".xlsx")  # the operator's file, and the Excel converted from it for the upstream
 
-    def _paths(self, ref: str) -> tuple[Path, Path, Path]:
-        d = self.directory
-        return d / f"{ref}.bin", d / f"{ref}.json", d / f"{ref}.xlsx"
+    def __init__(self, directory: Path, ttl_seconds: int = STAGING_TTL_SECONDS) -> None:
+        super().__init__(directory, ttl_seconds)
 
     def stage(
         self, stream: BinaryIO, file_name: str | None, *, max_bytes: int, operator_id: int, partner_id: int
@@ -68,10 +62,8 @@ class UploadStaging:
         """Copy the stream to disk, hashing as it goes; refuse (and keep nothing) once it passes the limit.
 
         One byte over the limit is still read, so that "exactly the limit" and "one byte more" differ."""
-        self.sweep()
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ref = secrets.token_hex(16)
-        blob, meta, _converted = self._paths(ref)
+        ref = self.new_ref()
+        blob = self.path(ref, ".bin")
         digest = hashlib.sha256()
         size = 0
         fd = os.open(blob, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -86,73 +78,32 @@ class UploadStaging:
         except BaseException:
             blob.unlink(missing_ok=True)
             raise
-        name = display_name(file_name)
-        record = {
-            "fileName": name,
+        record: dict[str, object] = {
+            "fileName": display_name(file_name),
             "size": size,
             "sha256": digest.hexdigest(),
             "operatorId": operator_id,
             "partnerId": partner_id,
-            "stagedAt": time.time(),
         }
-        self._write_private(meta, json.dumps(record).encode())
+        self.write_record(ref, record)
         return self._staged(ref, record)
 
-    @staticmethod
-    def _write_private(path: Path, data: bytes) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-
     def _staged(self, ref: str, record: dict[str, object]) -> StagedFile:
-        blob, _meta, converted = self._paths(ref)
         return StagedFile(
             ref=ref,
             file_name=str(record["fileName"]),
             size=int(str(record["size"])),
             sha256=str(record["sha256"]),
-            path=blob,
-            converted=converted,
+            path=self.path(ref, ".bin"),
+            converted=self.path(ref, ".xlsx"),
         )
 
     def load(self, ref: str | None, *, operator_id: int | None, partner_id: int) -> StagedFile | None:
         """The staged file, only for its partner (and its operator when given) and only within the TTL."""
-        if not ref or not _REF.match(ref):
-            return None
-        blob, meta, _converted = self._paths(ref)
-        try:
-            record = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            return None
-        if record.get("partnerId") != partner_id:
-            return None
-        if operator_id is not None and record.get("operatorId") != operator_id:
-            return None
-        if time.time() - float(record.get("stagedAt", 0)) > self.ttl_seconds or not blob.exists():
-            self.discard(ref)
+        record = self.read_record(ref, partner_id=partner_id, operator_id=operator_id)
+        if ref is None or record is None:
             return None
         return self._staged(ref, record)
 
     def save_converted(self, staged: StagedFile, data: bytes) -> None:
-        self._write_private(staged.converted, data)
-
-    def discard(self, ref: str | None) -> None:
-        if not ref or not _REF.match(ref):
-            return
-        for path in self._paths(ref):
-            path.unlink(missing_ok=True)
-
-    def sweep(self, now: float | None = None) -> int:
-        """Delete every staged file older than the TTL (by its file time); answers how many were removed."""
-        current = time.time() if now is None else now
-        removed = 0
-        if not self.directory.is_dir():
-            return 0
-        for path in self.directory.iterdir():
-            try:
-                if current - path.stat().st_mtime > self.ttl_seconds:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-            except OSError:
-                continue
-        return removed
+        self.write_private(staged.converted, data, replace=True)
