@@ -27,3 +27,16 @@ def init_engine(url: str) -> Engine:
 
     SessionFactory.configure(bind=engine)
     return engine
+
+
+def begin_write() -> None:
+    """Take SQLite's write lock before reading what a write depends on.
+
+    A deferred transaction that reads, then writes, fails at once with "database is locked" when another
+    connection committed in between (WAL cannot upgrade a stale snapshot; the busy timeout does not apply).
+    `BEGIN IMMEDIATE` waits for the lock instead, and makes the check and the write one atomic step."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

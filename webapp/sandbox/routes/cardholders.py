@@ -21,7 +21,7 @@ from webapp.sandbox.cardholder_rules import (
     update_problems,
 )
 from webapp.sandbox.clock import utcnow
-from webapp.sandbox.db import session
+from webapp.sandbox.db import begin_write, session
 from webapp.sandbox.domain_models import Card, Cardholder
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page
 from webapp.sandbox.guard import current_caller, guarded, has_permission, idempotent, json_body, require_otp
@@ -167,6 +167,7 @@ def create_cardholder(partner_id: int, body: Mapping[str, Any]) -> Cardholder:
     clean = normalized(body)
     email = str(clean["email"]).lower()
     document = (str(clean["documentType"]), str(clean["documentNumber"]))
+    begin_write()  # the duplicate and card checks and the insert happen as one step
     duplicates = duplicate_fields(partner_id, email, document)
     if duplicates:
         raise field_errors(codes.DUPLICATE_CARDHOLDER, duplicates)

@@ -29,7 +29,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.sandbox import codes
 from webapp.sandbox.cardholder_rules import CARD_UPLOAD_FIELDS, CREATE_FIELDS, card_assignment_problems
 from webapp.sandbox.clock import utcnow
-from webapp.sandbox.db import SessionFactory, session
+from webapp.sandbox.db import SessionFactory, begin_write, session
 from webapp.sandbox.domain_models import BATCH_TERMINAL, Batch, BatchRow, Cardholder
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page
 from webapp.sandbox.faults import active_sse_fault
@@ -245,6 +245,7 @@ def process_batch(batch_id: str) -> None:
         started = time.monotonic()
         rate = _rows_per_second()
         chunk = rows[index : index + max(1, min(MAX_ROWS_PER_COMMIT, round(rate * TICK_SECONDS)))]
+        begin_write()  # checks and inserts of this chunk see no other writer in between
         for item in chunk:
             outcome = _process_row(batch, item)
             session.add(outcome)
