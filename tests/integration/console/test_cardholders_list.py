@@ -100,7 +100,9 @@ def test_first_page_has_fifty_masked_rows(reader: FlaskClient, faults: SandboxHa
     html = html_of(page)
     assert html.count("<tr data-row>") == 50
     assert 'id="cardholder-search"' in html
-    assert not LONG_DIGITS.search(html), LONG_DIGITS.search(html)
+    # Within the rows (the page header shows the operator's own name, which may hold digits).
+    table = html[html.index('data-testid="cardholder-table"') : html.index("</table>")]
+    assert not LONG_DIGITS.search(table), LONG_DIGITS.search(table)
     assert re.search(r"[a-z0-9]•••@[a-z0-9.-]+", html)
     (call,) = faults.calls(f"GET /app/partners/{PARTNER_A}/cardholders")
     assert {"page", "limit", "sortBy", "sortOrder"} <= set(call["queryKeys"])
