@@ -214,7 +214,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Cardholders", "cardholders.index", (("cardholders", "list"),)),
     NavEntry("Bulk uploads", "uploads.index", (("bulk-create", "create"),)),
     NavEntry(
-        "Process requests", "process_requests.index", (("balance-management", "list"), ("approvals", "list"))
+        "Top-up requests", "process_requests.index", (("balance-management", "list"), ("approvals", "list"))
     ),
     NavEntry("Users", "users.index", (("users", "list"),)),
     NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update"))),

@@ -23,7 +23,6 @@ ES: dict[str, str] = {
     "Dashboard": "Panel",
     "Cardholders": "Tarjetahabientes",
     "Bulk uploads": "Cargas masivas",
-    "Process requests": "Solicitudes de proceso",
     "Users": "Usuarios",
     "Permissions": "Permisos",
     "Audit": "Auditoría",

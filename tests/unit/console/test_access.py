@@ -40,7 +40,7 @@ def test_navigation_lists_only_what_the_operator_may_open() -> None:
     app = _app_with_every_section()
     with app.test_request_context("/p/1/cardholders"):
         labels = [link.label for link in navigation(app, OPERATOR, 1)]
-        assert labels == ["Dashboard", "Partner", "Cardholders", "Process requests"]
+        assert labels == ["Dashboard", "Partner", "Cardholders", "Top-up requests"]
         labels = [link.label for link in navigation(app, OPERATOR, 2)]
         assert labels == ["Dashboard", "Partner", "Permissions"]
         assert navigation(app, None, 1) == []
