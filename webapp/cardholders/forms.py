@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from wtforms import Field, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
@@ -55,8 +56,8 @@ class DocumentNumberRule:
             raise ValidationError(problem.message) from None
 
 
-def _choices(values: tuple[str, ...], labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    return [("", _l("Choose…"))] + [(v, (labels or {}).get(v, v)) for v in values]
+def _choices(values: tuple[str, ...], labels: Mapping[str, str] | None = None) -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(v, (labels or {}).get(v, v)) for v in values]
 
 
 MARITAL_LABELS = {
@@ -90,7 +91,7 @@ class CardholderForm(TranslatedForm):
         super().__init__(*args, **kwargs)
         for field in self:
             if isinstance(field, SelectField):
-                field.choices = [(value, _(label)) for value, label in field.choices or []]
+                field.choices = [SelectChoice(c.value, _(c.label)) for c in field.choices or []]
 
 
 class CardholderFieldsMixin:
