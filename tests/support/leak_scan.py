@@ -7,8 +7,10 @@ own handler would write it (redaction applied). What counts as a leak:
 * a full card number: a seeded PAN anywhere, or any Luhn-valid 14–19 digit run with a card-brand first digit
   (13-digit runs only where a document number could not be the operator's own input, see `SCOPED`);
 * a JWT (`eyJ….eyJ….…`) or the demo password anywhere;
-* an OTP code the tests received from the sandbox mailbox, anywhere (matched at the end of the session, so a
-  code leaked before the test read it still counts);
+* an OTP code the tests received from the sandbox mailbox, in a URL, header, log record, or a page's form
+  value (how a code would be echoed back); matched at the end of the session, so a code leaked before the
+  test read it still counts. Elsewhere in a page six digits are card ids and amounts, and a random code
+  matching one of them by chance is not a leak;
 * a seeded cardholder's full document number in a list page, export, header, URL or log line — the reveal and
   the create/edit pages legitimately show the operator's own input and are not scoped;
 * an email address or a phone-like run in a URL (query strings included).
@@ -59,6 +61,9 @@ SCOPED = frozenset(
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])")
 _GROUPED_PAN = re.compile(r"(?<![0-9A-Za-z])\d{4}(?:[ -]\d{4}){2}[ -]\d{1,7}(?![0-9A-Za-z])")
 _SIX_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])")
+# A code rendered back into the code field of a form: `<input … name="otp" … value="123456">`.
+_OTP_INPUT = re.compile(r"""<input\b[^>]*\bname=["']otp["'][^>]*>""", re.IGNORECASE)
+_VALUE = re.compile(r"""\bvalue=["'](\d{6})["']""")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])\+?\d{8,15}(?![0-9A-Za-z])")
@@ -118,7 +123,7 @@ class LeakScanner:
             if entry not in self.leaks and len(self.leaks) < MAX_LEAKS:
                 self.leaks.append(entry)
 
-    def scan_text(self, text: str, where: str, *, scoped: bool) -> None:
+    def scan_text(self, text: str, where: str, *, scoped: bool, page_body: bool = False) -> None:
         """Look for every kind of leak in one piece of console output."""
         for pan in card_numbers(text, allow_13=scoped, known_pans=self.seeded_pans):
             self._leak("card number", where, pan)
@@ -131,8 +136,12 @@ class LeakScanner:
             for match in _DIGIT_RUN.finditer(_INPUT_VALUE.sub("", text)):
                 if match.group(0) in self.seeded_documents:
                     self._leak("document number", where, match.group(0))
+        if page_body:
+            candidates = [code for tag in _OTP_INPUT.findall(text) for code in _VALUE.findall(tag)]
+        else:
+            candidates = _SIX_DIGITS.findall(text)
         with self._lock:
-            for run in _SIX_DIGITS.findall(text):
+            for run in candidates:
                 self.six_digit_runs.setdefault(run, where)
 
     def scan_url(self, url: str, where: str) -> None:
@@ -159,9 +168,9 @@ class LeakScanner:
             self.scan_text(value, f"{name} header of {where}", scoped=True)
         scoped = endpoint in SCOPED
         if any(kind in content_type for kind in _XLSX_TYPES) or body[:2] == b"PK":
-            self.scan_text(_xlsx_text(body), f"body (xlsx) of {where}", scoped=scoped)
+            self.scan_text(_xlsx_text(body), f"body (xlsx) of {where}", scoped=scoped, page_body=True)
         elif not content_type or any(content_type.startswith(kind) for kind in _TEXT_TYPES):
-            self.scan_text(body.decode("utf-8", "replace"), f"body of {where}", scoped=scoped)
+            self.scan_text(body.decode("utf-8", "replace"), f"body of {where}", scoped=scoped, page_body=True)
 
     def scan_log_line(self, line: str, logger: str) -> None:
         with self._lock:

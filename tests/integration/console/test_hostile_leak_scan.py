@@ -38,6 +38,8 @@ def test_each_kind_of_leak_is_found() -> None:
     scanner.scan_url("/p/1/cardholders/?q=ana%40example.com", "GET /f")
     scanner.scan_log_line('{"event": "code 482913 sent"}', "webapp.test")
     scanner.note_otp("482913")
+    scanner.scan_response("POST /g", None, HTML, b'<input id="otp" name="otp" type="text" value="731905">')
+    scanner.note_otp("731905")
     found = "\n".join(scanner.problems(min_responses=1, min_log_records=1))
     for expected in (
         "card number 4000",
@@ -48,6 +50,7 @@ def test_each_kind_of_leak_is_found() -> None:
         "document number 2847",
         "email in URL",
         "OTP code 4829",
+        "OTP code 7319",
     ):
         assert expected in found, expected
 
@@ -58,6 +61,9 @@ def test_what_is_not_a_leak() -> None:
     # a masked PAN and a 13-digit Luhn-valid run outside the scoped pages.
     scanner.scan_response("GET /l", "cardholders.index", HTML, b'<input name="q" value="2847561930101">')
     scanner.scan_response("POST /r", "cardholders.reveal", HTML, b"<dd>2847561930101</dd>")
+    # A card id that happens to equal a code someone received is page content, not the code.
+    scanner.scan_response("GET /n", "cardholders.new", HTML, b'<option value="502671">#502671</option>')
+    scanner.note_otp("502671")
     scanner.scan_response("GET /t", None, HTML, b"<time data-ms=1764277743261></time> 400005******5556")
     assert scanner.problems(min_responses=3, min_log_records=0) == []
 
