@@ -104,27 +104,42 @@ def decode(token: str, typ: str) -> dict[str, Any]:
 # -- pairs and rotation -------------------------------------------------------------------------------------
 
 
-def issue_app_pair(merchant: str, family: str | None = None) -> dict[str, Any]:
-    """App login/refresh answer: `{accessToken, refreshToken, expirationToken, expirationRefreshToken}`."""
-    sub = f"merchant:{merchant}"
-    access, access_claims = encode(APP, sub, _ttl("SANDBOX_APP_TOKEN_TTL"))
-    refresh, refresh_claims = encode(APP_REFRESH, sub, _ttl("SANDBOX_APP_REFRESH_TTL"))
+def _pair_answer(
+    access: tuple[str, dict[str, Any]],
+    refresh: tuple[str, dict[str, Any]],
+    *,
+    family: str | None,
+    **record: Any,
+) -> dict[str, Any]:
+    """Remember the refresh token (single use, in its family) and answer the documented token-pair shape."""
+    (access_token, access_claims), (refresh_token, refresh_claims) = access, refresh
     session.add(
         RefreshToken(
             jti=refresh_claims["jti"],
             family=family or uuid.uuid4().hex,
-            typ=APP_REFRESH,
-            merchant=merchant,
             access_jti=access_claims["jti"],
             expires_at=float(refresh_claims["exp"]),
+            **record,
         )
     )
     return {
-        "accessToken": access,
-        "refreshToken": refresh,
+        "accessToken": access_token,
+        "refreshToken": refresh_token,
         "expirationToken": access_claims["exp"],
         "expirationRefreshToken": refresh_claims["exp"],
     }
+
+
+def issue_app_pair(merchant: str, family: str | None = None) -> dict[str, Any]:
+    """App login/refresh answer: `{accessToken, refreshToken, expirationToken, expirationRefreshToken}`."""
+    sub = f"merchant:{merchant}"
+    return _pair_answer(
+        encode(APP, sub, _ttl("SANDBOX_APP_TOKEN_TTL")),
+        encode(APP_REFRESH, sub, _ttl("SANDBOX_APP_REFRESH_TTL")),
+        family=family,
+        typ=APP_REFRESH,
+        merchant=merchant,
+    )
 
 
 def issue_user_pair(
@@ -132,25 +147,14 @@ def issue_user_pair(
 ) -> dict[str, Any]:
     """A user token pair; the stage rides along in the refresh record so a refresh cannot skip the OTP."""
     sub = f"user:{user_id}"
-    access, access_claims = encode(USER, sub, _ttl("SANDBOX_USER_TOKEN_TTL"), stage=stage, elv=elevated_until)
-    refresh, refresh_claims = encode(USER_REFRESH, sub, _ttl("SANDBOX_USER_REFRESH_TTL"))
-    session.add(
-        RefreshToken(
-            jti=refresh_claims["jti"],
-            family=family or uuid.uuid4().hex,
-            typ=USER_REFRESH,
-            user_id=user_id,
-            stage=stage,
-            access_jti=access_claims["jti"],
-            expires_at=float(refresh_claims["exp"]),
-        )
+    return _pair_answer(
+        encode(USER, sub, _ttl("SANDBOX_USER_TOKEN_TTL"), stage=stage, elv=elevated_until),
+        encode(USER_REFRESH, sub, _ttl("SANDBOX_USER_REFRESH_TTL")),
+        family=family,
+        typ=USER_REFRESH,
+        user_id=user_id,
+        stage=stage,
     )
-    return {
-        "accessToken": access,
-        "refreshToken": refresh,
-        "expirationToken": access_claims["exp"],
-        "expirationRefreshToken": refresh_claims["exp"],
-    }
 
 
 def consume_refresh(token: str, typ: str) -> RefreshToken:
