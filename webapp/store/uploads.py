@@ -19,7 +19,7 @@ from webapp.store.models import Base
 # Upload statuses. `checked`: dry run done, not sent. `sending`: claimed, upstream call in flight.
 # `unknown`: the upstream call's answer was lost (a retry replays it). `refused`: the upstream refused it.
 # Then the upstream batch's own statuses: queued, processing, completed, failed.
-CHECKED, SENDING, UNKNOWN, REFUSED = "checked", "sending", "unknown", "refused"
+CHECKED, SENDING, UNKNOWN = "checked", "sending", "unknown"
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
 TERMINAL = frozenset({COMPLETED, FAILED})
 IN_FLIGHT = frozenset({QUEUED, PROCESSING})

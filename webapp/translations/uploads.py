@@ -29,7 +29,6 @@ ES: dict[str, str] = {
     "Checked, not sent": "Revisada, no enviada",
     "Sending": "Enviando",
     "Outcome unknown": "Resultado desconocido",
-    "Refused": "Rechazada",
     "Queued": "En cola",
     "Processing": "Procesando",
     "Completed": "Completada",

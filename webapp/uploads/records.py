@@ -14,7 +14,6 @@ from webapp.store import current_store
 from webapp.store.uploads import (
     CHECKED,
     DRY_RUN,
-    REFUSED,
     SENDING,
     UNKNOWN,
     UPSTREAM,
@@ -219,10 +218,6 @@ def mark_sending(upload_id: int, policy: str) -> None:
 
 def mark_unknown(upload_id: int) -> None:
     set_fields(upload_id, status=UNKNOWN)
-
-
-def mark_refused(upload_id: int, problem: str) -> None:
-    set_fields(upload_id, status=REFUSED, problem=problem[:300])
 
 
 def mark_back_to_checked(upload_id: int, problem: str | None = None) -> None:
