@@ -32,6 +32,9 @@ keys are set, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set.
 # CMS_GET_ATTEMPTS = 2
 # CMS_BREAKER_FAILURES = 5
 # CMS_BREAKER_RESET_SECONDS = 30.0
+# Connections to the CMS per process (size it to the worker threads) and the wait for a free one.
+# CMS_MAX_POOL = 20
+# CMS_POOL_TIMEOUT = 2.0
 # Tests only: an httpx transport object instead of the network (not read from the environment).
 # CMS_TRANSPORT = None
 

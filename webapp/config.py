@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "CMS_GET_ATTEMPTS": None,
     "CMS_BREAKER_FAILURES": None,
     "CMS_BREAKER_RESET_SECONDS": None,
+    # Connections to the CMS per process, and how long a request waits for one (F19: fail fast when full).
+    "CMS_MAX_POOL": None,
+    "CMS_POOL_TIMEOUT": None,
     "SANDBOX_PUBLIC_URL": None,
     "DATABASE_URL": None,
     "REDIS_URL": None,
@@ -114,6 +117,8 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CMS_GET_ATTEMPTS": int,
     "CMS_BREAKER_FAILURES": int,
     "CMS_BREAKER_RESET_SECONDS": float,
+    "CMS_MAX_POOL": int,
+    "CMS_POOL_TIMEOUT": float,
 }
 _NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
 

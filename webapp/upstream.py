@@ -37,6 +37,8 @@ _BUDGET_KEYS: dict[str, str] = {
     "CMS_GET_ATTEMPTS": "get_attempts",
     "CMS_BREAKER_FAILURES": "breaker_failures",
     "CMS_BREAKER_RESET_SECONDS": "breaker_reset_seconds",
+    "CMS_MAX_POOL": "max_pool",
+    "CMS_POOL_TIMEOUT": "pool_timeout",
 }
 
 

@@ -24,6 +24,9 @@ from webapp.cms import errors
 from webapp.cms.models import AppTokenStatus
 
 logger = logging.getLogger("webapp.cms")
+# The console's security-event channel (webapp.logging_setup writes it as structured JSON). Named, not
+# imported, so this package stays free of Flask.
+security_logger = logging.getLogger("webapp.security")
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -208,6 +211,10 @@ class _PoolExhausted(errors.UpstreamUnavailable):
     """Our own pool is full: the upstream was not reached and is not to blame, so the breaker ignores it."""
 
 
+class _TlsRefused(errors.UpstreamUnavailable):
+    """The upstream's certificate did not verify: asking again would meet the same certificate (F17)."""
+
+
 class _BodyTooBig(Exception):
     pass
 
@@ -275,6 +282,10 @@ class Upstream:
         """GETs retry transient failures; anything else only when nothing was sent (RFC 9110 §9.2.2)."""
         remaining = deadline_at - self._clock()
         if remaining <= 0 or isinstance(exc, errors.CircuitOpen | errors.AppAuthFailed):
+            return False
+        if isinstance(exc, _PoolExhausted | _TlsRefused):
+            # Waiting for our own full pool a second time would park the worker twice as long (F19); a
+            # certificate that failed verification fails again, and each try is one more security event (F17).
             return False
         if isinstance(exc, errors.UpstreamUnavailable):
             return True
@@ -378,11 +389,19 @@ class Upstream:
         if isinstance(exc, httpx.PoolTimeout):
             return _PoolExhausted("No free connection to the CMS; try again.")
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            if _is_tls_failure(exc):
-                logger.error(
-                    "TLS verification of the CMS failed",
-                    extra={"event": "upstream_tls_failure", "upstream_route": req.route},
+            tls_reason = _tls_failure_reason(exc)
+            if tls_reason is not None:
+                # A security control failing (ASVS 16.3.4): the upstream may be impersonated. Fail closed.
+                security_logger.error(
+                    "upstream_tls_failure",
+                    extra={
+                        "event": "upstream_tls_failure",
+                        "upstream_host": self._http.base_url.host,
+                        "upstream_route": req.route,
+                        "tls_reason": tls_reason,
+                    },
                 )
+                return _TlsRefused("The CMS cannot be reached.")
             return errors.UpstreamUnavailable("The CMS cannot be reached.")
         if isinstance(exc, httpx.TimeoutException):
             return errors.UpstreamTimeout("The CMS did not answer in time.", outcome_unknown=unknown)
@@ -567,15 +586,21 @@ def _shrink_read_timeout(request: httpx.Request, remaining: float) -> None:
             timeout["read"] = remaining
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
+def _tls_failure_reason(exc: BaseException) -> str | None:
+    """Why the TLS handshake failed (e.g. "self-signed certificate", "Hostname mismatch, …"), or None when
+    the failure was not TLS."""
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return str(cur.verify_message or cur.reason or "certificate verify failed")
         if isinstance(cur, ssl.SSLError):
-            return True
+            return str(cur.reason or type(cur).__name__)
         seen.add(id(cur))
         cur = cur.__cause__ or cur.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
+        return "TLS handshake failed"
+    return None
 
 
 # -- the public client ---------------------------------------------------------------------------------------

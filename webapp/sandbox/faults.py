@@ -28,7 +28,17 @@ _EXTENSION = "sandbox_faults"
 
 PASS_THROUGH_MODES = frozenset({"delay", "drip"})
 CANNED_MODES = frozenset(
-    {"status", "retry_after", "badjson", "html", "empty", "success_false", "token_expired", "reset"}
+    {
+        "status",
+        "retry_after",
+        "badjson",
+        "html",
+        "empty",
+        "success_false",
+        "token_expired",
+        "reset",
+        "redirect",
+    }
 )
 SSE_MODES = frozenset({"sse_stall", "sse_drop", "sse_garbage"})
 MODES = PASS_THROUGH_MODES | CANNED_MODES | SSE_MODES
@@ -44,6 +54,8 @@ _CODE_FOR_STATUS: dict[int, Code] = {
     429: codes.RATE_LIMITED,
     503: codes.SERVICE_UNAVAILABLE,
 }
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 PROXY_502_PAGE = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -152,6 +164,15 @@ def validate_fault(spec: dict[str, Any]) -> dict[str, Any]:
         if not 100 <= status <= 599 or (mode == "retry_after" and status not in {429, 503}):
             raise ApiFailure(codes.CHECK_PARAMETERS, "status out of range.", field="status")
         fault["status"] = status
+    if mode == "redirect":
+        # A hijacked or misconfigured upstream sending the client elsewhere (F18): any absolute http(s) URL.
+        location = spec.get("location")
+        if not isinstance(location, str) or not location.startswith(("http://", "https://")):
+            raise ApiFailure(codes.CHECK_PARAMETERS, "location must be an absolute URL.", field="location")
+        status = int(_number(spec, ("status",), 302))
+        if status not in REDIRECT_STATUSES:
+            raise ApiFailure(codes.CHECK_PARAMETERS, "status must be a redirect status.", field="status")
+        fault["status"] = status
     return fault
 
 
@@ -198,6 +219,10 @@ def canned_response(fault: dict[str, Any]) -> Response:
         )
     if mode == "reset":
         return _reset_connection()
+    if mode == "redirect":
+        resp = current_app.response_class(b"", status=int(fault["status"]))
+        resp.headers["Location"] = str(fault["location"])
+        return resp
     raise AssertionError(f"not a canned mode: {mode}")
 
 
