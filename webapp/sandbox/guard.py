@@ -85,25 +85,44 @@ def _user_from_token(*, allow_otp_stage: bool) -> tuple[CmsUser, dict[str, Any]]
 
 
 def is_assigned(user: CmsUser, partner_id: int) -> bool:
-    return session.get(Assignment, (user.id, partner_id)) is not None
+    return _grants_of(user, partner_id) is not None
 
 
 def has_permission(user: CmsUser, partner_id: int, resource: str, action: str) -> bool:
     """True when the operator is assigned to the partner and holds `resource:action` there."""
-    if not is_assigned(user, partner_id):
-        return False
-    found = session.scalar(
-        select(Grant.permission_id)
-        .join(Permission, Permission.permission_id == Grant.permission_id)
-        .where(
-            Grant.user_id == user.id,
-            Grant.partner_id == partner_id,
-            Permission.resource == resource,
-            Permission.action == action,
+    return (resource, action) in (_grants_of(user, partner_id) or ())
+
+
+def _grants_of(user: CmsUser, partner_id: int) -> frozenset[tuple[str, str]] | None:
+    """The operator's `(resource, action)` pairs on the partner, or None when not assigned to it.
+
+    One query, remembered for the rest of the request: a guarded call asks about tenancy and then one or
+    more permissions of the same operator and partner. Routes that change assignments or grants call
+    `forget_grants()` before they check again.
+    """
+    memo: dict[tuple[int, int], frozenset[tuple[str, str]] | None] = g.setdefault("sandbox_grants", {})
+    key = (user.id, partner_id)
+    if key not in memo:
+        rows = session.execute(
+            select(Assignment.partner_id, Permission.resource, Permission.action)
+            .outerjoin(
+                Grant,
+                (Grant.user_id == Assignment.user_id) & (Grant.partner_id == Assignment.partner_id),
+            )
+            .outerjoin(Permission, Permission.permission_id == Grant.permission_id)
+            .where(Assignment.user_id == user.id, Assignment.partner_id == partner_id)
+        ).all()
+        memo[key] = (
+            frozenset((row.resource, row.action) for row in rows if row.resource is not None)
+            if rows
+            else None
         )
-        .limit(1)
-    )
-    return found is not None
+    return memo[key]
+
+
+def forget_grants() -> None:
+    """Drop the request's remembered tenancy and grants (after a route changed them)."""
+    g.pop("sandbox_grants", None)
 
 
 def require_permission(resource: str, action: str, partner_id: int | None = None) -> None:

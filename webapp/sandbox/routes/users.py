@@ -14,6 +14,7 @@ from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page, page_arg
 from webapp.sandbox.guard import (
     authenticate,
     current_caller,
+    forget_grants,
     guarded,
     has_permission,
     idempotent,
@@ -261,6 +262,7 @@ def grant_permissions(cms_user_id: int) -> Response:
         if not is_assigned(target, partner_id):
             session.add(Assignment(user_id=target.id, partner_id=partner_id))
             session.flush()
+            forget_grants()
         if session.get(Grant, (target.id, partner_id, permission_id)) is None:
             session.add(Grant(user_id=target.id, partner_id=partner_id, permission_id=permission_id))
     session.commit()
