@@ -24,6 +24,28 @@
     if (flash) { autoDismiss(flash); }
   });
 
+  // A region that declares aria-busy says "true" while an htmx request aimed at it is in flight, so assistive
+  // technology hears the same "busy" the indicator shows. Counted: a replaced search aborts the old request
+  // after the new one may have started.
+  var busyCounts = new WeakMap();
+  function busyTarget(event) {
+    var target = event.detail && event.detail.target;
+    return target && target.hasAttribute && target.hasAttribute("aria-busy") ? target : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = busyTarget(event);
+    if (!target) { return; }
+    busyCounts.set(target, (busyCounts.get(target) || 0) + 1);
+    target.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = busyTarget(event);
+    if (!target) { return; }
+    var left = Math.max(0, (busyCounts.get(target) || 1) - 1);
+    busyCounts.set(target, left);
+    if (!left) { target.setAttribute("aria-busy", "false"); }
+  });
+
   // Selects marked data-autosubmit (the partner switcher) submit their form on change.
   document.addEventListener("change", function (event) {
     var select = event.target.closest("select[data-autosubmit]");
