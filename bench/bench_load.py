@@ -8,7 +8,8 @@ Bar (shared/design/PRODUCT.md): no errors and p99 ≤ 300 ms. Two runs, each wit
 
 The sandbox stands in for the CMS API and is served keep-alive (one gunicorn gthread worker), as an API
 behind a load balancer would be; `BENCH_LOAD_SANDBOX=werkzeug` serves it with werkzeug's development server
-instead, which closes every connection. Operators start one think time apart, as people do.
+instead, which closes every connection. Operators start one think time apart, as people do
+(`BENCH_LOAD_STAGGER=0`: all at once).
 
 Everything runs as real processes on loopback (tests/support/processes.py). Without Redis or PostgreSQL the
 runs use the single-machine stores (filesystem sessions, SQLite) and say so. `BENCH_LOAD_SECONDS` and
@@ -50,6 +51,8 @@ _low, _, _high = os.environ.get("BENCH_LOAD_THINK", "1.0-3.0").partition("-")
 THINK = (float(_low), float(_high or _low))
 LATENCY_MS = 20
 SANDBOX_SERVER = os.environ.get("BENCH_LOAD_SANDBOX", "gunicorn")
+# `BENCH_LOAD_STAGGER=0` makes every operator click at the same instant first (a worst case, not a workday).
+STAGGER = os.environ.get("BENCH_LOAD_STAGGER", "1") != "0"
 P99_BAR_MS = 300.0
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -129,7 +132,9 @@ def run_load(
         cpu_before = load_cpu.snapshot(roots)
         started = time.monotonic()
         threads = [
-            threading.Thread(target=op.browse, args=(recorder, until, THINK), name=f"op-{n}")
+            threading.Thread(
+                target=op.browse, args=(recorder, until, THINK), kwargs={"stagger": STAGGER}, name=f"op-{n}"
+            )
             for n, op in enumerate(operators)
         ]
         for thread in threads:

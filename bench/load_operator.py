@@ -176,13 +176,17 @@ class SimulatedOperator:
         else:
             self._timed(recorder, "list", lambda: self._http.get(self._url(base)))
 
-    def browse(self, recorder: Recorder, until: float, think: tuple[float, float]) -> None:
+    def browse(
+        self, recorder: Recorder, until: float, think: tuple[float, float], *, stagger: bool = True
+    ) -> None:
         """Click, read for a while (`think` seconds, uniform), click again, until `until`.
 
         Each operator first waits one think time of its own, as people who signed in at different moments
-        would: without it all fifty click at the same instant and the run measures that one stampede.
+        would: without it (`stagger=False`) all fifty click at the same instant and the tail of the run is
+        that one stampede.
         """
-        time.sleep(self._rng.uniform(*think))
+        if stagger:
+            time.sleep(self._rng.uniform(*think))
         while time.monotonic() < until:
             self.step(recorder)
             time.sleep(self._rng.uniform(*think))
