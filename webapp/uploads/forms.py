@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from webapp.auth.forms import TranslatedForm
 from webapp.step_up import StepUpMixin
 
 VALID_ONLY, ALL_OR_NOTHING = "valid_only", "all_or_nothing"
 KIND_CHOICES = [
-    ("users", "New cardholders (one row per person, with their card)"),
-    ("cards", "New cards for existing cardholders (documentType, documentNumber, cardId)"),
+    SelectChoice("users", "New cardholders (one row per person, with their card)"),
+    SelectChoice("cards", "New cards for existing cardholders (documentType, documentNumber, cardId)"),
 ]
 POLICY_CHOICES = [
-    (VALID_ONLY, "Send only the valid rows; the others stay out"),
-    (ALL_OR_NOTHING, "Send nothing until every row is valid"),
+    SelectChoice(VALID_ONLY, "Send only the valid rows; the others stay out"),
+    SelectChoice(ALL_OR_NOTHING, "Send nothing until every row is valid"),
 ]
 
 

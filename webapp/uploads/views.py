@@ -17,6 +17,7 @@ from typing import Any
 from flask import Response, current_app, flash, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
+from wtforms.fields.choices import SelectChoice
 
 from webapp.access import Operator, current_operator, requires
 from webapp.auth.drafts import pop_draft
@@ -206,7 +207,7 @@ def new(partner_id: int) -> ResponseReturnValue:
         _sniffed, sheet = inspect(staged.path, file_name=staged.file_name, sheet=sheet)
         return _after_sheet(staged, kind, sheet, partner_id, operator)
     except NeedsSheet as needs:
-        form.sheet.choices = [(name, name) for name in needs.names]
+        form.sheet.choices = [SelectChoice(name, name) for name in needs.names]
         form.staged_ref.data = staged.ref
         return _render_new(form, partner_id, status=200, choose_sheet=True, staged=staged)
     except FileRejected as rejected:
