@@ -1,5 +1,5 @@
-"""Accessibility: axe-core on every screen the console has, and the keyboard alone reaching and using each
-screen's primary actions.
+"""Accessibility: axe-core on every screen the console has; the keyboard alone reaching every control of each
+screen (Tab through the whole page), and using the primary actions.
 
 axe is vendored (tests/browser/axe/, version and checksum in its README) and injected into pages opened with
 `bypass_csp=True`: the console's CSP rightly refuses a script it did not serve, and only this test needs one.
@@ -61,6 +61,56 @@ def tab_reaches(page: Any, selector: str, limit: int = 120) -> bool:
         if page.evaluate("document.activeElement && document.activeElement.hasAttribute('data-a11y-target')"):
             return True
     return False
+
+
+# What a person can act on. htmx attributes count only on elements a pointer would click (their default
+# trigger); a `load` or `every 2s` trigger is the page updating itself, not an action.
+_MARK_CONTROLS = """() => {
+    const natively = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]';
+    const candidates = document.querySelectorAll(natively + ', [hx-get], [hx-post]');
+    const controls = [];
+    candidates.forEach((el) => {
+        if (el.tagName === 'FORM' || el.disabled) return;
+        if (el.closest('[inert], [hidden], dialog:not([open])')) return;
+        const trigger = el.getAttribute('hx-trigger');
+        if (!el.matches(natively) && trigger && !/click/.test(trigger)) return;
+        const box = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        if ((box.width === 0 && box.height === 0) || style.visibility === 'hidden') return;
+        if (el.getAttribute('tabindex') === '-1') return;  // focus moved there by script, not a Tab stop
+        // A radio group is one Tab stop: any member counts for the group.
+        const key = el.type === 'radio' ? 'radio:' + el.name : 'el:' + controls.length;
+        el.setAttribute('data-kb', key);
+        controls.push(key + ' ' + el.tagName.toLowerCase() + ' "' + (el.textContent || el.name || el.id || '')
+            .trim().replace(/\\s+/g, ' ').slice(0, 40) + '"');
+    });
+    return controls;
+}"""
+
+
+_FOCUSED = """() => {
+    const el = document.activeElement;
+    return el && el !== document.body ? el.getAttribute('data-kb') || el.outerHTML.slice(0, 60) : null;
+}"""
+
+
+def keyboard_gaps(page: Any) -> list[str]:
+    """Controls of the page that Tab never reaches: walk the whole Tab order once, from the top."""
+    controls: list[str] = page.evaluate(_MARK_CONTROLS)
+    wanted = {line.split(" ", 1)[0]: line for line in controls}
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    reached: set[str] = set()
+    first: str | None = None
+    for _ in range(len(controls) + 20):
+        page.keyboard.press("Tab")
+        key = page.evaluate(_FOCUSED)
+        if key is None:
+            continue
+        if key == first:
+            break  # round the whole page once
+        first = first or key
+        reached.add(key)
+    return [f"not reachable by Tab: {line}" for key, line in wanted.items() if key not in reached]
 
 
 def test_axe_is_the_vendored_version() -> None:
@@ -125,6 +175,7 @@ def test_every_screen_passes_axe_and_works_by_keyboard(
             continue
         page.goto(f"{console_url}{path}")
         check(name)
+        failures.extend(f"{name}: {gap}" for gap in keyboard_gaps(page))
         if page.locator(PRIMARY).count() and not tab_reaches(page, PRIMARY):
             failures.append(f"{name}: primary action not reachable by Tab")
         # Detail screens: the first row's link, followed by keyboard.
@@ -138,6 +189,7 @@ def test_every_screen_passes_axe_and_works_by_keyboard(
             page.keyboard.press("Enter")
             page.wait_for_url(re.compile(r".*/\d+$"))
             check(f"{name}-detail")
+            failures.extend(f"{name}-detail: {gap}" for gap in keyboard_gaps(page))
 
     # A primary action used from the keyboard alone: the list's "new" action opens its form.
     if "process_requests.create" in views:
