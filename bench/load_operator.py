@@ -22,6 +22,7 @@ PARTNER = 1
 PASSWORD = "Bench-Load-2026!"  # noqa: S105 - throw-away sandbox operators
 PERMISSIONS = ["cardholders:list", "cardholders:detail", "balance-management:list", "approvals:list"]
 SEARCH_TERMS = ("ana", "maria", "lopez", "garcia", "juan", "perez", "carlos", "rosa")
+KEEPALIVE_SECONDS = 4.0  # under gunicorn.conf.py's keepalive (5 s)
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _DETAIL_LINK = re.compile(rf"/p/{PARTNER}/cardholders/(\d+)\b")
@@ -80,7 +81,11 @@ class SimulatedOperator:
         self._nodes = cycle(nodes)
         self._otp_for = otp_for
         self._rng = random.Random(seed)
-        self._http = httpx.Client(timeout=30, follow_redirects=False)
+        # Idle connections are dropped before gunicorn's own 5 s keep-alive ends, as browsers do: reusing one
+        # the server is closing at that moment fails the request on the client's side, not the console's.
+        self._http = httpx.Client(
+            timeout=30, follow_redirects=False, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+        )
         self._csrf = ""
         self._cardholders: list[int] = []
         self._pages = 1
