@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask import Blueprint, Flask, current_app, g, has_request_context, request, session
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import BadRequest
+from werkzeug.http import parse_accept_header
 
 from webapp import translations
 from webapp.access import public
@@ -38,22 +41,44 @@ def load_catalogs() -> dict[str, dict[str, str]]:
     return {"en": {}, "es": spanish}
 
 
+@lru_cache(maxsize=128)
+def _browser_language(accept_language: str) -> str:
+    """The best of LANGUAGES for an Accept-Language value. Kept per value (bounded): browsers send a handful
+    of them, the answer depends on the header alone, and parsing one costs more than a page's other i18n."""
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    return accepted.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
 def current_lang() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE
     if "lang" not in g:
         chosen = session.get("lang")
         if chosen not in LANGUAGES:
-            chosen = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+            chosen = _browser_language(request.headers.get("Accept-Language", ""))
         g.lang = chosen
     lang: str = g.lang
     return lang
 
 
+_NO_CATALOG: dict[str, str] = {}  # English: the text is its own translation
+
+
+def _catalog() -> dict[str, str]:
+    """The request's catalog, found once per request and kept on `g`: a page asks for some fifty strings,
+    and working out the language (app, `g`, session) each time cost more than the lookup itself."""
+    if not has_request_context():
+        return _NO_CATALOG  # outside a request the language is always the default
+    catalog: dict[str, str] | None = g.get("i18n_catalog")
+    if catalog is None:
+        catalogs: dict[str, dict[str, str]] = current_app.extensions.get("i18n", {})
+        catalog = g.i18n_catalog = catalogs.get(current_lang(), _NO_CATALOG)
+    return catalog
+
+
 def gettext(text: str, **values: Any) -> str:
     """`text` in the request's language; `{name}` placeholders filled from `values` when given."""
-    catalogs: dict[str, dict[str, str]] = current_app.extensions.get("i18n", {}) if has_app_context() else {}
-    translated = catalogs.get(current_lang(), {}).get(text, text)
+    translated = _catalog().get(text, text)
     return translated.format(**values) if values else translated
 
 

@@ -11,6 +11,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from functools import cache
 
 from flask import Flask, Response, current_app, g, request
 
@@ -32,8 +33,10 @@ SERVER_NAME = "console"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+@cache
 def _upstream_timer() -> tuple[Callable[[], None], Callable[[], float]]:
-    """The CMS client's per-thread upstream stopwatch, or a stand-in until that client is installed."""
+    """The CMS client's per-thread upstream stopwatch, or a stand-in until that client is installed (looked up
+    once: it is read twice on every answer)."""
     try:
         from webapp.cms.client import reset_upstream_timer, upstream_elapsed_ms
     except ImportError:
