@@ -15,25 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import PageProblems, shoot
-from tests.support.console import make_console
+from tests.support.console import ALL_PERMISSIONS, make_console
 from tests.support.sandbox import SandboxHandle
 
 AXE = Path(__file__).resolve().parent / "axe" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 BLOCKING = {"serious", "critical"}
 PASSWORD = "Access-Pass-2026!"
-EVERYTHING = [
-    f"{resource}:{action}"
-    for resource, actions in {
-        "users": ("list", "detail", "create", "update", "change_status"),
-        "cardholders": ("list", "detail", "create", "update", "otp"),
-        "cards-admin": ("detail", "activate", "block", "unblock"),
-        "bulk-create": ("create",),
-        "balance-management": ("list", "create", "cancel"),
-        "approvals": ("list", "detail", "update"),
-    }.items()
-    for action in actions
-]
+EVERYTHING = sorted(ALL_PERMISSIONS)
 # Primary actions: the page's main button or header action, never the frame's own controls.
 PRIMARY = "main .button-primary:visible, main .page-header-action:visible"
 
