@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,25 @@ def page(page_factory: Callable[..., tuple[Any, PageProblems]]) -> Any:
 def shoot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+OPERATOR_PASSWORD = "Browser-Pass-2026!"  # throw-away sandbox operators
+
+
+def new_operator(
+    sandbox: SandboxHandle, name: str, permissions: list[str], *, partner: int = 1, **spec: Any
+) -> str:
+    """A fresh operator holding `permissions` on one partner, password `OPERATOR_PASSWORD`: its email."""
+    email = f"ui-{uuid.uuid4().hex[:10]}@test.migo"
+    sandbox.create_user(
+        email=email,
+        password=OPERATOR_PASSWORD,
+        name=name,
+        partners=[partner],
+        permissions={str(partner): permissions},
+        **spec,
+    )
+    return email
 
 
 @pytest.fixture

@@ -10,28 +10,19 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
-PASSWORD = "Browser-Pass-2026!"
-
-
-def _operator(sandbox: SandboxHandle, permissions: list[str], name: str) -> str:
-    email = f"ui-access-{uuid.uuid4().hex[:10]}@test.migo"
-    sandbox.create_user(
-        email=email, password=PASSWORD, name=name, partners=[PARTNER], permissions={str(PARTNER): permissions}
-    )
-    return email
 
 
 def test_permission_editor_preview_code_and_save(
     page: Any, console_url: str, sandbox: SandboxHandle, signed_in_page: Callable[..., Any]
 ) -> None:
-    editor = _operator(sandbox, ["users:*", "cardholders:list", "cardholders:detail"], "Inés Editora")
+    editor = new_operator(sandbox, "Inés Editora", ["users:*", "cardholders:list", "cardholders:detail"])
     target = sandbox.create_user(
         email=f"ui-target-{uuid.uuid4().hex[:10]}@test.migo",
-        password=PASSWORD,
+        password=OPERATOR_PASSWORD,
         name="Óscar Objetivo",
         partners=[PARTNER],
         permissions={str(PARTNER): ["cardholders:list"]},
@@ -39,7 +30,7 @@ def test_permission_editor_preview_code_and_save(
     # Sign in without the few minutes of elevation a fresh sign-in brings, so saving must ask for a code.
     sandbox.set_config(SANDBOX_ELEVATION_TTL=0)
     try:
-        signed_in_page(editor, PASSWORD)
+        signed_in_page(editor, OPERATOR_PASSWORD)
     finally:
         sandbox.set_config(SANDBOX_ELEVATION_TTL=300)
 
@@ -71,8 +62,10 @@ def test_permission_editor_preview_code_and_save(
 def test_auditor_runs_and_exports_an_audit(
     page: Any, console_url: str, sandbox: SandboxHandle, signed_in_page: Callable[..., Any]
 ) -> None:
-    auditor = _operator(sandbox, ["users:list", "users:detail", "balance-management:list"], "Carmen Auditora")
-    signed_in_page(auditor, PASSWORD)
+    auditor = new_operator(
+        sandbox, "Carmen Auditora", ["users:list", "users:detail", "balance-management:list"]
+    )
+    signed_in_page(auditor, OPERATOR_PASSWORD)
     page.goto(f"{console_url}/partners/")
     expect(page.get_by_test_id("partners-table")).to_contain_text("GTQ")
     shoot(page, "access-05-partners")

@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
 from tests.integration.console.test_cardholders_list import seeded_cardholder
 from tests.support.sandbox import SandboxHandle
 
 PARTNER_A = 1
-PASSWORD = "Browser-Pass-2026!"
 MAKER = [
     "cardholders:list",
     "cardholders:detail",
@@ -29,19 +28,6 @@ MAKER = [
     "cards-admin:block",
     "cards-admin:unblock",
 ]
-
-
-def _operator(sandbox: SandboxHandle) -> str:
-    email = f"ui-ch-{uuid.uuid4().hex[:10]}@test.migo"
-    sandbox.create_user(
-        email=email,
-        password=PASSWORD,
-        name="Rosa Méndez",
-        partners=[PARTNER_A],
-        permissions={str(PARTNER_A): MAKER},
-        otpElevation=True,
-    )
-    return email
 
 
 @pytest.fixture
@@ -66,7 +52,7 @@ def test_search_paging_back_button_and_keyboard(
     signed_in_page: Callable[..., Any], console_url: str, sandbox: SandboxHandle
 ) -> None:
     person = seeded_cardholder(sandbox)
-    page = signed_in_page(_operator(sandbox), PASSWORD)
+    page = signed_in_page(new_operator(sandbox, "Rosa Méndez", MAKER, otpElevation=True), OPERATOR_PASSWORD)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{console_url}/p/{PARTNER_A}/cardholders/")
@@ -111,8 +97,8 @@ def test_create_with_errors_then_success_reveal_with_a_code_and_close(
     sandbox: SandboxHandle,
     short_login_elevation: Callable[[], None],
 ) -> None:
-    email = _operator(sandbox)
-    page = signed_in_page(email, PASSWORD)
+    email = new_operator(sandbox, "Rosa Méndez", MAKER, otpElevation=True)
+    page = signed_in_page(email, OPERATOR_PASSWORD)
     short_login_elevation()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))

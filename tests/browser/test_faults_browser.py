@@ -15,32 +15,14 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import OPERATOR_PASSWORD, new_operator
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
-PASSWORD = "Browser-Pass-2026!"
 SLOW_MS = 2500  # well inside the console's read timeout, long enough to watch the page while it waits
+MAKER = ["cardholders:list", "cardholders:detail", "cardholders:create", "cards-admin:detail"]
 LIST_ROUTE = f"GET /app/partners/{PARTNER}/cardholders"
 CREATE_ROUTE = f"POST /app/partners/{PARTNER}/cardholders"
-
-
-def _operator(sandbox: SandboxHandle) -> str:
-    email = f"ui-f4-{uuid.uuid4().hex[:10]}@test.migo"
-    sandbox.create_user(
-        email=email,
-        password=PASSWORD,
-        name="Lucía Batz",
-        partners=[PARTNER],
-        permissions={
-            str(PARTNER): [
-                "cardholders:list",
-                "cardholders:detail",
-                "cardholders:create",
-                "cards-admin:detail",
-            ]
-        },
-    )
-    return email
 
 
 def _slowed(sandbox: SandboxHandle, route: str) -> list[dict[str, Any]]:
@@ -54,7 +36,7 @@ def test_a_slow_list_fragment_shows_the_busy_indicator_until_it_arrives(
     signed_in_page: Callable[..., Any], console_url: str, clean_faults: SandboxHandle
 ) -> None:
     sandbox = clean_faults
-    page = signed_in_page(_operator(sandbox), PASSWORD)
+    page = signed_in_page(new_operator(sandbox, "Lucía Batz", MAKER), OPERATOR_PASSWORD)
     page.goto(f"{console_url}/p/{PARTNER}/cardholders/")
     results = page.locator("#cardholder-results")
     indicator = results.locator(".ch-loading")
@@ -86,7 +68,7 @@ def test_a_slow_create_locks_its_button_and_a_double_click_sends_once(
     signed_in_page: Callable[..., Any], console_url: str, clean_faults: SandboxHandle
 ) -> None:
     sandbox = clean_faults
-    page = signed_in_page(_operator(sandbox), PASSWORD)
+    page = signed_in_page(new_operator(sandbox, "Lucía Batz", MAKER), OPERATOR_PASSWORD)
     page.goto(f"{console_url}/p/{PARTNER}/cardholders/new")
     card_id = page.locator("#free-cards option").first.get_attribute("value")
     page.get_by_label("Name", exact=True).fill("Lucía")
@@ -126,16 +108,8 @@ def test_a_slow_plain_create_form_is_sent_once_however_often_it_is_submitted(
     request is in flight would each start a new navigation, i.e. a new POST, without the lock (the upstream
     then refuses the duplicate and the operator sees an error for a permission that was created)."""
     sandbox = clean_faults
-    email = f"ui-f4-admin-{uuid.uuid4().hex[:8]}@test.migo"
-    sandbox.create_user(
-        email=email,
-        password=PASSWORD,
-        name="Marta Cojtí",
-        partners=[PARTNER],
-        permissions={str(PARTNER): ["users:detail", "users:update"]},
-        isAdmin=True,
-    )
-    page = signed_in_page(email, PASSWORD)
+    email = new_operator(sandbox, "Marta Cojtí", ["users:detail", "users:update"], isAdmin=True)
+    page = signed_in_page(email, OPERATOR_PASSWORD)
     page.goto(f"{console_url}/p/{PARTNER}/permissions/new")
     resource = f"f4{uuid.uuid4().hex[:8]}"
     page.get_by_label("Resource").fill(resource)

@@ -4,7 +4,6 @@ shows the new amount; the requester cannot approve their own request."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -12,20 +11,11 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
-PASSWORD = "Browser-Pass-2026!"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _operator(sandbox: SandboxHandle, name: str, permissions: list[str]) -> str:
-    email = f"ui-{uuid.uuid4().hex[:10]}@test.migo"
-    sandbox.create_user(
-        email=email, password=PASSWORD, name=name, partners=[PARTNER], permissions={str(PARTNER): permissions}
-    )
-    return email
 
 
 def _balance(page: Any) -> Decimal:
@@ -40,12 +30,12 @@ def test_request_then_approve_by_another_operator(
     sandbox: SandboxHandle,
     tmp_path: Path,
 ) -> None:
-    maker_email = _operator(
+    maker_email = new_operator(
         sandbox,
         "Ana Solicitante",
         ["balance-management:create", "balance-management:list", "approvals:update"],
     )
-    checker_email = _operator(
+    checker_email = new_operator(
         sandbox,
         "Bruno Revisor",
         ["approvals:list", "approvals:detail", "approvals:update", "balance-management:list"],
@@ -54,7 +44,7 @@ def test_request_then_approve_by_another_operator(
     evidence.write_bytes(PDF)
 
     maker, _ = page_factory()
-    signed_in_page(maker_email, PASSWORD, target=maker)
+    signed_in_page(maker_email, OPERATOR_PASSWORD, target=maker)
     maker.goto(f"{console_url}/p/{PARTNER}/top-ups/")
     before = _balance(maker)
     shoot(maker, "pr-01-list")
@@ -80,7 +70,7 @@ def test_request_then_approve_by_another_operator(
     shoot(maker, "pr-04-self-approval-refused")
 
     checker, _ = page_factory()
-    signed_in_page(checker_email, PASSWORD, target=checker)
+    signed_in_page(checker_email, OPERATOR_PASSWORD, target=checker)
     checker.goto(request_url)
     expect(checker.get_by_test_id("evidence-pdf")).to_be_visible()
     shoot(checker, "pr-05-detail-approver")
@@ -102,8 +92,8 @@ def test_request_then_approve_by_another_operator(
 def test_spanish_screens(
     signed_in_page: Callable[..., Any], console_url: str, sandbox: SandboxHandle, page: Any
 ) -> None:
-    email = _operator(sandbox, "Carmen Pérez", ["balance-management:create", "balance-management:list"])
-    signed_in_page(email, PASSWORD)
+    email = new_operator(sandbox, "Carmen Pérez", ["balance-management:create", "balance-management:list"])
+    signed_in_page(email, OPERATOR_PASSWORD)
     page.goto(f"{console_url}/p/{PARTNER}/top-ups/new")
     page.get_by_role("button", name="ES", exact=True).click()
     expect(page.get_by_role("heading", name="Nueva solicitud de recarga")).to_be_visible()
