@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,8 +111,11 @@ def start_sandbox(
     latency_ms: int = 0,
     server: str = "werkzeug",
     port: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> ChildProcess:
-    """`python -m webapp.sandbox` on loopback with the demo seed; answers once its mailbox responds."""
+    """`python -m webapp.sandbox` on loopback with the demo seed; answers once its mailbox responds.
+
+    `extra_args` go to the command line as they are (e.g. `["--app-login", "signed"]`)."""
     port = port or free_port()
     instance = workdir / "sandbox-instance"
     argv = [
@@ -125,6 +128,7 @@ def start_sandbox(
     ]  # fmt: skip
     if server != "werkzeug":
         argv += ["--server", server]
+    argv += list(extra_args)
     child = _spawn("sandbox", argv, os.environ, workdir, f"http://127.0.0.1:{port}")
     child.wait_until_up("/_sandbox/mailbox?email=probe@test.migo", seconds=120)
     return child

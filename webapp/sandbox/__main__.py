@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from webapp.sandbox import create_sandbox_app
+from webapp.sandbox.config import APP_LOGIN_MODES
 
 
 class PathOnlyRequestLog(WSGIRequestHandler):
@@ -34,6 +35,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="NAME=PUBKEYFILE",
         help="a merchant allowed to sign in",
+    )
+    parser.add_argument(
+        "--app-login",
+        choices=APP_LOGIN_MODES,
+        default="plain",
+        help="plain: {merchant} signs in a registered merchant; signed: timestamp and signature required",
     )
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     parser.add_argument("--latency-ms", type=int, default=0)
@@ -60,6 +67,7 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
         "SANDBOX_DATABASE_URL": f"sqlite:///{instance / 'sandbox.sqlite3'}",
         "SANDBOX_MERCHANTS": merchants,
         "SANDBOX_SEED": args.seed,
+        "SANDBOX_APP_LOGIN": args.app_login,
         "SANDBOX_LATENCY_MS": args.latency_ms,
     }
     if args.signing_key:
