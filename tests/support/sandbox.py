@@ -20,6 +20,8 @@ class SandboxHandle:
     signing: KeyPair
     merchant: KeyPair
     merchant_slug: str = MERCHANT
+    profile: str = "full"
+    """`full` or `documented` (webapp/sandbox/profile.py): what `sandbox_login.operator` signs in against."""
     _http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -32,6 +34,10 @@ class SandboxHandle:
     @property
     def base_url(self) -> str:
         return f"{self.server.url}/cms/rest"
+
+    @property
+    def database_url(self) -> str:
+        return str(self.server.app.config["SANDBOX_DATABASE_URL"])
 
     # -- controls -------------------------------------------------------------------------------
     def control(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -72,6 +78,7 @@ class SandboxHandle:
 
 
 def start_sandbox(tmp_dir: str, signing: KeyPair, merchant: KeyPair, **overrides: Any) -> SandboxHandle:
+    """A seeded sandbox on loopback; `overrides` are sandbox settings, e.g. `SANDBOX_PROFILE="documented"`."""
     from webapp.sandbox import create_sandbox_app
 
     config: dict[str, Any] = {
@@ -82,4 +89,9 @@ def start_sandbox(tmp_dir: str, signing: KeyPair, merchant: KeyPair, **overrides
     }
     config.update(overrides)
     app = create_sandbox_app(config)
-    return SandboxHandle(server=LiveServer(app).start(), signing=signing, merchant=merchant)
+    return SandboxHandle(
+        server=LiveServer(app).start(),
+        signing=signing,
+        merchant=merchant,
+        profile=str(app.config["SANDBOX_PROFILE"]),
+    )
