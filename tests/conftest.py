@@ -8,6 +8,7 @@ import pytest
 
 from tests.support import leak_scan
 from tests.support.keys import KeyPair, new_keypair
+from tests.support.processes import sandbox_process
 from tests.support.sandbox import SandboxHandle, start_sandbox
 
 
@@ -61,12 +62,10 @@ def documented_sandbox(
 ) -> Iterator[SandboxHandle]:
     """A second seeded sandbox for the run, in the `documented` profile: only the documented operations and
     answer shapes (webapp/sandbox/profile.py). Same keys and merchant as `sandbox`, so a console set up for
-    one works against the other by changing the base URL."""
-    handle = start_sandbox(
-        str(tmp_path_factory.mktemp("sandbox-documented")),
-        signing_keys,
-        merchant_keys,
-        SANDBOX_PROFILE="documented",
+    one works against the other by changing the base URL. It runs as a child process: the sandbox binds its
+    database once per interpreter, and `sandbox` holds that binding here."""
+    handle = sandbox_process(
+        tmp_path_factory.mktemp("sandbox-documented"), signing_keys, merchant_keys, profile="documented"
     )
     leak_scan.SCANNER.watch_sandbox(handle)
     yield handle

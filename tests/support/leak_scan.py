@@ -185,7 +185,7 @@ class LeakScanner:
     def watch_sandbox(self, handle: SandboxHandle) -> None:
         """Read the seeded document numbers and PANs straight from the sandbox database (added to those of any
         sandbox watched before: a run may start one per profile)."""
-        url = str(handle.server.app.config.get("SANDBOX_DATABASE_URL", ""))
+        url = handle.database_url
         if not url.startswith("sqlite:///"):
             return
         with sqlite3.connect(url.removeprefix("sqlite:///")) as db:

@@ -183,7 +183,7 @@ def _trim_answer(resp: Response) -> Response:
         body = resp.get_json(silent=True)
         if isinstance(body, dict) and body.get("success") is True:
             trimmed = trim_body(body, DOCUMENTED_DATA[operation])
-            resp.set_data(current_app.json.dumps(trimmed, separators=(",", ":")) + "\n")  # as `jsonify` writes
+            resp.set_data(current_app.json.dumps(trimmed, separators=(",", ":")) + "\n")  # as `jsonify` does
     return resp
 
 
