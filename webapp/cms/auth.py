@@ -361,7 +361,9 @@ class Authenticator:
                 json={"refreshToken": current.refresh_token},
             )
             try:
-                reply = self.run(None, lambda headers: self.upstream.send(request, headers))
+                # A 401 here is the refresh token refused: the app token is renewed by the call that
+                # failed, so renewing it again would only repeat a refresh the CMS has already judged.
+                reply = self.call(None, request, renew_on_401=False)
             except errors.ApiError as exc:
                 raise errors.SessionEnded(
                     exc.message, status=exc.status, errors=exc.errors, retry_after=exc.retry_after
