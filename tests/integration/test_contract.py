@@ -428,7 +428,11 @@ def s_app_login(w: World) -> None:
     assert pair["expirationRefreshToken"] > pair["expirationToken"]
     forged = {**signed_app_login(w.sandbox), "signature": base64.b64encode(b"\x00" * 64).decode()}
     assert w.api.error_codes("appLogin", 401, json=forged) == ["8008"]
-    assert "7000" in w.api.error_codes("appLogin", 400, json={"merchant": w.sandbox.merchant_slug})
+    plain = w.api.data("appLogin", json={"merchant": w.sandbox.merchant_slug})
+    assert plain["accessToken"] != pair["accessToken"]
+    assert w.api.error_codes("appLogin", 401, json={"merchant": "no-such-merchant"}) == ["8008"]
+    half_signed = {"merchant": w.sandbox.merchant_slug, "timestamp": str(int(time.time()))}
+    assert w.api.error_codes("appLogin", 400, json=half_signed) == ["7000"]
 
 
 def s_app_refresh(w: World) -> None:

@@ -70,6 +70,7 @@ ASSUMED = {
 UNAUTHENTICATED = {"appLogin", "appRefresh"}
 # The refresh token is the credential; KNOWN-API shows no app token on the user refresh.
 APP_TOKEN_OPTIONAL = {"userRefresh"}
+DATA_OPTIONAL = {"requestOtp", "verifyOtp"}
 
 DOMAIN_SCHEMAS = (
     "Envelope",
@@ -289,7 +290,9 @@ def test_every_json_success_answer_is_the_envelope_with_a_precise_data_schema(do
             continue
         parts = content["application/json"]["schema"]["allOf"]
         assert parts[0] == {"$ref": "#/components/schemas/SuccessEnvelope"}
-        assert parts[1]["required"] == ["data"]
+        # The OTP answers may come without `data` (a documented profile sends just `{success, message}`).
+        expected = [] if op["operationId"] in DATA_OPTIONAL else ["data"]
+        assert parts[1].get("required", []) == expected, op["operationId"]
         data = parts[1]["properties"]["data"]
         assert data not in ({}, None), op["operationId"]
 
@@ -384,8 +387,51 @@ def test_error_item_code_pattern_fits_the_catalogue_and_field_is_assumed(doc: di
     assert item["properties"]["field"]["x-source"] == "assumed"
     pattern = re.compile(item["properties"]["code"]["pattern"])
     assert all(pattern.search(code.code) for code in codes.ALL)
-    assert not pattern.search("6999")
-    assert not pattern.search("9000")
+    admitted = [f"{n:04d}" for n in range(10000) if pattern.search(f"{n:04d}")]
+    assert admitted == [str(n) for n in range(7000, 8100)]
+
+
+def test_app_login_documents_merchant_alone_and_the_signed_variant_as_optional(doc: dict[str, Any]) -> None:
+    body = doc["components"]["schemas"]["AppLoginRequest"]
+    assert body["required"] == ["merchant"]
+    assert {"timestamp", "signature"} <= set(body["properties"])
+    assert "signed variant" in body["description"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "optional"),
+    [
+        ("TokenPair", {"expirationToken", "expirationRefreshToken"}),
+        ("UserSession", {"otpRequired"}),
+        ("OtpChallenge", {"expiresIn"}),
+        ("ElevatedSession", {"elevatedUntil"}),
+        ("ProgressFrame", {"type", "status", "total", "processed", "succeeded", "failed", "errors"}),
+    ],
+)
+def test_fields_a_documented_profile_may_omit_are_optional(
+    doc: dict[str, Any], schema: str, optional: set[str]
+) -> None:
+    node = doc["components"]["schemas"][schema]
+    assert optional <= set(node["properties"])
+    assert not optional & set(node.get("required", []))
+
+
+@pytest.mark.parametrize("operation_id", ["requestOtp", "verifyOtp"])
+def test_otp_answers_may_come_without_data(doc: dict[str, Any], operation_id: str) -> None:
+    op = next(op for _, _, op in operations(doc) if op["operationId"] == operation_id)
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert all("data" not in part.get("required", []) for part in schema["allOf"])
+
+
+def test_progress_frame_requires_only_the_batch_id(doc: dict[str, Any]) -> None:
+    assert doc["components"]["schemas"]["ProgressFrame"]["required"] == ["batchId"]
+
+
+def test_batch_id_is_an_opaque_non_empty_string(doc: dict[str, Any]) -> None:
+    batch_id = doc["components"]["schemas"]["BatchId"]
+    assert batch_id["type"] == "string"
+    assert batch_id.get("minLength") == 1
+    assert "pattern" not in batch_id
 
 
 @pytest.mark.parametrize(

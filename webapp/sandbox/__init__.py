@@ -13,9 +13,9 @@ from flask import Flask, Response
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from webapp.sandbox import codes, faults, tokens
+from webapp.sandbox import codes, faults, profile, tokens
 from webapp.sandbox.codes import Code
-from webapp.sandbox.config import DEFAULTS, default_database_url
+from webapp.sandbox.config import APP_LOGIN_MODES, DEFAULTS, default_database_url
 from webapp.sandbox.db import Base, init_engine, session
 from webapp.sandbox.envelope import ApiFailure
 
@@ -106,12 +106,15 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024  # hard cap; routes enforce the documented limits
     app.config.update(config or {})
+    if app.config["SANDBOX_APP_LOGIN"] not in APP_LOGIN_MODES:
+        raise ValueError(f"SANDBOX_APP_LOGIN must be one of {', '.join(APP_LOGIN_MODES)}")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     tokens.install_signing_key(app.extensions, _signing_key_pem(app))
     _prepare_database(app)
     faults.install(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    profile.install(app)  # after the routes: the `documented` profile maps them to the contract
     app.teardown_appcontext(lambda _exc: session.remove())
     from webapp.sandbox.routes.uploads import resume_batches
 

@@ -7,12 +7,14 @@ Keys come from files (`--signing-key PEM`, `--merchant NAME=PUBKEYFILE`, repeata
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from webapp.sandbox import create_sandbox_app
+from webapp.sandbox.config import APP_LOGIN_MODES, PROFILES
 
 
 class PathOnlyRequestLog(WSGIRequestHandler):
@@ -35,8 +37,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=PUBKEYFILE",
         help="a merchant allowed to sign in",
     )
+    parser.add_argument(
+        "--app-login",
+        choices=APP_LOGIN_MODES,
+        default="plain",
+        help="plain: {merchant} signs in a registered merchant; signed: timestamp and signature required",
+    )
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=os.environ.get("SANDBOX_PROFILE") or "full",
+        help="documented: only the documented operations and answers (default: $SANDBOX_PROFILE or full)",
+    )
     parser.add_argument(
         "--server",
         choices=("werkzeug", "gunicorn"),
@@ -60,7 +74,9 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
         "SANDBOX_DATABASE_URL": f"sqlite:///{instance / 'sandbox.sqlite3'}",
         "SANDBOX_MERCHANTS": merchants,
         "SANDBOX_SEED": args.seed,
+        "SANDBOX_APP_LOGIN": args.app_login,
         "SANDBOX_LATENCY_MS": args.latency_ms,
+        "SANDBOX_PROFILE": args.profile,
     }
     if args.signing_key:
         config["SANDBOX_SIGNING_KEY_PEM"] = Path(args.signing_key).read_bytes()
@@ -95,11 +111,16 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     config = build_config(args)
     if args.server == "gunicorn":
-        print(f"CMS sandbox (gunicorn, keep-alive) on http://{args.host}:{args.port}/cms/rest")
+        print(
+            f"CMS sandbox (gunicorn, keep-alive, profile {args.profile}) on http://{args.host}:{args.port}/cms/rest"
+        )
         _serve_with_gunicorn(args, config)
         return
     app = create_sandbox_app(config)
-    print(f"CMS sandbox on http://{args.host}:{args.port}/cms/rest  (mailbox: /_sandbox/mailbox.html)")
+    print(
+        f"CMS sandbox (profile {args.profile}) on http://{args.host}:{args.port}/cms/rest"
+        "  (mailbox: /_sandbox/mailbox.html)"
+    )
     run_simple(
         args.host,
         args.port,

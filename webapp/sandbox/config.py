@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+PROFILES: tuple[str, ...] = ("full", "documented")
+"""`full`: every operation of the contract, documented and assumed. `documented`: only the documented ones,
+with only their documented answer shapes (webapp/sandbox/profile.py)."""
+
 DEFAULTS: dict[str, Any] = {
+    "SANDBOX_PROFILE": "full",
     "SANDBOX_DATABASE_URL": None,  # None → sqlite file under the app's instance folder
     "SANDBOX_SIGNING_KEY_PEM": None,  # None → an ephemeral key for this process (tokens die with it)
     "SANDBOX_MERCHANTS": {},
+    "SANDBOX_APP_LOGIN": "plain",  # plain: `{merchant}` suffices; signed: timestamp + signature required
     "SANDBOX_APP_TOKEN_TTL": 1800,
     "SANDBOX_APP_REFRESH_TTL": 604800,
     "SANDBOX_USER_TOKEN_TTL": 900,
@@ -25,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_SEED_CARDHOLDERS": 2400,
     "SANDBOX_CALL_LOG_SIZE": 5000,
 }
+
+APP_LOGIN_MODES = ("plain", "signed")
+"""`SANDBOX_APP_LOGIN`: what `POST /app/auth/login` requires (a sent signature is checked in both)."""
 
 RUNTIME_KNOBS: frozenset[str] = frozenset(
     {

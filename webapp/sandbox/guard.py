@@ -26,7 +26,7 @@ from typing import Any, ParamSpec, cast
 from flask import Response, current_app, g, make_response, request
 from sqlalchemy import select
 
-from webapp.sandbox import codes, otp, tokens
+from webapp.sandbox import codes, otp, profile, tokens
 from webapp.sandbox.clock import now
 from webapp.sandbox.db import session
 from webapp.sandbox.envelope import ApiFailure
@@ -154,7 +154,7 @@ def authenticate(*, allow_otp_stage: bool = False) -> Caller:
     token still pending its login OTP (`GET /app/users/me`, OTP request and verify)."""
     require_app_token()
     user, claims = _user_from_token(allow_otp_stage=allow_otp_stage)
-    elevated = int(claims.get("elv") or 0) > now()
+    elevated = int(claims.get("elv") or 0) > now() or profile.elevated_server_side(user.id)
     caller = Caller(user=user, partner_id=None, elevated=elevated, claims=claims)
     g.caller = caller
     return caller
@@ -197,18 +197,20 @@ def otp_satisfied() -> bool:
     return not caller.user.otp_elevation or caller.elevated
 
 
-def require_otp(inline_otp: str | None) -> None:
-    """Pass when the caller is not subject to OTP elevation or is elevated; otherwise the inline code must be
-    a live `elevation` code (it is consumed). 403 8005 without a code, 400 8006 wrong, 400 8007 stale.
+def require_otp(inline_otp: object) -> None:
+    """An inline code, when sent, is always checked and consumed: it must be a live `elevation` code of the
+    caller, exactly six ASCII digits (400 8006 wrong or malformed, 400 8007 stale), whether or not the caller
+    needed one. Without a code the call passes when the caller is not subject to OTP elevation or is
+    elevated, and is refused with 403 8005 otherwise.
 
     Call it after the request's own validation and permission checks, so a refused request does not burn the
     operator's code.
     """
-    if otp_satisfied():
+    if inline_otp is not None:
+        otp.check(current_caller().user, "elevation", inline_otp)
         return
-    if inline_otp is None or not str(inline_otp).strip():
+    if not otp_satisfied():
         raise ApiFailure(codes.OTP_REQUIRED)
-    otp.check(current_caller().user, "elevation", str(inline_otp))
 
 
 # -- request bodies -----------------------------------------------------------------------------------------

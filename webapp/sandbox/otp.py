@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from flask import current_app
@@ -16,6 +17,8 @@ from webapp.sandbox.envelope import ApiFailure
 from webapp.sandbox.models import CmsUser, MailMessage, OtpCode
 
 PURPOSES = ("login", "elevation")
+WELL_FORMED = re.compile(r"[0-9]{6}")
+"""Exactly six ASCII digits, nothing around them (`str.isdigit` would also take other scripts' digits)."""
 MAX_ATTEMPTS = 5
 _SUBJECTS = {
     "login": "Your Migo CMS sign-in code",
@@ -54,8 +57,13 @@ def issue(user: CmsUser, purpose: str) -> int:
     return ttl
 
 
-def check(user: CmsUser, purpose: str, code: str | None) -> OtpCode:
-    """Match `code` against the newest code of that purpose and mark it used.
+def well_formed(code: object) -> bool:
+    return isinstance(code, str) and WELL_FORMED.fullmatch(code) is not None
+
+
+def check(user: CmsUser, purpose: str, code: object) -> OtpCode:
+    """Match `code` against the newest code of that purpose and mark it used; a code that is not exactly six
+    ASCII digits is refused as it stands (8006), never trimmed into shape.
 
     Failures commit the attempt counter before raising: the failing request's own rollback must not give a
     guesser the attempt back.
@@ -66,9 +74,9 @@ def check(user: CmsUser, purpose: str, code: str | None) -> OtpCode:
         .order_by(OtpCode.id.desc())
         .limit(1)
     ).first()
-    candidate = (code or "").strip()
-    if latest is None or not candidate.isdigit() or len(candidate) != 6:
+    if latest is None or not isinstance(code, str) or not well_formed(code):
         raise ApiFailure(codes.OTP_INVALID, field="otp")
+    candidate = code
     matches = hmac.compare_digest(latest.code_hash, _digest(latest.salt, candidate))
     stale = latest.used or latest.expires_at <= now()
     if stale:

@@ -14,9 +14,12 @@ import httpx
 import jwt
 import pytest
 
+from tests.support import processes
 from tests.support.keys import KeyPair, new_keypair
-from tests.support.sandbox import DEMO_PASSWORD, SandboxHandle
+from tests.support.sandbox import DEMO_PASSWORD, MERCHANT, SandboxHandle
 from tests.support.sandbox_login import app_token, merchant_signature, new_operator, operator
+from webapp.sandbox.__main__ import _parse as parse_args
+from webapp.sandbox.__main__ import build_config
 
 ISSUER = "ali-api-cms-rest"
 
@@ -126,11 +129,95 @@ def test_merchant_login_refuses_a_timestamp_more_than_300_s_away(
     assert code_of(resp) == "8008"
 
 
-def test_merchant_login_without_fields_names_each_missing_field(api: httpx.Client) -> None:
-    resp = api.post("/app/auth/login", json={"merchant": "x"})
+def test_plain_merchant_login_answers_the_token_pair_for_the_documented_body(
+    api: httpx.Client, sandbox: SandboxHandle, signing_keys: KeyPair
+) -> None:
+    resp = api.post("/app/auth/login", json={"merchant": sandbox.merchant_slug})
+
+    assert resp.status_code == 200
+    data = resp.json()["data"]
+    assert verify(data["accessToken"], signing_keys)["sub"] == f"merchant:{sandbox.merchant_slug}"
+    assert isinstance(data["expirationToken"], int)
+    assert isinstance(data["expirationRefreshToken"], int)
+
+
+def test_plain_merchant_login_refuses_an_unknown_merchant(api: httpx.Client) -> None:
+    resp = api.post("/app/auth/login", json={"merchant": "unknown-merchant"})
+
+    assert resp.status_code == 401
+    assert code_of(resp) == "8008"
+
+
+@pytest.mark.parametrize("merchant", [" migo-console", "migo-console ", "migo console"])
+def test_merchant_login_refuses_a_padded_or_spaced_merchant(api: httpx.Client, merchant: str) -> None:
+    resp = api.post("/app/auth/login", json={"merchant": merchant})
 
     assert resp.status_code == 400
-    assert {e["field"] for e in resp.json()["errors"]} == {"timestamp", "signature"}
+    assert [(e["code"], e["field"]) for e in resp.json()["errors"]] == [("7000", "merchant")]
+
+
+def test_a_half_signed_merchant_login_names_the_missing_field(
+    api: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    resp = api.post(
+        "/app/auth/login", json={"merchant": sandbox.merchant_slug, "timestamp": str(int(time.time()))}
+    )
+
+    assert resp.status_code == 400
+    assert {e["field"] for e in resp.json()["errors"]} == {"signature"}
+
+
+def test_merchant_login_without_a_merchant_names_it(api: httpx.Client) -> None:
+    resp = api.post("/app/auth/login", json={})
+
+    assert resp.status_code == 400
+    assert {e["field"] for e in resp.json()["errors"]} == {"merchant"}
+
+
+@pytest.fixture(scope="module")
+def signed_only_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KeyPair]]:
+    """`python -m webapp.sandbox --app-login signed` in its own process (one sandbox per interpreter)."""
+    workdir = tmp_path_factory.mktemp("signed-login")
+    merchant = new_keypair()
+    child = processes.start_sandbox(
+        workdir,
+        processes.write_keys(workdir, new_keypair(), merchant),
+        extra_args=["--app-login", "signed", "--seed", "none"],
+    )
+    yield f"{child.url}/cms/rest", merchant
+    child.stop()
+
+
+def test_signed_mode_requires_timestamp_and_signature(signed_only_sandbox: tuple[str, KeyPair]) -> None:
+    base_url, merchant = signed_only_sandbox
+    stamp = str(int(time.time()))
+    body = {"merchant": MERCHANT, "timestamp": stamp}
+    body["signature"] = merchant_signature(merchant.private_pem, MERCHANT, stamp)
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        plain = client.post("/app/auth/login", json={"merchant": MERCHANT})
+        signed = client.post("/app/auth/login", json=body)
+
+    assert plain.status_code == 400
+    assert {e["field"] for e in plain.json()["errors"]} == {"timestamp", "signature"}
+    assert signed.status_code == 200
+
+
+def test_the_command_line_chooses_the_app_login_mode(tmp_path: Any) -> None:
+    default = build_config(parse_args(["--instance", str(tmp_path)]))
+    signed = build_config(parse_args(["--instance", str(tmp_path), "--app-login", "signed"]))
+
+    assert (default["SANDBOX_APP_LOGIN"], signed["SANDBOX_APP_LOGIN"]) == ("plain", "signed")
+    with pytest.raises(SystemExit):
+        parse_args(["--app-login", "maybe"])
+
+
+def test_an_unknown_app_login_mode_stops_the_sandbox_from_starting(tmp_path: Any) -> None:
+    from webapp.sandbox import create_sandbox_app
+
+    with pytest.raises(ValueError, match="SANDBOX_APP_LOGIN"):
+        create_sandbox_app(
+            {"SANDBOX_APP_LOGIN": "loose", "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+        )
 
 
 def test_a_merchant_registered_at_runtime_can_sign_in(api: httpx.Client, sandbox: SandboxHandle) -> None:

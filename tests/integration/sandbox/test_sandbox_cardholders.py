@@ -433,9 +433,52 @@ def test_elevated_token_reveals_without_a_code(sandbox: SandboxHandle) -> None:
 
 def test_otp_does_not_reveal_without_the_otp_permission(sandbox: SandboxHandle, viewer: Operator) -> None:
     item = viewer.http.get("/app/partners/1/cardholders", params={"limit": 1}).json()["data"]["items"][0]
-    resp = viewer.http.post(f"/app/partners/1/cardholders/{item['cardholderId']}", json={"otp": "123456"})
+    code = viewer.elevation_code()
+    resp = viewer.http.post(f"/app/partners/1/cardholders/{item['cardholderId']}", json={"otp": code})
     assert resp.json()["data"]["piiMasked"] is True
     assert item["documentNumber"] not in resp.text
+
+
+@pytest.fixture(scope="module")
+def trusted(sandbox: SandboxHandle) -> Iterator[Operator]:
+    """Every cardholder permission, not subject to OTP elevation, token not elevated."""
+    op = new_operator(sandbox, _name("trusted"), {1: ["cardholders:*"]}, elevated=False, otp_elevation=False)
+    yield op
+    op.close()
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+@pytest.mark.parametrize(
+    "otp",
+    [
+        pytest.param("wrong", id="wrong-code"),
+        pytest.param("12345", id="five-digits"),
+        pytest.param("1234567", id="seven-digits"),
+        pytest.param("padded", id="padded-real-code"),
+        pytest.param("abcdef", id="letters"),
+        pytest.param("١٢٣٤٥٦", id="arabic-indic-digits"),
+        pytest.param(123456, id="number"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_a_wrong_or_malformed_inline_otp_never_unmasks(
+    trusted: Operator, created: Callable[..., dict[str, Any]], otp: Any
+) -> None:
+    """Also for an operator who is not subject to OTP elevation: a sent code is checked, not waved through."""
+    holder = created()
+    code = trusted.elevation_code()
+    sent = {"wrong": _wrong(code), "padded": f" {code}"}.get(otp, otp) if isinstance(otp, str) else otp
+
+    resp = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": sent})
+
+    assert resp.status_code == 400
+    assert error_fields(resp) == {"otp": "8006"}
+    assert holder["documentNumber"] not in resp.text
+    revealed = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": code})
+    assert revealed.json()["data"]["piiMasked"] is False  # the real code was not burnt by the refusal
 
 
 # -- update and close ----------------------------------------------------------------------------------------

@@ -119,6 +119,26 @@ def test_create_needs_a_valid_otp_from_a_subject_operator(requester: Operator) -
     assert (wrong.status_code, error_fields(wrong)) == (400, {"otp": "8006"})
 
 
+@pytest.mark.parametrize("otp", ["wrong", "12345", " 123456", "abcdef"])
+def test_a_wrong_inline_otp_is_refused_also_from_an_operator_not_subject_to_elevation(
+    sandbox: SandboxHandle, otp: str
+) -> None:
+    trusted = new_operator(
+        sandbox, _email("trusted"), {1: ["balance-management:*"]}, elevated=False, otp_elevation=False
+    )
+    code = trusted.elevation_code()
+    sent = f"{(int(code) + 1) % 1_000_000:06d}" if otp == "wrong" else otp
+    before = trusted.http.get("/app/partners/1/process-request").json()["data"]
+
+    resp = submit(trusted, otp=sent)
+
+    assert resp.status_code == 400
+    assert [(e["code"], e["field"]) for e in resp.json()["errors"]] == [("8006", "otp")]
+    assert trusted.http.get("/app/partners/1/process-request").json()["data"] == before
+    assert submit(trusted, otp=None).status_code == 201
+    trusted.close()
+
+
 @pytest.mark.parametrize(
     ("content", "client_type", "stored_type"),
     [

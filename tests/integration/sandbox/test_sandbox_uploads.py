@@ -281,6 +281,20 @@ def test_bad_files_are_refused(uploader: Operator, content: bytes, message_part:
     assert message_part in item["message"]
 
 
+@pytest.mark.parametrize("kind", ["cardholders", "cards"])
+def test_a_malformed_inline_otp_is_refused_although_the_uploader_needs_none(
+    uploader: Operator, kind: str
+) -> None:
+    columns = COLUMNS if kind == "cardholders" else ["documentType", "documentNumber", "cardId"]
+    content = workbook([["x"] * len(columns)], columns)
+    field = "users" if kind == "cardholders" else "cards"
+
+    resp = upload(uploader, content, field=field, kind=kind, data={"otp": "12345"})
+
+    assert resp.status_code == 400
+    assert [(e["code"], e["field"]) for e in resp.json()["errors"]] == [("8006", "otp")]
+
+
 def test_the_file_must_come_in_the_documented_field(uploader: Operator) -> None:
     content = workbook([as_row(cardholder_body(1))])
     resp = upload(uploader, content, field="file")

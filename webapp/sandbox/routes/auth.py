@@ -6,6 +6,7 @@ import base64
 import binascii
 import functools
 import math
+import re
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from webapp.sandbox import codes, otp, tokens
+from webapp.sandbox import codes, otp, profile, tokens
 from webapp.sandbox.clock import now, utcnow
 from webapp.sandbox.db import session
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok
@@ -24,13 +25,14 @@ from webapp.sandbox.models import CmsUser, Merchant, hash_password
 bp = Blueprint("sandbox_auth", __name__)
 
 
-VERBATIM_FIELDS = frozenset({"password"})
+VERBATIM_FIELDS = frozenset({"password", "otp"})
 
 
 def _strings(body: dict[str, object], *names: str) -> dict[str, str]:
     """The named fields as non-empty strings, or one 400 7000 naming every missing one.
 
-    Passwords are taken byte for byte: spaces at either end are part of them."""
+    Passwords and codes are taken byte for byte: spaces at either end are part of them (a padded code is then
+    refused as malformed)."""
     values = {name: body.get(name) for name in names}
     missing = {n: f"{n} is required." for n, v in values.items() if not isinstance(v, str) or not v.strip()}
     if missing:
@@ -58,13 +60,30 @@ def _verify_merchant(merchant: str, timestamp: str, signature: str) -> None:
         raise ApiFailure(codes.MERCHANT_SIGNATURE_INVALID) from exc
 
 
+MERCHANT_SLUG = re.compile(r"\S+")
+SIGNED_FIELDS = ("timestamp", "signature")
+
+
 @bp.post("/app/auth/login")
 def app_login() -> Response:
+    """The documented body is `{merchant}`. The signed variant adds `timestamp` and `signature`: checked
+    whenever sent, and required when `SANDBOX_APP_LOGIN` is `signed` (ASSUMPTIONS.md §2)."""
     body = json_body()
     if isinstance(body.get("timestamp"), int) and not isinstance(body.get("timestamp"), bool):
         body["timestamp"] = str(body["timestamp"])
-    fields = _strings(body, "merchant", "timestamp", "signature")
-    _verify_merchant(fields["merchant"], fields["timestamp"], fields["signature"])
+    merchant = body.get("merchant")
+    if isinstance(merchant, str) and merchant.strip() and not MERCHANT_SLUG.fullmatch(merchant):
+        raise ApiFailure(codes.CHECK_PARAMETERS, "merchant must not contain spaces.", field="merchant")
+    signed = current_app.config["SANDBOX_APP_LOGIN"] == "signed" or any(
+        body.get(name) is not None for name in SIGNED_FIELDS
+    )
+    if signed:
+        fields = _strings(body, "merchant", *SIGNED_FIELDS)
+        _verify_merchant(fields["merchant"], fields["timestamp"], fields["signature"])
+    else:
+        fields = _strings(body, "merchant")
+        if session.get(Merchant, fields["merchant"]) is None:
+            raise ApiFailure(codes.MERCHANT_SIGNATURE_INVALID)
     pair = tokens.issue_app_pair(fields["merchant"])
     session.commit()
     return ok(pair)
@@ -118,7 +137,7 @@ def user_login() -> Response:
         raise ApiFailure(codes.USER_INACTIVE)
     user.failed_count = 0
     user.locked_until = None
-    pair = tokens.issue_user_pair(user.id, stage="otp")
+    pair = tokens.issue_user_pair(user.id, stage=profile.login_stage())
     session.commit()
     return ok(
         {
@@ -185,6 +204,10 @@ def otp_verify() -> Response:
     otp.check(caller.user, purpose, fields["otp"])
     if purpose == "login":
         caller.user.last_login_at = utcnow()
+    if profile.documented():
+        profile.elevate(caller.user.id)  # the caller's token stays; the elevation is remembered server side
+        session.commit()
+        return ok()
     tokens.retire_pair_of_access(str(caller.claims["jti"]))
     elevated_until = int(now()) + int(current_app.config["SANDBOX_ELEVATION_TTL"])
     pair = tokens.issue_user_pair(caller.user.id, stage="full", elevated_until=elevated_until)

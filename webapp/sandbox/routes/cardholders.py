@@ -207,16 +207,16 @@ def create_cardholder(partner_id: int, body: Mapping[str, Any]) -> Cardholder:
 
 
 def reveal_allowed(partner_id: int, inline_otp: Any) -> bool:
-    """Full PII needs `cardholders:otp` and an OTP: an elevated token or an inline code (consumed)."""
+    """Full PII needs `cardholders:otp` and an OTP: an elevated token or a valid inline code (consumed).
+
+    A sent code is checked before anything else, so a wrong or malformed one is a 400 and never an unmask,
+    whoever sends it (also an operator not subject to OTP elevation)."""
     caller = current_caller()
+    if inline_otp is not None:
+        require_otp(inline_otp)
     if not has_permission(caller.user, partner_id, "cardholders", "otp"):
         return False
-    if caller.elevated:
-        return True
-    if inline_otp is None or (isinstance(inline_otp, str) and not inline_otp.strip()):
-        return False
-    require_otp(str(inline_otp))
-    return True
+    return caller.elevated or inline_otp is not None
 
 
 def detail_of(holder: Cardholder, *, masked: bool) -> dict[str, Any]:
