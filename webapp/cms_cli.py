@@ -18,6 +18,7 @@ from webapp.cms.probe import Probe, ProbeOptions, RecordingTransport
 from webapp.cms.probe.contract_check import Contract
 from webapp.cms.probe.redact import Redactor
 from webapp.cms.probe.report import render_text, write_reports
+from webapp.partner_list import parse_partners
 from webapp.upstream import settings_from_config
 
 cms = AppGroup("cms", help="Commands that talk to the configured CMS (CMS_BASE_URL).")
@@ -52,25 +53,12 @@ class Prompts:
         return self._value(ENV_OTP, "Code sent by the CMS (empty to skip)", hide=True)
 
 
-def parse_partners(value: Any) -> tuple[int, ...]:
-    """CMS_PARTNERS as `1:Name,2:Other` (or already a mapping / list of ids): the partner ids."""
-    if not value:
-        return ()
-    if isinstance(value, Mapping):
-        items: list[Any] = list(value)
-    elif isinstance(value, str):
-        items = [part.split(":", 1)[0] for part in value.split(",") if part.strip()]
-    else:
-        items = [item[0] if isinstance(item, list | tuple) else item for item in value]
-    ids = []
-    for item in items:
-        text = str(item).strip()
-        if not text.isdigit():
-            raise click.ClickException(
-                f"CMS_PARTNERS: {text!r} is not a partner id (expected 1:Name,2:Other)"
-            )
-        ids.append(int(text))
-    return tuple(ids)
+def configured_partners(value: Any) -> tuple[int, ...]:
+    """The ids of CMS_PARTNERS (`1:Name,2:Other`), as the console reads that setting."""
+    try:
+        return tuple(ref.partner_id for ref in parse_partners(value or None))
+    except ValueError as exc:
+        raise click.ClickException(f"CMS_PARTNERS: {exc}") from exc
 
 
 def _client(config: Mapping[str, Any]) -> tuple[CmsClient, RecordingTransport]:
@@ -133,7 +121,7 @@ def probe(partners: tuple[int, ...], batch_id: str | None, report: Path | None, 
     config = current_app.config
     options = ProbeOptions(
         partners=partners,
-        configured_partners=parse_partners(config.get("CMS_PARTNERS") or os.environ.get("CMS_PARTNERS")),
+        configured_partners=configured_partners(config.get("CMS_PARTNERS")),
         allow_writes=allow_writes,
         batch_id=batch_id,
     )

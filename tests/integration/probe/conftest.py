@@ -132,7 +132,7 @@ def run_probe(
 
 def personal_values(handle: SandboxHandle) -> set[str]:
     """Every personal value in the sandbox: names, emails, phones, documents of cardholders and operators."""
-    url = str(handle.server.app.config.get("SANDBOX_DATABASE_URL", ""))
+    url = handle.database_url
     values: set[str] = set()
     with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
         for row in db.execute(

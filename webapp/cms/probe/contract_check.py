@@ -9,35 +9,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from webapp.cms.capabilities import capability_for
 from webapp.cms.probe.shapes import json_type
 
-# Used when openapi.yaml does not (yet) name the capability of an assumed operation in `x-capability`.
-FALLBACK_CAPABILITIES: dict[str, str] = {
-    "getCurrentOperator": "current-operator",
-    "listPartners": "partners",
-    "getPartner": "partners",
-    "listCmsUsers": "cms-users",
-    "getCmsUser": "cms-users",
-    "createCmsUser": "cms-user-changes",
-    "updateCmsUser": "cms-user-changes",
-    "changeCmsUserStatus": "cms-user-changes",
-    "grantPermissions": "permission-grants",
-    "revokePermissions": "permission-grants",
-    "updateCardholder": "cardholder-changes",
-    "closeCardholder": "cardholder-changes",
-    "listCardholderCards": "cardholder-cards",
-    "listPartnerCards": "partner-cards",
-    "activateCard": "card-actions",
-    "blockCard": "card-actions",
-    "unblockCard": "card-actions",
-    "getBatch": "batch-status",
-    "listBatchResults": "batch-status",
-    "getProcessRequest": "process-request-detail",
-    "getProcessRequestEvidence": "process-request-detail",
-    "approveProcessRequest": "process-request-decisions",
-    "rejectProcessRequest": "process-request-decisions",
-    "cancelProcessRequest": "process-request-decisions",
-}
 MAX_PROBLEMS = 6
 
 
@@ -66,8 +40,9 @@ class Contract:
                     continue
                 op_id = str(spec.get("operationId"))
                 source = str(spec.get("x-source", "documented"))
+                # The contract names it in `x-capability`; else the client's own table says.
                 capability = spec.get("x-capability") or (
-                    FALLBACK_CAPABILITIES.get(op_id) if source == "assumed" else None
+                    capability_for(method, path) if source == "assumed" else None
                 )
                 self._ops[op_id] = Operation(op_id, method.upper(), path, source, capability, spec)
 

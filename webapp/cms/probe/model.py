@@ -74,6 +74,14 @@ class ProbeResult:
     def count(self, verdict: Verdict) -> int:
         return sum(1 for f in self.findings if f.verdict is verdict)
 
+    def absent_capabilities(self) -> list[str]:
+        """Capabilities with at least one operation found absent, in probe order."""
+        names: list[str] = []
+        for f in self.findings:
+            if f.verdict is Verdict.ABSENT and f.capability and f.capability not in names:
+                names.append(f.capability)
+        return names
+
     @property
     def checked(self) -> int:
         return len(self.findings) - self.count(Verdict.NOT_CHECKED)

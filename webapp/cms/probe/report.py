@@ -32,7 +32,7 @@ def render_table(result: ProbeResult, redact: Redactor) -> str:
             _clip(redact(f.assumption), MAX_ASSUMPTION),
             _clip(redact(f.operation), MAX_OPERATION),
             str(f.verdict),
-            redact(f.detail),
+            redact(f"capability {f.capability}: {f.detail}" if f.capability else f.detail),
         )
         for f in result.findings
     ]
@@ -66,6 +66,9 @@ def render_text(result: ProbeResult, redact: Redactor, notes: Sequence[str] = ()
     out.append(f"Verdicts: {counts} (not checked ones are left out of the count below).")
     if meta.get("writes"):
         out.append(redact(str(meta["writes"])))
+    absent = result.absent_capabilities()
+    if absent:
+        out.append("Capabilities the CMS lacks: " + ", ".join(absent) + ".")
     out.extend(redact(note) for note in notes)
     out.append(summary_line(result))
     return "\n".join(out)
@@ -79,6 +82,7 @@ def as_json(result: ProbeResult, redact: Redactor) -> dict[str, Any]:
             "holds": result.holding,
             "checked": result.checked,
             **{str(v): result.count(v) for v in Verdict},
+            "absentCapabilities": result.absent_capabilities(),
             "line": summary_line(result),
         },
         "assumptions": [f.as_dict() for f in result.findings],

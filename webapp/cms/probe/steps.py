@@ -107,6 +107,8 @@ def _parse(content: bytes) -> Any:
 
 def field_problems(data: Any, expected: Mapping[str, str], where: str = "data") -> list[str]:
     """Missing fields or wrong JSON types of `data` against `{"name": "integer", ...}`."""
+    if data is None:
+        return ["the answer has no data"]
     if not isinstance(data, Mapping):
         return [f"{where} is {json_type(data)}, not an object"]
     problems = []
