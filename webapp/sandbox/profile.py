@@ -102,6 +102,7 @@ def install(app: Flask) -> None:
         raise ValueError(f"SANDBOX_PROFILE must be one of {', '.join(PROFILES)}, not {name!r}")
     if name != "documented":
         return
+    # Imported here: the `full` profile needs neither the YAML document nor the client package around it.
     from webapp.cms.contract import load_contract
 
     app.extensions[_EXTENSION] = DocumentedProfile(operations=routed_operations(app, load_contract()))
