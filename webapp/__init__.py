@@ -64,6 +64,7 @@ def _proxy_fix(app: Flask) -> None:
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp import access, errors, extensions, health, htmx, i18n, security_headers, store, upstream
+    from webapp.cms_cli import cms as cms_commands
     from webapp.config import build_config
     from webapp.logging_setup import configure_logging
 
@@ -94,4 +95,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _install_step_up(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    app.cli.add_command(cms_commands)
     return app

@@ -1,0 +1,91 @@
+"""What the probe finds: one Finding per assumption, one CallRecord per call it made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    HOLDS = "holds"
+    DIFFERS = "differs"
+    ABSENT = "absent"
+    NOT_CHECKED = "not checked"
+
+
+@dataclass
+class Finding:
+    """One assumption and how it fared; `detail` says how it differs, or why it was not checked."""
+
+    key: str
+    assumption: str
+    operation: str
+    verdict: Verdict
+    detail: str = ""
+    capability: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "assumption": self.assumption,
+            "operation": self.operation,
+            "capability": self.capability,
+            "verdict": str(self.verdict),
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class CallRecord:
+    """One call as seen on the wire: status, envelope, field names and JSON types, never values."""
+
+    step: str
+    method: str
+    route: str
+    status: int | None
+    envelope: str
+    error_codes: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    contract: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "method": self.method,
+            "route": self.route,
+            "status": self.status,
+            "envelope": self.envelope,
+            "errorCodes": list(self.error_codes),
+            "fields": dict(self.fields),
+            "contract": self.contract,
+            "note": self.note,
+        }
+
+
+@dataclass
+class ProbeResult:
+    findings: list[Finding]
+    calls: list[CallRecord]
+    meta: dict[str, Any]
+    problem: str | None = None
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for f in self.findings if f.verdict is verdict)
+
+    def absent_capabilities(self) -> list[str]:
+        """Capabilities with at least one operation found absent, in probe order."""
+        names: list[str] = []
+        for f in self.findings:
+            if f.verdict is Verdict.ABSENT and f.capability and f.capability not in names:
+                names.append(f.capability)
+        return names
+
+    @property
+    def checked(self) -> int:
+        return len(self.findings) - self.count(Verdict.NOT_CHECKED)
+
+    @property
+    def holding(self) -> int:
+        return self.count(Verdict.HOLDS)
