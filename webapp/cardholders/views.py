@@ -49,7 +49,7 @@ from webapp.i18n import _
 from webapp.step_up import complete_step_up, needs_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
-from webapp.upstream import cms
+from webapp.upstream import cms, offers
 
 bp = Blueprint("cardholders", __name__, url_prefix="/p/<int:partner_id>/cardholders")
 
@@ -112,9 +112,24 @@ _RIGHT_PERMISSIONS: dict[str, tuple[str, str]] = {
 }
 
 
+# Rights that also need an assumed CMS operation (webapp/cms/capabilities.py): off once the CMS lacks it.
+_RIGHT_CAPABILITIES: dict[str, str] = {
+    "update": "cardholder-changes",
+    "activate": "card-actions",
+    "block": "card-actions",
+    "unblock": "card-actions",
+}
+
+
 def _permissions(partner_id: int) -> Rights:
     operator = _operator()
-    return Rights(**{name: operator.can(partner_id, *pair) for name, pair in _RIGHT_PERMISSIONS.items()})
+    return Rights(
+        **{
+            name: operator.can(partner_id, *pair)
+            and (name not in _RIGHT_CAPABILITIES or offers(_RIGHT_CAPABILITIES[name]))
+            for name, pair in _RIGHT_PERMISSIONS.items()
+        }
+    )
 
 
 # -- list ---------------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from webapp.process_requests.serving import evidence_response
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import recent_events, record_event
-from webapp.upstream import cms
+from webapp.upstream import cms, offers
 
 READERS = (("approvals", "detail"),)  # besides balance-management:list
 BALANCE_READERS = (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list"))
@@ -423,13 +423,16 @@ def detail(partner_id: int, request_id: int) -> ResponseReturnValue:
     found = cms().process_requests.get(_holder(), partner_id, request_id)
     pending = found.status == "pending"
     own = _is_requester(operator, found)
+    decisions = offers("process-request-decisions")
     return render(
         "process_requests/detail.html",
         partner_id=partner_id,
         item=found,
         own=own,
-        can_decide=pending and operator.can(partner_id, "approvals", "update"),
-        can_cancel=pending and operator.can(partner_id, "balance-management", "cancel"),
+        can_decide=pending and decisions and operator.can(partner_id, "approvals", "update"),
+        can_cancel=pending and decisions and operator.can(partner_id, "balance-management", "cancel"),
+        decisions_offered=decisions,
+        evidence_offered=offers("process-request-detail"),
         history=recent_events(partner_id=partner_id, target=_target(request_id), limit=20),
     )
 

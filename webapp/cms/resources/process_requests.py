@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from webapp.cms.client import UPLOAD_DEADLINE_FACTOR
+from webapp.cms.errors import CapabilityMissing, NotFound
 from webapp.cms.models import EvidenceFile, ProcessRequest, as_list
 from webapp.cms.pagination import Page, parse_page
 from webapp.cms.resources import Resource, query, seg
@@ -66,10 +67,23 @@ class ProcessRequestsResource(Resource):
         return [ProcessRequest.from_api(raw) for raw in as_list(reply.data, "processRequests")]
 
     def get(self, holder: TokenHolder, partner_id: int, request_id: int) -> ProcessRequest:
-        reply = self._call(
-            holder, "GET", f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}", _ROUTE
-        )
-        return ProcessRequest.from_api(reply.data)
+        """One request: its own read when the CMS has it (assumed `process-request-detail`), else found in
+        the documented full list (#19), so a request can be shown by documented operations alone."""
+        if self._auth.capabilities.offered("process-request-detail"):
+            try:
+                reply = self._call(
+                    holder,
+                    "GET",
+                    f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}",
+                    _ROUTE,
+                )
+                return ProcessRequest.from_api(reply.data)
+            except CapabilityMissing:
+                pass
+        for found in self.all(holder, partner_id):
+            if found.id == request_id:
+                return found
+        raise NotFound(f"Process request {request_id} not found.", status=404)
 
     def create(
         self,
