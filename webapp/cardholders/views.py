@@ -411,11 +411,11 @@ def reveal(partner_id: int, cardholder_id: int) -> Response:
 
 def _free_cards(partner_id: int) -> list[dict[str, Any]]:
     """A few free cards of the partner to pick from; none (the field stays plain) without the right."""
-    if not _operator().can(partner_id, "cards-admin", "detail"):
+    if not _operator().can(partner_id, "cards-admin", "detail") or not offers("partner-cards"):
         return []
     try:
         page = cms().cards.free(SessionTokenHolder(), partner_id, page=1, limit=25)
-    except LIST_FAILURES:
+    except (*LIST_FAILURES, errors.CapabilityMissing):
         return []
     return [{"id": c.card_id, "pan": mask_pan(c.masked_pan, c.last4, show_bin=True)} for c in page.items]
 

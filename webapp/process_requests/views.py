@@ -505,6 +505,7 @@ def _not_pending(partner_id: int, found: ProcessRequest) -> BaseResponse:
 
 
 def _decide(action: str, partner_id: int, request_id: int) -> ResponseReturnValue:
+    cms().capabilities.require("process-request-decisions")  # known missing: explain before any form
     operator = _operator()
     found = cms().process_requests.get(_holder(), partner_id, request_id)
     form: DecisionForm | CancelForm = (
