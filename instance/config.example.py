@@ -2,8 +2,9 @@
 
 Order of precedence: built-in defaults (webapp/config.py) → this file → environment variables of the same
 name → the dict passed to create_app (tests). With CONSOLE_ENV = "production" the console refuses to start
-unless DEBUG is off, SECRET_KEY is long and random, CMS_BASE_URL is https://, TLS verification is on, both
-keys are set, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set.
+unless DEBUG is off, SECRET_KEY is long and random, CMS_BASE_URL is https://, TLS verification is on, and
+REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set. README "Pointing the console at the real CMS" says
+how to find the right CMS_* values for a new environment with the conformance probe.
 """
 
 # Secret for signing CSRF tokens, 32+ random characters:
@@ -16,12 +17,29 @@ keys are set, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set.
 # The CMS Backoffice API. Production: https://api.ali.app/cms/rest  QA: https://ali-qa.ali.app/cms/rest
 # CMS_BASE_URL = "http://127.0.0.1:5001/cms/rest"
 # CMS_MERCHANT = "migo-console"
-# The console's Ed25519 merchant private key (PEM), as a file path (preferred) or the PEM itself.
+# App login body: "plain" sends the documented {merchant}; "signed" adds an Ed25519 signature of
+# "<merchant>:<timestamp>" and needs the merchant private key below.
+# CMS_APP_LOGIN = "plain"
+# The console's Ed25519 merchant private key (PEM), as a file path (preferred) or the PEM itself; signed only.
 # CMS_MERCHANT_KEY_FILE = "instance/keys/merchant.pem"
 # CMS_MERCHANT_KEY_PEM = b"-----BEGIN PRIVATE KEY-----\n..."
-# The upstream's Ed25519 public key (PEM) used to verify every JWT it issues.
+# The upstream's Ed25519 public key (PEM); when set, the signature of every token received is verified.
 # CMS_PUBLIC_KEY_FILE = "instance/keys/sandbox-signing.pub.pem"
 # CMS_PUBLIC_KEY_PEM = b"-----BEGIN PUBLIC KEY-----\n..."
+# Claim expectations on received tokens, each off until set (nothing about the claims is documented).
+# CMS_TOKEN_ISSUER = "ali-api-cms-rest"
+# CMS_TOKEN_AUDIENCE = "ali-api-cms-rest"
+# CMS_TOKEN_TYPE_CLAIM = "typ"            # then app / app_refresh / user / user_refresh are expected in it
+# CMS_TOKEN_REQUIRED_CLAIMS = ["exp", "sub"]
+# Partners to offer when the CMS cannot list an operator's partners (each is still checked at sign-in).
+# CMS_PARTNERS = "1:Banco Quetzal,2:Fintech Maya"
+# Assumed operations to treat as missing up front (webapp/cms/capabilities.py), or "assumed" for all;
+# others are learned missing from the CMS's own 404 7010 / 405 / 501 answer.
+# CMS_CAPABILITIES_OFF = "cms-users,permission-grants"
+# Seconds a verified code counts when the CMS answers the verification without an elevated token.
+# CMS_ELEVATION_SECONDS = 300
+# "always": every sign-in asks for the emailed code; "when-asked": only when the CMS's login answer says so.
+# SIGN_IN_OTP = "always"
 # Verify the CMS's TLS certificate. Never False in production.
 # CMS_VERIFY_TLS = True
 # Upstream time and failure budget; unset keeps the client's defaults (security-checklist §4.4): connect 3 s,
