@@ -67,7 +67,8 @@ def _client(config: Mapping[str, Any]) -> tuple[CmsClient, RecordingTransport]:
     if settings is None:
         raise click.ClickException(
             "The CMS is not configured: set CMS_BASE_URL and CMS_MERCHANT (and the key files the app login "
-            "needs) in instance/config.py or the environment. See README, "Pointing the console at the real CMS"."
+            "needs) in instance/config.py or the environment. See the README, 'Pointing the console at the "
+            "real CMS'."
         )
     inner = config.get("CMS_TRANSPORT") or httpx.HTTPTransport(verify=settings.verify_tls, trust_env=False)
     recorder = RecordingTransport(inner)
