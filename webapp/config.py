@@ -233,6 +233,9 @@ def _cms_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append("CMS_APP_LOGIN must be plain or signed")
     elif mode == "signed" and not (config.get("CMS_MERCHANT_KEY_FILE") or config.get("CMS_MERCHANT_KEY_PEM")):
         problems.append("CMS_APP_LOGIN=signed needs the merchant private key (CMS_MERCHANT_KEY_FILE)")
+    elevation = config.get("CMS_ELEVATION_SECONDS")
+    if not isinstance(elevation, int) or isinstance(elevation, bool) or elevation < 0:
+        problems.append("CMS_ELEVATION_SECONDS must be a whole number of seconds, 0 or more")
     if config.get("SIGN_IN_OTP") not in ("always", "when-asked"):
         problems.append("SIGN_IN_OTP must be always or when-asked")
     try:

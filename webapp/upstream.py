@@ -65,7 +65,7 @@ def settings_from_config(config: dict[str, Any]) -> CmsSettings | None:
         token_type_claim=config.get("CMS_TOKEN_TYPE_CLAIM") or None,
         token_required_claims=tuple(config.get("CMS_TOKEN_REQUIRED_CLAIMS") or ()),
         capabilities_off=parse_off(config.get("CMS_CAPABILITIES_OFF")),
-        elevation_seconds=int(config.get("CMS_ELEVATION_SECONDS") or 300),
+        elevation_seconds=int(config.get("CMS_ELEVATION_SECONDS") or 0),
         verify_tls=bool(config.get("CMS_VERIFY_TLS", True)),
         **budget,
     )
