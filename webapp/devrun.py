@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -121,7 +122,13 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str, seconds
     raise SystemExit(f"the {what} did not answer at {url} within {seconds:.0f} s")
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """`kill` (or a terminal closing) ends the run like Ctrl-C, so the children are stopped too."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     console_port = int(os.environ.get("CONSOLE_PORT", "5000"))
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "5001"))
     ensure_keypair("console_merchant")
