@@ -200,15 +200,22 @@ def new_operator(
 def signed_in_page(page: Any, console_url: str, sandbox: SandboxHandle) -> Callable[..., Any]:
     """`signed_in_page(email, password)`: sign in through the real screens and answer the page."""
 
-    def sign_in(email: str, password: str, base_url: str | None = None, target: Any = None) -> Any:
+    def sign_in(
+        email: str,
+        password: str,
+        base_url: str | None = None,
+        target: Any = None,
+        mailbox: SandboxHandle | None = None,
+    ) -> Any:
         browser_page = target or page
         base = base_url or console_url
+        codes = mailbox or sandbox
         browser_page.goto(f"{base}/auth/login")
         browser_page.get_by_label("Email").fill(email)
         browser_page.get_by_label("Password").fill(password)
         browser_page.get_by_role("button", name="Continue").click()
         browser_page.wait_for_url("**/auth/otp")
-        browser_page.get_by_label("Verification code").fill(sandbox.latest_otp(email))
+        browser_page.get_by_label("Verification code").fill(codes.latest_otp(email))
         browser_page.get_by_role("button", name="Verify and sign in").click()
         browser_page.wait_for_url(lambda url: "/auth/otp" not in url)
         return browser_page

@@ -42,17 +42,6 @@ def documented_console(documented_sandbox: SandboxHandle, tmp_path: Path) -> Ite
     server.stop()
 
 
-def _sign_in(page: Any, base: str, sandbox: SandboxHandle, email: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(OPERATOR_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/auth/otp")
-    page.get_by_label("Verification code").fill(sandbox.latest_otp(email))
-    page.get_by_role("button", name="Verify and sign in").click()
-    page.wait_for_url(lambda url: "/auth/otp" not in url)
-
-
 def _fresh_code(page: Any, sandbox: SandboxHandle, email: str) -> None:
     """Every sensitive action asks for a code here: send one and type it from the mailbox."""
     expect(page.get_by_test_id("step-up")).to_be_visible()
@@ -63,7 +52,10 @@ def _fresh_code(page: Any, sandbox: SandboxHandle, email: str) -> None:
 
 @pytest.fixture
 def operator_page(
-    page: Any, documented_console: str, documented_sandbox: SandboxHandle
+    page: Any,
+    signed_in_page: Callable[..., Any],
+    documented_console: str,
+    documented_sandbox: SandboxHandle,
 ) -> Callable[[], tuple[Any, str]]:
     def open_as_new_operator() -> tuple[Any, str]:
         email = f"doc-{uuid.uuid4().hex[:10]}@test.migo"
@@ -74,7 +66,7 @@ def operator_page(
             partners=[PARTNER],
             permissions={str(PARTNER): OPERATOR},
         )
-        _sign_in(page, documented_console, documented_sandbox, email)
+        signed_in_page(email, OPERATOR_PASSWORD, base_url=documented_console, mailbox=documented_sandbox)
         return page, email
 
     return open_as_new_operator

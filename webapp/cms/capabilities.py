@@ -92,9 +92,12 @@ def parse_off(raw: Iterable[str] | str | None) -> frozenset[str]:
 
 
 def means_absent(exc: errors.CmsError) -> bool:
-    """Whether an answer says the route itself does not exist (not that a record was not found)."""
+    """Whether an answer says the route itself does not exist (not that a record was not found): 405, 501,
+    a 404 with code 7010 or no code, or a 404 page without the envelope (a gateway's own)."""
     if exc.status in {405, 501}:
         return True
+    if isinstance(exc, errors.BadUpstreamResponse):
+        return exc.status == 404
     return isinstance(exc, errors.NotFound) and exc.code in {None, "", UNKNOWN_ROUTE_CODE}
 
 

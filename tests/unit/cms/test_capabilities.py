@@ -48,6 +48,7 @@ def test_the_table_names_only_operations_of_the_contract() -> None:
         ),
         pytest.param(failure(405, "7010"), id="405"),
         pytest.param(failure(501, "7003"), id="501"),
+        pytest.param(httpx.Response(404, text="<html>Not Found</html>"), id="404-gateway-page"),
     ],
 )
 def test_an_unknown_route_answer_is_learned_and_not_asked_again(answer: httpx.Response) -> None:

@@ -61,7 +61,7 @@ class Resource:
         )
         try:
             return self._auth.call(holder, request, renew_on_401=renew_on_401)
-        except errors.ApiError as exc:
+        except (errors.ApiError, errors.BadUpstreamResponse) as exc:
             if capability is not None and means_absent(exc):
                 raise self._auth.capabilities.learn_absent(capability, exc) from exc
             raise
