@@ -52,7 +52,9 @@ _CODE_FOR_STATUS: dict[int, Code] = {
     409: codes.INVALID_STATE,
     413: codes.FILE_TOO_LARGE,
     429: codes.RATE_LIMITED,
+    502: codes.UPSTREAM_UNAVAILABLE,
     503: codes.SERVICE_UNAVAILABLE,
+    504: codes.UPSTREAM_TIMEOUT,
 }
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

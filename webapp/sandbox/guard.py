@@ -34,6 +34,7 @@ from webapp.sandbox.models import Assignment, CmsUser, Grant, IdempotencyRecord,
 
 P = ParamSpec("P")
 IDEMPOTENCY_TTL = 24 * 3600
+IDEMPOTENCY_KEY_MAX = 255  # the contract's IdempotencyKey parameter
 BEARER = "Bearer "
 
 
@@ -282,11 +283,15 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
             return view(*args, **kwargs)
-        if len(key) > 200:
-            raise ApiFailure(codes.CHECK_PARAMETERS, "Idempotency-Key is too long.")
+        if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+            raise ApiFailure(
+                codes.CHECK_PARAMETERS,
+                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
+                field="Idempotency-Key",
+            )
         user_id = current_caller().user.id
         route = f"{request.method} {request.path}"
         fingerprint = body_fingerprint()

@@ -29,15 +29,24 @@ VERBATIM_FIELDS = frozenset({"password", "otp"})
 
 
 def _strings(body: dict[str, object], *names: str) -> dict[str, str]:
-    """The named fields as non-empty strings, or one 400 7000 naming every missing one.
+    """The named fields as non-empty, unpadded strings, or one 400 7000 naming every missing or padded one.
 
     Passwords and codes are taken byte for byte: spaces at either end are part of them (a padded code is then
     refused as malformed)."""
     values = {name: body.get(name) for name in names}
-    missing = {n: f"{n} is required." for n, v in values.items() if not isinstance(v, str) or not v.strip()}
-    if missing:
-        raise field_errors(codes.CHECK_PARAMETERS, missing)
-    return {n: str(v) if n in VERBATIM_FIELDS else str(v).strip() for n, v in values.items()}
+    missing = {
+        n: f"{n} is required."
+        for n, v in values.items()
+        if not isinstance(v, str) or not (v if n in VERBATIM_FIELDS else v.strip())
+    }
+    padded = {
+        n: f"{n} must not start or end with spaces."
+        for n, v in values.items()
+        if n not in missing and n not in VERBATIM_FIELDS and str(v) != str(v).strip()
+    }
+    if missing or padded:
+        raise field_errors(codes.CHECK_PARAMETERS, {**missing, **padded})
+    return {n: str(v) for n, v in values.items()}
 
 
 # -- application token --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from webapp.sandbox.cardholder_rules import (
 from webapp.sandbox.clock import utcnow
 from webapp.sandbox.db import begin_write, session
 from webapp.sandbox.domain_models import Card, Cardholder
-from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page
+from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page, page_args
 from webapp.sandbox.guard import current_caller, guarded, has_permission, idempotent, json_body, require_otp
 
 bp = Blueprint("sandbox_cardholders", __name__)
@@ -45,18 +45,9 @@ REASON_LIMIT = 200
 
 
 def paging() -> tuple[int, int]:
-    """`page` (1-based, default 1) and `limit` (default 10, capped at 100) from the query; 400 7000 if not
-    positive integers."""
-    values = {}
-    for name, default in (("page", 1), ("limit", DEFAULT_LIMIT)):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            values[name] = default
-            continue
-        if not raw.isdigit() or int(raw) < 1:
-            raise ApiFailure(codes.CHECK_PARAMETERS, field=name)
-        values[name] = int(raw)
-    return values["page"], min(values["limit"], MAX_LIMIT)
+    """`page` (1-based, default 1) and `limit` (default 10, at most 100) from the query; 400 7000 naming the
+    parameter otherwise (one rule for every list: `envelope.page_args`)."""
+    return page_args(DEFAULT_LIMIT, MAX_LIMIT)
 
 
 def paged(

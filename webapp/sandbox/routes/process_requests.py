@@ -36,7 +36,8 @@ bp = Blueprint("sandbox_process_requests", __name__)
 EVIDENCE_LIMIT = 10 * 1024 * 1024
 MAX_AMOUNT = Decimal("1000000000")
 OBSERVATIONS_LIMIT = 500
-_AMOUNT = re.compile(r"[+-]?\d+(\.\d+)?")
+# No "+", exponent, leading zeros or padding: what the contract's pattern says.
+_AMOUNT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 READERS = (("balance-management", "list"), ("approvals", "detail"))
 LISTERS = (("balance-management", "list"), ("approvals", "list"))
 BALANCE_READERS = (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list"))
@@ -59,7 +60,7 @@ def parse_amount(raw: str | None) -> Decimal:
     """`requestedAmount`: > 0 (7001), a plain decimal with at most 2 places and ≤ 1,000,000,000 (7002)."""
     if raw is None or not raw.strip():
         raise ApiFailure(codes.CHECK_PARAMETERS, "requestedAmount is required", field="requestedAmount")
-    text = raw.strip()
+    text = raw
     if not _AMOUNT.fullmatch(text):
         raise ApiFailure(codes.INVALID_FORMAT_AMOUNT, field="requestedAmount")
     try:
