@@ -81,7 +81,7 @@ def anonymous(fuzz_sandbox: SandboxHandle) -> Target:
 
 
 CONTENT_THE_SCHEMA_CANNOT_GENERATE = {
-    # An inline or verified `otp`: any six digits are schema-valid; only the code mailed to the operator is right.
+    # An inline or verified `otp`: any six digits are schema-valid; only the mailed code is right.
     "verifyOtp",
     "grantPermissions",
     "revokePermissions",
