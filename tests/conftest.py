@@ -1,4 +1,4 @@
-"""Shared fixtures: keys for the run and one seeded sandbox over real loopback HTTP."""
+"""Shared fixtures: keys for the run and seeded sandboxes (`full`, `documented`) over real loopback HTTP."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from tests.support import leak_scan
 from tests.support.keys import KeyPair, new_keypair
+from tests.support.processes import sandbox_process
 from tests.support.sandbox import SandboxHandle, start_sandbox
 
 
@@ -51,6 +52,22 @@ def sandbox(
     """One seeded sandbox for the whole run. Tests that change it create their own users and records."""
     handle = start_sandbox(str(tmp_path_factory.mktemp("sandbox")), signing_keys, merchant_keys)
     leak_scan.SCANNER.watch_sandbox(handle)  # the seeded document numbers and PANs to look for
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="session")
+def documented_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, signing_keys: KeyPair, merchant_keys: KeyPair
+) -> Iterator[SandboxHandle]:
+    """A second seeded sandbox for the run, in the `documented` profile: only the documented operations and
+    answer shapes (webapp/sandbox/profile.py). Same keys and merchant as `sandbox`, so a console set up for
+    one works against the other by changing the base URL. It runs as a child process: the sandbox binds its
+    database once per interpreter, and `sandbox` holds that binding here."""
+    handle = sandbox_process(
+        tmp_path_factory.mktemp("sandbox-documented"), signing_keys, merchant_keys, profile="documented"
+    )
+    leak_scan.SCANNER.watch_sandbox(handle)
     yield handle
     handle.close()
 

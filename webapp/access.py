@@ -206,19 +206,21 @@ class NavEntry:
     label: str  # English; translated in the template
     endpoint: str
     permissions: tuple[tuple[str, str], ...]  # any one shows the entry; empty = any signed-in operator
+    # The assumed CMS operation the section is built on (webapp/cms/capabilities.py), if any.
+    capability: str | None = None
 
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "dashboard.partner_dashboard", ()),
-    NavEntry("Partner", "partners.detail", ()),
+    NavEntry("Partner", "partners.detail", (), "partners"),
     NavEntry("Cardholders", "cardholders.index", (("cardholders", "list"),)),
     NavEntry("Bulk uploads", "uploads.index", (("bulk-create", "create"),)),
     NavEntry(
         "Top-up requests", "process_requests.index", (("balance-management", "list"), ("approvals", "list"))
     ),
-    NavEntry("Users", "users.index", (("users", "list"),)),
-    NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update"))),
-    NavEntry("Audit", "audit.index", (("users", "list"),)),
+    NavEntry("Users", "users.index", (("users", "list"),), "cms-users"),
+    NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update")), "cms-users"),
+    NavEntry("Audit", "audit.index", (("users", "list"),), "cms-users"),
 )
 
 
@@ -230,7 +232,10 @@ class NavLink:
 
 
 def navigation(app: Flask, operator: Operator | None, partner_id: int | None) -> list[NavLink]:
-    """The sections this operator may open on this partner; endpoints not built yet are skipped."""
+    """The sections this operator may open on this partner; endpoints not built yet, and sections built on
+    an operation the CMS is known to lack, are skipped."""
+    from webapp.upstream import offers
+
     if operator is None or partner_id is None:
         return []
     links: list[NavLink] = []
@@ -239,6 +244,8 @@ def navigation(app: Flask, operator: Operator | None, partner_id: int | None) ->
         if entry.endpoint not in app.view_functions:
             continue
         if entry.permissions and not operator.can_any(partner_id, entry.permissions):
+            continue
+        if entry.capability is not None and not offers(entry.capability):
             continue
         try:
             url = url_for(entry.endpoint, partner_id=partner_id)

@@ -50,6 +50,22 @@ DEFAULTS: dict[str, Any] = {
     "CMS_PUBLIC_KEY_PEM": None,
     "CMS_VERIFY_TLS": True,
     "CMS_TRANSPORT": None,
+    # App login body: the documented `{merchant}` (plain), or with an Ed25519 signature (signed: needs a key).
+    "CMS_APP_LOGIN": "plain",
+    # Claim expectations on received tokens: each off unless set (nothing about the claims is documented).
+    "CMS_TOKEN_ISSUER": None,
+    "CMS_TOKEN_AUDIENCE": None,
+    "CMS_TOKEN_TYPE_CLAIM": None,
+    "CMS_TOKEN_REQUIRED_CLAIMS": None,
+    # Assumed operations to treat as missing without asking (names from webapp/cms/capabilities.py, or
+    # `assumed` for all of them); others are learned missing from the CMS's own answer.
+    "CMS_CAPABILITIES_OFF": None,
+    # Partners to offer when the CMS cannot list them (`1:Name,2:Other`); each is still checked upstream.
+    "CMS_PARTNERS": None,
+    # Seconds a verified code counts when the CMS's answer carries no elevated token.
+    "CMS_ELEVATION_SECONDS": 300,
+    # `always`: every sign-in asks for the emailed code; `when-asked`: only when the CMS says it needs one.
+    "SIGN_IN_OTP": "always",
     # Upstream time and failure budget (security-checklist §4.4); None keeps the CMS client's own default.
     "CMS_CONNECT_TIMEOUT": None,
     "CMS_READ_TIMEOUT": None,
@@ -119,6 +135,8 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CMS_BREAKER_RESET_SECONDS": float,
     "CMS_MAX_POOL": int,
     "CMS_POOL_TIMEOUT": float,
+    "CMS_ELEVATION_SECONDS": int,
+    "CMS_TOKEN_REQUIRED_CLAIMS": _as_list,
 }
 _NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
 
@@ -176,6 +194,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}")
     if config["SESSION_WARNING_SECONDS"] >= config["SESSION_IDLE_SECONDS"]:
         problems.append("SESSION_WARNING_SECONDS must be shorter than SESSION_IDLE_SECONDS")
+    problems.extend(_cms_problems(config))
     if env != "production":
         return problems
     if config.get("DEBUG"):
@@ -192,10 +211,6 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append("CMS_BASE_URL must be an https:// URL")
     if not config.get("CMS_VERIFY_TLS", True):
         problems.append("TLS verification (CMS_VERIFY_TLS) is off")
-    if not (config.get("CMS_MERCHANT_KEY_FILE") or config.get("CMS_MERCHANT_KEY_PEM")):
-        problems.append("the merchant private key (CMS_MERCHANT_KEY_FILE) is not configured")
-    if not (config.get("CMS_PUBLIC_KEY_FILE") or config.get("CMS_PUBLIC_KEY_PEM")):
-        problems.append("the upstream public key (CMS_PUBLIC_KEY_FILE) is not configured")
     if not config.get("REDIS_URL"):
         problems.append("REDIS_URL is unset (sessions and rate limits would live in one process)")
     if not config.get("TRUSTED_HOSTS"):
@@ -204,6 +219,30 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append("PROXY_FIX_X_FOR / PROXY_FIX_X_PROTO hop counts are unset (use 0 when no proxy)")
     if config.get("COOKIE_SECURE") is False:
         problems.append("COOKIE_SECURE is off")
+    return problems
+
+
+def _cms_problems(config: Mapping[str, Any]) -> list[str]:
+    """The CMS settings that cannot work together, in any environment."""
+    from webapp.cms.capabilities import parse_off
+    from webapp.partner_list import parse_partners
+
+    problems: list[str] = []
+    mode = config.get("CMS_APP_LOGIN")
+    if mode not in ("plain", "signed"):
+        problems.append("CMS_APP_LOGIN must be plain or signed")
+    elif mode == "signed" and not (config.get("CMS_MERCHANT_KEY_FILE") or config.get("CMS_MERCHANT_KEY_PEM")):
+        problems.append("CMS_APP_LOGIN=signed needs the merchant private key (CMS_MERCHANT_KEY_FILE)")
+    if config.get("SIGN_IN_OTP") not in ("always", "when-asked"):
+        problems.append("SIGN_IN_OTP must be always or when-asked")
+    try:
+        parse_off(config.get("CMS_CAPABILITIES_OFF"))
+    except ValueError as exc:
+        problems.append(f"CMS_CAPABILITIES_OFF: {exc}")
+    try:
+        parse_partners(config.get("CMS_PARTNERS"))
+    except ValueError as exc:
+        problems.append(f"CMS_PARTNERS: {exc}")
     return problems
 
 

@@ -3,20 +3,30 @@
 Creates what a fresh clone lacks (Ed25519 keys for the console's merchant login and for the sandbox's token
 signing, `instance/config.py` with a random secret key), starts the sandbox and the console as child
 processes, waits until both answer, prints the URLs and the demo sign-in, and stops both on Ctrl-C.
+
+`SANDBOX_PROFILE=documented make run` starts the sandbox in its `documented` profile (only the documented
+operations, webapp/sandbox/profile.py). Listing partners is not one of them, so the console is always given
+the sandbox's partners in `CMS_PARTNERS` (`1:Name,2:Other`), read from the sandbox database once it is up.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, select
+
+from webapp.sandbox.config import PROFILES, default_database_url
+from webapp.sandbox.models import Partner
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -29,6 +39,12 @@ DEMO_ACCOUNTS = (
     ("carla.auditora@demo.migo", "read-only auditor"),
     ("diego.admin@demo.migo", "user administrator (everything)"),
 )
+
+
+PROFILE_NOTES = {
+    "full": "   (documented and assumed operations; SANDBOX_PROFILE=documented for the documented ones only)",
+    "documented": "   (documented operations only: the assumed ones answer 404 7010)",
+}
 
 
 def ensure_keypair(name: str) -> tuple[Path, Path]:
@@ -69,6 +85,28 @@ def ensure_config(sandbox_port: int) -> Path:
     return config
 
 
+def sandbox_profile(environ: Mapping[str, str]) -> str:
+    """`SANDBOX_PROFILE` from the environment (default `full`); an unknown value stops `make run` at once."""
+    profile = environ.get("SANDBOX_PROFILE") or "full"
+    if profile not in PROFILES:
+        raise SystemExit(f"SANDBOX_PROFILE must be one of {', '.join(PROFILES)}, not {profile!r}")
+    return profile
+
+
+def partners_setting(database_url: str) -> str:
+    """The sandbox's partners as `CMS_PARTNERS` wants them: `1:Banco Quetzal,2:Fintech Maya` (id order).
+
+    Commas and colons separate the entries, so a name's own are turned into spaces."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = select(Partner.partner_id, Partner.name).order_by(Partner.partner_id)
+            rows = connection.execute(query).all()
+    finally:
+        engine.dispose()
+    return ",".join(f"{pid}:{' '.join(re.sub('[,:]', ' ', name).split())}" for pid, name in rows)
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -89,6 +127,7 @@ def main() -> int:
     ensure_keypair("console_merchant")
     signing_private, _ = ensure_keypair("sandbox_signing")
     ensure_config(sandbox_port)
+    profile = sandbox_profile(os.environ)
 
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     console_url = f"http://127.0.0.1:{console_port}"
@@ -109,12 +148,14 @@ def main() -> int:
             "--instance", str(INSTANCE),
             "--signing-key", str(signing_private),
             "--merchant", f"{MERCHANT}={KEYS / 'console_merchant.pub.pem'}",
+            "--profile", profile,
         ],
         cwd=ROOT, env=env,
     )
     console = None
     try:
         wait_until_up(f"{sandbox_url}/_sandbox/mailbox?email=x", sandbox, "sandbox", seconds=120)
+        env.setdefault("CMS_PARTNERS", partners_setting(default_database_url(str(INSTANCE))))
         console = subprocess.Popen(  # noqa: S603 - fixed argv
             [
                 sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
@@ -126,7 +167,8 @@ def main() -> int:
         print(
             "\n"
             f"  Console   {console_url}/\n"
-            f"  Sandbox   {sandbox_url}/cms/rest   (OTP mailbox: {sandbox_url}/_sandbox/mailbox)\n\n"
+            f"  Sandbox   {sandbox_url}/cms/rest   (OTP mailbox: {sandbox_url}/_sandbox/mailbox)\n"
+            f"  Profile   {profile}{PROFILE_NOTES[profile]}\n\n"
             f"  Demo sign-in, password for all: {DEMO_PASSWORD}\n"
             "  (the OTP code arrives in the sandbox mailbox)\n"
             + "".join(f"    {email:<28} {role}\n" for email, role in DEMO_ACCOUNTS)

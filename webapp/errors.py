@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp import htmx
 from webapp.access import current_operator
 from webapp.cms import errors as cms_errors
+from webapp.cms.capabilities import CAPABILITIES
 from webapp.logging_setup import security_event
 
 
@@ -72,7 +73,15 @@ SERVER_ERROR = ErrorPage(
 )
 
 # First match wins, so subclasses come before their bases.
+NOT_OFFERED = ErrorPage(
+    501,
+    "errors/not_offered.html",
+    "Not offered by this CMS",
+    "The CMS this console is connected to does not offer this.",
+    "upstream_error",
+)
 CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
+    (cms_errors.CapabilityMissing, NOT_OFFERED),
     (
         cms_errors.Forbidden,
         ErrorPage(
@@ -165,6 +174,17 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
             502, "errors/502.html", "The CMS failed", "The CMS reported an internal error.", "upstream_error"
         ),
     ),
+    (
+        # Any other status or code the console has no row for: a generic page that shows the CMS's code.
+        cms_errors.CmsError,
+        ErrorPage(
+            502,
+            "errors/502.html",
+            "Unexpected answer from the CMS",
+            "The CMS answered in a way the console does not know.",
+            "upstream_error",
+        ),
+    ),
 )
 HTTP_TABLE: tuple[tuple[type[HTTPException], ErrorPage], ...] = (
     (CSRFError, CSRF_FAILED),
@@ -214,6 +234,7 @@ def render_error(exc: BaseException, page: ErrorPage, **extra: Any) -> Response:
         "retry_after": retry_after,
         "upstream_code": exc.code if isinstance(exc, cms_errors.CmsError) else None,
         "upstream_message": exc.message if isinstance(exc, cms_errors.ApiError) else None,
+        "upstream_status": exc.status if isinstance(exc, cms_errors.CmsError) else None,
         "upstream_items": exc.errors if isinstance(exc, cms_errors.ApiError) else [],
         "outcome_unknown": isinstance(exc, cms_errors.UpstreamTimeout)
         and (exc.outcome_unknown or request.method != "GET"),
@@ -255,6 +276,14 @@ def handle_cms_error(exc: cms_errors.CmsError) -> Response:
     if isinstance(exc, cms_errors.Forbidden):
         security_event("authz_denied", reason="upstream_refused", **fields)
     security_event(page.log_event or "upstream_error", **fields)
+    if isinstance(exc, cms_errors.CapabilityMissing):
+        return render_error(
+            exc,
+            page,
+            capability=exc.capability,
+            capability_text=CAPABILITIES.get(exc.capability, exc.capability),
+            configured_off=exc.configured_off,
+        )
     return render_error(exc, page)
 
 

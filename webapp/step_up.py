@@ -91,7 +91,9 @@ def send_code() -> ResponseReturnValue:
     expires_in = cms().auth.request_otp(SessionTokenHolder(), operator.email, "elevation")
     record_event("step_up_code_sent", outcome="success")
     return render_template(
-        "_macros/step_up_sent.html", minutes=max(1, expires_in // 60), email=mask_email(operator.email)
+        "_macros/step_up_sent.html",
+        minutes=max(1, expires_in // 60) if expires_in else None,
+        email=mask_email(operator.email),
     )
 
 

@@ -183,15 +183,16 @@ class LeakScanner:
             self.known_otps.add(code)
 
     def watch_sandbox(self, handle: SandboxHandle) -> None:
-        """Read the seeded document numbers and PANs straight from the sandbox database."""
-        url = str(handle.server.app.config.get("SANDBOX_DATABASE_URL", ""))
+        """Read the seeded document numbers and PANs straight from the sandbox database (added to those of any
+        sandbox watched before: a run may start one per profile)."""
+        url = handle.database_url
         if not url.startswith("sqlite:///"):
             return
         with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
             documents = {row[0] for row in db.execute("SELECT document_number FROM cardholders")}
             pans = {row[0] for row in db.execute("SELECT pan FROM cards")}
-        self.seeded_documents = frozenset(d for d in documents if d.isdigit() and len(d) == 13)
-        self.seeded_pans = frozenset(pans)
+        self.seeded_documents |= frozenset(d for d in documents if d.isdigit() and len(d) == 13)
+        self.seeded_pans |= frozenset(pans)
 
     # -- the verdict ----------------------------------------------------------------------------------
     def problems(self, *, min_responses: int, min_log_records: int) -> list[str]:

@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.support.keys import KeyPair
-from tests.support.sandbox import MERCHANT
+from tests.support.sandbox import MERCHANT, SandboxHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,10 +113,12 @@ def start_sandbox(
     server: str = "werkzeug",
     port: int | None = None,
     extra_args: Sequence[str] = (),
+    profile: str = "full",
 ) -> ChildProcess:
     """`python -m webapp.sandbox` on loopback with the demo seed; answers once its mailbox responds.
 
-    `extra_args` go to the command line as they are (e.g. `["--app-login", "signed"]`)."""
+    `extra_args` go to the command line as they are (e.g. `["--app-login", "signed"]`). The profile is
+    always passed, so a developer's own `SANDBOX_PROFILE` does not change a test run."""
     port = port or free_port()
     instance = workdir / "sandbox-instance"
     argv = [
@@ -125,6 +128,7 @@ def start_sandbox(
         "--signing-key", str(keys["signing_private"]),
         "--merchant", f"{MERCHANT}={keys['merchant_public']}",
         "--latency-ms", str(latency_ms),
+        "--profile", profile,
     ]  # fmt: skip
     if server != "werkzeug":
         argv += ["--server", server]
@@ -132,6 +136,35 @@ def start_sandbox(
     child = _spawn("sandbox", argv, os.environ, workdir, f"http://127.0.0.1:{port}")
     child.wait_until_up("/_sandbox/mailbox?email=probe@test.migo", seconds=120)
     return child
+
+
+@dataclass
+class ChildServer:
+    """A sandbox child process as the `server` of a `SandboxHandle`; its app lives in the child, not here."""
+
+    child: ChildProcess
+    app: Any = None
+
+    @property
+    def url(self) -> str:
+        return self.child.url
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+def sandbox_process(
+    workdir: Path, signing: KeyPair, merchant: KeyPair, *, profile: str = "full"
+) -> SandboxHandle:
+    """A seeded sandbox in a child process, driven like the in-process one (`sandbox.start_sandbox`)."""
+    child = start_sandbox(workdir, write_keys(workdir, signing, merchant), profile=profile)
+    return SandboxHandle(
+        server=ChildServer(child),
+        signing=signing,
+        merchant=merchant,
+        profile=profile,
+        database_url=f"sqlite:///{workdir / 'sandbox-instance' / 'sandbox.sqlite3'}",
+    )
 
 
 def console_environment(

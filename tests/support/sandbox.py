@@ -1,9 +1,14 @@
-"""A running sandbox for tests, and a small driver for its `/_sandbox` controls."""
+"""A running sandbox for tests, and a small driver for its `/_sandbox` controls.
+
+`start_sandbox` runs the sandbox in this interpreter, on a thread. The sandbox binds its database once per
+interpreter (webapp/sandbox/db.py), so a test process holds at most one such sandbox: the session `sandbox`.
+A second one (e.g. the `documented` profile) runs as a child process: `processes.sandbox_process`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -14,12 +19,28 @@ MERCHANT = "migo-console"
 DEMO_PASSWORD = "Sandbox-Demo-2026!"
 
 
+class SandboxServer(Protocol):
+    """Where a sandbox answers: a `LiveServer` in this process, or a child process (`app` is None there)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def app(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class SandboxHandle:
-    server: LiveServer
+    server: SandboxServer
     signing: KeyPair
     merchant: KeyPair
     merchant_slug: str = MERCHANT
+    profile: str = "full"
+    """`full` or `documented` (webapp/sandbox/profile.py): what `sandbox_login.operator` signs in against."""
+    database_url: str = ""
+    """The sandbox's SQLite URL, for tests that read what it seeded."""
     _http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +93,8 @@ class SandboxHandle:
 
 
 def start_sandbox(tmp_dir: str, signing: KeyPair, merchant: KeyPair, **overrides: Any) -> SandboxHandle:
+    """A seeded sandbox on loopback, in this process; `overrides` are sandbox settings, e.g.
+    `SANDBOX_PROFILE="documented"` (one in-process sandbox per interpreter: see the module docstring)."""
     from webapp.sandbox import create_sandbox_app
 
     config: dict[str, Any] = {
@@ -82,4 +105,10 @@ def start_sandbox(tmp_dir: str, signing: KeyPair, merchant: KeyPair, **overrides
     }
     config.update(overrides)
     app = create_sandbox_app(config)
-    return SandboxHandle(server=LiveServer(app).start(), signing=signing, merchant=merchant)
+    return SandboxHandle(
+        server=LiveServer(app).start(),
+        signing=signing,
+        merchant=merchant,
+        profile=str(app.config["SANDBOX_PROFILE"]),
+        database_url=str(app.config["SANDBOX_DATABASE_URL"]),
+    )

@@ -15,19 +15,28 @@ from flask import current_app, session, url_for
 from webapp.access import Operator, PartnerRef, store_operator
 from webapp.auth.session_lifecycle import PENDING_LOGIN_SECONDS, regenerate_session_id, start_session_clock
 from webapp.auth.token_holder import PENDING_TOKENS_KEY, REVISION_SUFFIX, TOKENS_KEY, SessionTokenHolder
-from webapp.cms import CmsClient, models
+from webapp.cms import CmsClient, errors, models
+from webapp.partner_list import parse_partners
 
 PENDING_KEY = "pending_login"
 PERMISSION_WORKERS = 4
 
 
-def begin_pending(*, email: str, user_id: int, next_path: str | None) -> None:
-    """Remember the password step server-side (bound to this session) for at most ten minutes."""
+def begin_pending(*, email: str, user_id: int, name: str, next_path: str | None) -> None:
+    """Remember the password step server-side (bound to this session) for at most ten minutes.
+
+    The documented login answer (`id, email, name`) is the operator's identity; nothing else is needed."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    session[PENDING_KEY] = {"email": email, "user_id": user_id, "started_at": time.time(), "next": next_path}
+    session[PENDING_KEY] = {
+        "email": email,
+        "user_id": user_id,
+        "name": name,
+        "started_at": time.time(),
+        "next": next_path,
+    }
     regenerate_session_id()
 
 
@@ -51,39 +60,72 @@ def _permission_names(perms: models.UserPermissions) -> frozenset[str]:
     return frozenset(f"{p.resource}:{p.action}" for p in perms.permissions)
 
 
-def permissions_by_partner(
-    client: CmsClient, holder: SessionTokenHolder, operator: models.Operator
-) -> dict[int, frozenset[str]]:
-    """`resource:action` names per assigned partner, fetched concurrently.
+def _own_permissions(
+    client: CmsClient, holder: SessionTokenHolder, user_id: int, partner_id: int
+) -> frozenset[str] | None:
+    """The operator's permissions on a partner, or None when the CMS refuses (the partner is not theirs)."""
+    try:
+        return _permission_names(client.permissions.of_user(holder, user_id, partner_id))
+    except errors.Forbidden:
+        return None
 
-    The workers get the holder and plain ids only: Flask's context-bound proxies do not cross threads.
-    """
-    partner_ids = [ref.partner_id for ref in operator.partners]
+
+def permissions_by_partner(
+    client: CmsClient, holder: SessionTokenHolder, user_id: int, partner_ids: list[int]
+) -> dict[int, frozenset[str]]:
+    """`resource:action` names per partner the CMS lets the operator read (#7), fetched concurrently.
+
+    The workers get the holder and plain ids only: Flask's context-bound proxies do not cross threads."""
     if not partner_ids:
         return {}
     with ThreadPoolExecutor(max_workers=min(PERMISSION_WORKERS, len(partner_ids))) as pool:
-        futures = {
-            pid: pool.submit(client.permissions.of_user, holder, operator.id, pid) for pid in partner_ids
-        }
-        return {pid: _permission_names(future.result()) for pid, future in futures.items()}
+        futures = {pid: pool.submit(_own_permissions, client, holder, user_id, pid) for pid in partner_ids}
+        found = {pid: future.result() for pid, future in futures.items()}
+    return {pid: perms for pid, perms in found.items() if perms is not None}
 
 
-def build_operator(me: models.Operator, permissions: dict[int, frozenset[str]]) -> Operator:
+def _current_operator(client: CmsClient, holder: SessionTokenHolder) -> models.Operator | None:
+    """`GET /app/users/me` when the CMS offers it (assumed capability `current-operator`)."""
+    if not client.capabilities.offered("current-operator"):
+        return None
+    try:
+        return client.auth.me(holder)
+    except errors.CapabilityMissing:
+        return None
+
+
+def _candidate_partners(client: CmsClient, holder: SessionTokenHolder) -> list[models.PartnerRef]:
+    """Partners to check when `me` cannot say: the CMS's partner list if offered, else `CMS_PARTNERS`."""
+    if client.capabilities.offered("partners"):
+        try:
+            return [models.PartnerRef(p.partner_id, p.name) for p in client.partners.list(holder)]
+        except errors.CapabilityMissing:
+            pass
+    return list(parse_partners(current_app.config.get("CMS_PARTNERS")))
+
+
+def load_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[str, Any]) -> Operator:
+    """Who signed in and what they may do on each partner (raises CmsError when the CMS cannot say).
+
+    Identity is the login answer's; `me` adds partners and flags when the CMS has it. Without it, the
+    operator is taken to be subject to OTP elevation (the safe reading of KNOWN-API §1.4)."""
+    me = _current_operator(client, holder)
+    user_id = me.id if me is not None else int(pending["user_id"])
+    refs = list(me.partners) if me is not None else _candidate_partners(client, holder)
+    permissions = permissions_by_partner(client, holder, user_id, [ref.partner_id for ref in refs])
     return Operator(
-        id=me.id,
-        email=me.email,
-        name=me.name,
-        is_admin=me.is_admin,
-        otp_elevation=me.otp_elevation,
-        partners=tuple(PartnerRef(partner_id=ref.partner_id, name=ref.name) for ref in me.partners),
+        id=user_id,
+        email=me.email if me is not None else str(pending["email"]),
+        name=me.name if me is not None else str(pending.get("name") or pending["email"]),
+        is_admin=me.is_admin if me is not None else False,
+        otp_elevation=me.otp_elevation if me is not None else True,
+        partners=tuple(
+            PartnerRef(partner_id=ref.partner_id, name=ref.name or f"Partner {ref.partner_id}")
+            for ref in refs
+            if ref.partner_id in permissions
+        ),
         permissions=permissions,
     )
-
-
-def load_operator(client: CmsClient, holder: SessionTokenHolder) -> Operator:
-    """Ask the upstream who signed in and what they may do (raises CmsError when it cannot say)."""
-    me = client.auth.me(holder)
-    return build_operator(me, permissions_by_partner(client, holder, me))
 
 
 def open_session(operator: Operator, holder: SessionTokenHolder) -> None:

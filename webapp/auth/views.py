@@ -170,10 +170,12 @@ def login() -> Response:
     except errors.CmsError as exc:
         status, message, headers = _login_failure(email, exc)
         return _login_page(form, status, error=message, headers=headers)
-    sign_in.begin_pending(email=result.email or email, user_id=result.id, next_path=safe_next(form.next.data))
+    sign_in.begin_pending(
+        email=result.email or email, user_id=result.id, name=result.name, next_path=safe_next(form.next.data)
+    )
     holder = sign_in.pending_holder()
     holder.save(result.tokens)
-    if not result.otp_required:
+    if not result.otp_required and current_app.config.get("SIGN_IN_OTP") == "when-asked":
         return _finish(holder)
     try:
         client.auth.request_otp(holder, result.email or email, purpose="login")
@@ -289,7 +291,7 @@ def _finish(holder: SessionTokenHolder) -> Response:
     pending = sign_in.pending_login() or {}
     email = str(pending.get("email", ""))
     try:
-        operator = sign_in.load_operator(cms(), holder)
+        operator = sign_in.load_operator(cms(), holder, pending)
     except errors.CmsError as exc:
         sign_in.drop_pending()
         security_event("auth_upstream_error", error=type(exc).__name__, ip=_client_ip(), step="profile")

@@ -1,6 +1,17 @@
-"""Tokens: the per-process app token (signed merchant login) and each operator's user tokens.
+"""Tokens: the per-process app token (merchant login) and each operator's user tokens.
 
-Every JWT received is verified with the upstream's Ed25519 public key before it is trusted or stored.
+What is documented is required, what is assumed is optional (contract/ASSUMPTIONS.md §2):
+
+* App login sends the documented `{merchant}`; the signed variant (Ed25519 over `merchant:timestamp`) is a
+  setting for the case the real CMS turns out to need it.
+* A token's signature is verified when the upstream's Ed25519 public key is configured; issuer, audience, type
+  and required claims are checked only when a setting asks for them.
+* Expiry comes from `exp` when the token has one, else from the answer's expiry field, else it is unknown and
+  learned from a 401. The app token falls back to the documented 30-minute merchant-token lifetime
+  (KNOWN-API §1.5), so it is renewed before it lapses even when nothing says when that is.
+* On a 401 from a data call the app token is renewed first, then the user token, then the call gives up
+  (KNOWN-API §1.6): no error code is required to tell an expired token.
+
 User-token refresh is single-flight through the holder's lock, because refresh tokens are single-use
 (KNOWN-API §1.5): two parallel refreshes with the same token would revoke the whole family and sign the
 operator out for nothing.
@@ -13,13 +24,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 from webapp.cms import errors
+from webapp.cms.capabilities import Capabilities
 from webapp.cms.models import AppTokenStatus, UserTokens, as_object, req_str
 
 if TYPE_CHECKING:
@@ -29,8 +41,11 @@ R = TypeVar("R")
 
 # Small allowance for clock skew between us and the upstream when checking exp/iat.
 CLOCK_LEEWAY_SECONDS = 10
-_APP_TYPES = frozenset({"app"})
-_USER_ACCESS_TYPES = frozenset({"user"})
+# KNOWN-API §1.5: merchant tokens live 30 minutes [DOC-GLOBAL]; used only when the CMS says nothing itself.
+DOCUMENTED_APP_TOKEN_SECONDS = 1800
+APP_LOGIN_MODES = ("plain", "signed")
+# The token kinds the console tells apart; `CMS_TOKEN_TYPE_CLAIM` names the claim that carries them.
+APP, APP_REFRESH, USER, USER_REFRESH = "app", "app_refresh", "user", "user_refresh"
 
 
 class TokenHolder(Protocol):
@@ -44,45 +59,87 @@ class TokenHolder(Protocol):
 
 
 class TokenVerifier:
-    """EdDSA-only verification with audience, issuer and required claims (ASSUMPTIONS.md §2)."""
+    """Reads a received token: its signature when a key is configured, its claims as far as settings ask.
 
-    def __init__(self, public_key_pem: bytes, audience: str) -> None:
-        key = load_pem_public_key(public_key_pem)
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("the upstream public key must be an Ed25519 key")
-        self._key = key
+    Without a key the token is decoded only to read `exp`, `stage` and `elv`; an opaque (non-JWT) token is
+    accepted then, since nothing documented says the tokens are readable by us."""
+
+    def __init__(
+        self,
+        public_key_pem: bytes | None,
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        type_claim: str | None = None,
+        required_claims: tuple[str, ...] = (),
+    ) -> None:
+        self._key: Ed25519PublicKey | None = None
+        if public_key_pem:
+            key = load_pem_public_key(public_key_pem)
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError("the upstream public key must be an Ed25519 key")
+            self._key = key
+        self._issuer = issuer
         self._audience = audience
+        self._type_claim = type_claim
+        self._required = list(required_claims)
 
-    def verify(self, token: str, types: frozenset[str], what: str) -> dict[str, Any]:
+    @property
+    def verifies_signatures(self) -> bool:
+        return self._key is not None
+
+    def verify(self, token: str, kind: str, what: str) -> dict[str, Any]:
+        """The claims of `token` (empty for an opaque token when nothing is to be verified)."""
+        options: dict[str, Any] = {
+            "verify_signature": self._key is not None,
+            "verify_exp": True,
+            "verify_iat": self._key is not None,
+            "verify_nbf": True,
+            "verify_aud": self._audience is not None,
+            "verify_iss": self._issuer is not None,
+            "require": self._required,
+        }
+        checks_claims = bool(self._issuer or self._audience or self._type_claim or self._required)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._key,
+                self._key if self._key is not None else "",  # unused when verify_signature is off
                 algorithms=["EdDSA"],
                 audience=self._audience,
-                issuer=self._audience,
+                issuer=self._issuer,
                 leeway=CLOCK_LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "jti", "sub"]},
+                options=cast(Any, options),
             )
+        except jwt.InvalidSignatureError as exc:
+            raise errors.BadUpstreamResponse(
+                f"The CMS sent a {what} that failed verification: {exc}"
+            ) from exc
+        except jwt.DecodeError as exc:
+            if self._key is None and not checks_claims:
+                return {}
+            raise errors.BadUpstreamResponse(f"The CMS sent a {what} that is not a readable JWT") from exc
         except jwt.PyJWTError as exc:
             raise errors.BadUpstreamResponse(
                 f"The CMS sent a {what} that failed verification: {exc}"
             ) from exc
-        typ = claims.get("typ")
-        if typ not in types:
-            raise errors.BadUpstreamResponse(f"The CMS sent a {what} of the wrong type ({typ})")
-        if not isinstance(claims.get("exp"), int):
-            raise errors.BadUpstreamResponse(f"The CMS sent a {what} without a usable exp")
+        if self._type_claim is not None and claims.get(self._type_claim) != kind:
+            raise errors.BadUpstreamResponse(
+                f"The CMS sent a {what} of the wrong type ({claims.get(self._type_claim)})"
+            )
         return claims
 
 
-def _int_claim(claims: Mapping[str, Any], key: str) -> int:
-    value = claims.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def expiry(claims: Mapping[str, Any], answer: Mapping[str, Any], field: str) -> int | None:
+    """`exp` of the token, else the answer's expiry field (Wallet style `expirationToken`), else None."""
+    return _int(claims.get("exp")) or _int(answer.get(field))
 
 
 class AppTokens:
-    """The app token of this process: obtained on demand, refreshed before expiry, guarded by a lock."""
+    """The app token of this process: obtained on demand, renewed before expiry, guarded by a lock."""
 
     def __init__(
         self,
@@ -91,10 +148,16 @@ class AppTokens:
         verifier: TokenVerifier,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        key = load_pem_private_key(settings.merchant_private_key_pem, password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("the merchant private key must be an Ed25519 key")
-        self._key = key
+        if settings.app_login not in APP_LOGIN_MODES:
+            raise ValueError(f"CMS app login must be one of {', '.join(APP_LOGIN_MODES)}")
+        self._key: Ed25519PrivateKey | None = None
+        if settings.app_login == "signed":
+            if not settings.merchant_private_key_pem:
+                raise ValueError("the signed app login needs the merchant's Ed25519 private key")
+            key = load_pem_private_key(settings.merchant_private_key_pem, password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise ValueError("the merchant private key must be an Ed25519 key")
+            self._key = key
         self._merchant = settings.merchant
         self._margin = settings.refresh_margin
         self._upstream = upstream
@@ -104,7 +167,7 @@ class AppTokens:
         self._access: str | None = None
         self._access_exp = 0
         self._refresh: str | None = None
-        self._refresh_exp = 0
+        self._refresh_exp: int | None = None
         self._obtained_at = 0
 
     def current(self) -> str:
@@ -113,24 +176,24 @@ class AppTokens:
             now = self._clock()
             if self._access is not None and self._access_exp - now > self._margin:
                 return self._access
-            if self._refresh is not None and self._refresh_exp - now > self._margin:
-                try:
-                    return self._obtain(self._refresh_request())
-                except (errors.AppAuthFailed, errors.ApiError):
-                    pass  # refresh refused (reused, revoked, expired): sign in again
-            return self._obtain(self._login_request())
+            return self._renew_locked()
 
-    def still_valid(self, token: str) -> bool:
-        """Whether `token` is our current app token and not past its exp by our clock."""
+    def renew(self, used: str) -> None:
+        """After a 401: replace `used` (refresh, else sign in again) unless another thread already did."""
         with self._lock:
-            return token == self._access and self._access_exp > self._clock()
+            if used == self._access:
+                self._renew_locked()
 
-    def invalidate(self, token: str) -> None:
-        """Forget `token` so the next call signs in again (unless another thread already replaced it)."""
-        with self._lock:
-            if token == self._access:
-                self._access = None
-                self._access_exp = 0
+    def _renew_locked(self) -> str:
+        now = self._clock()
+        if self._refresh is not None and (
+            self._refresh_exp is None or self._refresh_exp - now > self._margin
+        ):
+            try:
+                return self._obtain(self._refresh_request())
+            except (errors.AppAuthFailed, errors.ApiError):
+                pass  # refresh refused (reused, revoked, expired): sign in again
+        return self._obtain(self._login_request())
 
     def status(self) -> AppTokenStatus:
         with self._lock:
@@ -141,13 +204,12 @@ class AppTokens:
     def _login_request(self) -> ApiRequest:
         from webapp.cms.client import ApiRequest
 
-        timestamp = str(int(self._clock()))
-        signature = self._key.sign(f"{self._merchant}:{timestamp}".encode())
-        body = {
-            "merchant": self._merchant,
-            "timestamp": timestamp,
-            "signature": base64.b64encode(signature).decode("ascii"),
-        }
+        body: dict[str, str] = {"merchant": self._merchant}
+        if self._key is not None:
+            timestamp = str(int(self._clock()))
+            signature = self._key.sign(f"{self._merchant}:{timestamp}".encode())
+            body["timestamp"] = timestamp
+            body["signature"] = base64.b64encode(signature).decode("ascii")
         return ApiRequest("POST", "/app/auth/login", "/app/auth/login", json=body)
 
     def _refresh_request(self) -> ApiRequest:
@@ -171,19 +233,28 @@ class AppTokens:
         try:
             data = as_object(reply.data, "appToken")
             access = req_str(data, "accessToken", "appToken")
-            refresh = req_str(data, "refreshToken", "appToken")
-            access_claims = self._verifier.verify(access, _APP_TYPES, "app token")
-            refresh_claims = self._verifier.verify(refresh, frozenset({"app_refresh"}), "app refresh token")
+            refresh = data.get("refreshToken")
+            access_claims = self._verifier.verify(access, APP, "app token")
+            refresh_claims = (
+                self._verifier.verify(refresh, APP_REFRESH, "app refresh token")
+                if isinstance(refresh, str) and refresh
+                else {}
+            )
         except errors.BadUpstreamResponse as exc:
             raise errors.AppAuthFailed(str(exc), status=reply.status) from exc
-        self._access, self._access_exp = access, _int_claim(access_claims, "exp")
-        self._refresh, self._refresh_exp = refresh, _int_claim(refresh_claims, "exp")
-        self._obtained_at = int(self._clock())
+        now = int(self._clock())
+        self._access = access
+        self._access_exp = (
+            expiry(access_claims, data, "expirationToken") or now + DOCUMENTED_APP_TOKEN_SECONDS
+        )
+        self._refresh = refresh if isinstance(refresh, str) and refresh else None
+        self._refresh_exp = expiry(refresh_claims, data, "expirationRefreshToken")
+        self._obtained_at = now
         return access
 
 
 class Authenticator:
-    """Adds both tokens to calls and recovers from expiry: proactive refresh, then one retry after a 401."""
+    """Adds both tokens to calls and recovers from expiry: proactive refresh, then renewal after a 401."""
 
     def __init__(
         self,
@@ -197,36 +268,47 @@ class Authenticator:
         self.app_tokens = app_tokens
         self.verifier = verifier
         self.settings = settings
+        self.capabilities = Capabilities(settings.capabilities_off)
         self._margin = settings.refresh_margin
         self._clock = clock
 
+    def now(self) -> float:
+        return self._clock()
+
     # -- token parsing ---------------------------------------------------------------------------------------
     def user_tokens(self, data: Mapping[str, Any], where: str) -> UserTokens:
-        """UserTokens from an answer with accessToken/refreshToken; times come from the verified claims."""
+        """UserTokens from an answer with accessToken/refreshToken (the documented login answer)."""
         access = req_str(data, "accessToken", where)
         refresh = req_str(data, "refreshToken", where)
-        access_claims = self.verifier.verify(access, _USER_ACCESS_TYPES, "user token")
-        refresh_claims = self.verifier.verify(refresh, frozenset({"user_refresh"}), "user refresh token")
+        access_claims = self.verifier.verify(access, USER, "user token")
+        refresh_claims = self.verifier.verify(refresh, USER_REFRESH, "user refresh token")
         stage = access_claims.get("stage")
         return UserTokens(
             access_token=access,
             refresh_token=refresh,
-            access_expires_at=_int_claim(access_claims, "exp"),
-            refresh_expires_at=_int_claim(refresh_claims, "exp"),
-            elevated_until=_int_claim(access_claims, "elv"),
+            access_expires_at=expiry(access_claims, data, "expirationToken"),
+            refresh_expires_at=expiry(refresh_claims, data, "expirationRefreshToken"),
+            elevated_until=_int(access_claims.get("elv")) or 0,
             stage=stage if isinstance(stage, str) else "full",
         )
 
     # -- calls -----------------------------------------------------------------------------------------------
-    def call(self, holder: TokenHolder | None, request: ApiRequest) -> Reply:
+    def call(self, holder: TokenHolder | None, request: ApiRequest, *, renew_on_401: bool = True) -> Reply:
         """Send with the app token, plus the operator's token when a holder is given."""
-        return self.run(holder, lambda headers: self.upstream.send(request, headers))
+        return self.run(
+            holder, lambda headers: self.upstream.send(request, headers), renew_on_401=renew_on_401
+        )
 
-    def run(self, holder: TokenHolder | None, send: Callable[[dict[str, str]], R]) -> R:
-        """Run `send(headers)`; on 401 re-obtain the app token or refresh the user token, then once more."""
+    def run(
+        self, holder: TokenHolder | None, send: Callable[[dict[str, str]], R], *, renew_on_401: bool = True
+    ) -> R:
+        """Run `send(headers)`; after a 401 renew the app token, then refresh the user token, each once.
+
+        `renew_on_401=False` is for the password step: a 401 there means wrong credentials, and sending the
+        password twice would count two failures towards the account's lock-out."""
         tokens = self._fresh_tokens(holder) if holder is not None else None
-        app_retried = False
-        user_retried = False
+        app_renewed = not renew_on_401
+        user_refreshed = False
         while True:
             app = self.app_tokens.current()
             headers = {"Authorization": f"Bearer {app}"}
@@ -237,15 +319,14 @@ class Authenticator:
             except errors.SessionEnded:
                 raise
             except errors.Unauthorized as exc:
-                # 8000/8001 do not say which token failed: if ours is past exp, it was the app token.
-                if not app_retried and exc.code in {"8000", "8001"} and not self.app_tokens.still_valid(app):
-                    app_retried = True
-                    self.app_tokens.invalidate(app)
+                if not app_renewed:
+                    app_renewed = True
+                    self.app_tokens.renew(app)
                     continue
                 if holder is None or tokens is None:
                     raise
-                if not user_retried and isinstance(exc, errors.TokenExpired):
-                    user_retried = True
+                if not user_refreshed:
+                    user_refreshed = True
                     tokens = self._refresh(holder, tokens)
                     continue
                 raise errors.SessionEnded(
@@ -256,7 +337,8 @@ class Authenticator:
         tokens = holder.load()
         if tokens is None:
             raise errors.SessionEnded("There is no upstream session for this operator.", status=401)
-        if tokens.access_expires_at - self._clock() <= self._margin:
+        expires = tokens.access_expires_at
+        if expires is not None and expires - self._clock() <= self._margin:
             return self._refresh(holder, tokens)
         return tokens
 
@@ -270,7 +352,7 @@ class Authenticator:
                 raise errors.SessionEnded("There is no upstream session for this operator.", status=401)
             if current.refresh_token != used.refresh_token:
                 return current
-            if current.refresh_expires_at <= self._clock():
+            if current.refresh_expires_at is not None and current.refresh_expires_at <= self._clock():
                 raise errors.SessionEnded("The upstream session has expired.", status=401)
             request = ApiRequest(
                 "POST",
@@ -279,7 +361,9 @@ class Authenticator:
                 json={"refreshToken": current.refresh_token},
             )
             try:
-                reply = self.run(None, lambda headers: self.upstream.send(request, headers))
+                # A 401 here is the refresh token refused: the app token is renewed by the call that
+                # failed, so renewing it again would only repeat a refresh the CMS has already judged.
+                reply = self.call(None, request, renew_on_401=False)
             except errors.ApiError as exc:
                 raise errors.SessionEnded(
                     exc.message, status=exc.status, errors=exc.errors, retry_after=exc.retry_after

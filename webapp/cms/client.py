@@ -21,6 +21,7 @@ import httpx
 import stamina
 
 from webapp.cms import errors
+from webapp.cms.capabilities import Capabilities
 from webapp.cms.models import AppTokenStatus
 
 logger = logging.getLogger("webapp.cms")
@@ -46,8 +47,18 @@ class CmsSettings:
 
     base_url: str
     merchant: str
-    merchant_private_key_pem: bytes = field(repr=False)
-    upstream_public_key_pem: bytes = field(repr=False)
+    # Only the signed app login needs the private key; without a public key token signatures go unverified.
+    merchant_private_key_pem: bytes | None = field(default=None, repr=False)
+    upstream_public_key_pem: bytes | None = field(default=None, repr=False)
+    app_login: str = "plain"
+    # Claim expectations: each off (None / empty) unless configured (contract/ASSUMPTIONS.md §2).
+    token_issuer: str | None = None
+    token_audience: str | None = None
+    token_type_claim: str | None = None
+    token_required_claims: tuple[str, ...] = ()
+    capabilities_off: frozenset[str] = frozenset()
+    # How long a verified code counts when the CMS answers the verification without an elevated token.
+    elevation_seconds: int = 300
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
     write_timeout: float = 10.0
@@ -59,7 +70,6 @@ class CmsSettings:
     retry_after_cap: float = 2.0
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
-    audience: str = "ali-api-cms-rest"
     verify_tls: bool = True
     refresh_margin: int = 30
 
@@ -627,7 +637,13 @@ class CmsClient:
 
         self.settings = settings
         self.upstream = Upstream(settings, transport, clock)
-        verifier = TokenVerifier(settings.upstream_public_key_pem, settings.audience)
+        verifier = TokenVerifier(
+            settings.upstream_public_key_pem,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            type_claim=settings.token_type_claim,
+            required_claims=settings.token_required_claims,
+        )
         self.app_tokens = AppTokens(settings, self.upstream, verifier, wall_clock)
         self.authenticator = Authenticator(self.upstream, self.app_tokens, verifier, settings, wall_clock)
         self.auth = AuthResource(self.authenticator)
@@ -638,6 +654,10 @@ class CmsClient:
         self.cards = CardsResource(self.authenticator)
         self.uploads = UploadsResource(self.authenticator)
         self.process_requests = ProcessRequestsResource(self.authenticator)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.authenticator.capabilities
 
     @property
     def breaker(self) -> CircuitBreaker:

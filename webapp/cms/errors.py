@@ -79,6 +79,25 @@ class CircuitOpen(CmsError):
     """The breaker is open: the upstream was not called."""
 
 
+class CapabilityMissing(CmsError):
+    """The CMS does not offer an assumed operation (configured off, or it answered its route as unknown).
+
+    `capability` is its name in webapp/cms/capabilities.py; the console explains it instead of failing."""
+
+    def __init__(
+        self,
+        capability: str,
+        *,
+        configured_off: bool = False,
+        status: int | None = None,
+        errors: Sequence[ApiErrorItem] = (),
+    ) -> None:
+        how = "is switched off in the configuration" if configured_off else "is not offered by this CMS"
+        super().__init__(f"The operation '{capability}' {how}.", status=status, errors=errors)
+        self.capability = capability
+        self.configured_off = configured_off
+
+
 class ApiError(CmsError):
     """The upstream answered with an error envelope."""
 
@@ -91,36 +110,33 @@ class Unauthorized(ApiError):
     """401."""
 
 
-class TokenExpired(Unauthorized):
-    """401 8000: refresh and try again."""
-
-
 class SessionEnded(Unauthorized):
     """The operator's upstream session cannot continue (refresh refused or missing): sign the operator out."""
 
 
 class Forbidden(ApiError):
-    """403."""
+    """403 (documented: also a partner not assigned to the operator). The subclasses below refine it by an
+    assumed code (contract/ASSUMPTIONS.md §1); a 403 with any other code is this class and shows its code."""
 
 
 class OtpRequired(Forbidden):
-    """403 8005: a fresh OTP (elevation) is needed."""
+    """403 8005 (assumed code): a fresh OTP (elevation) is needed."""
 
 
 class PartnerForbidden(Forbidden):
-    """403 8010: the partner is not assigned to the operator."""
+    """403 8010 (assumed code): the partner is not assigned to the operator."""
 
 
 class PermissionDenied(Forbidden):
-    """403 8011: the operator lacks resource:action on the partner."""
+    """403 8011 (assumed code): the operator lacks resource:action on the partner."""
 
 
 class Locked(Forbidden):
-    """403 8003: too many failed passwords; `retry_after` says when it unlocks."""
+    """403 8003 (assumed code): too many failed passwords; `retry_after` says when it unlocks."""
 
 
 class Inactive(Forbidden):
-    """403 8004: the CMS user is deactivated."""
+    """403 8004 (assumed code): the CMS user is deactivated."""
 
 
 class NotFound(ApiError):
@@ -223,7 +239,8 @@ def error_from_response(
     code = items[0].code if items else None
     cls: type[ApiError]
     if status == 401:
-        cls = TokenExpired if code == "8000" else Unauthorized
+        # Whatever the code: KNOWN-API §1.5 says refresh on 401, and no code for "expired" is documented.
+        cls = Unauthorized
     elif status == 403:
         cls = _FORBIDDEN_BY_CODE.get(code or "", Forbidden)
     elif status >= 500:

@@ -7,7 +7,7 @@ change never breaks the console; a missing required field or a wrong type raises
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -158,12 +158,13 @@ def error_items(value: Any, where: str) -> list[ApiErrorItem]:
 # -- tokens --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UserTokens:
-    """One operator's upstream token pair, with the times read from the VERIFIED JWT claims."""
+    """One operator's upstream token pair. Times are Unix seconds, None when the CMS did not say (a token
+    without `exp` and an answer without expiry fields): the console then learns expiry from a 401."""
 
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
-    access_expires_at: int
-    refresh_expires_at: int
+    access_expires_at: int | None
+    refresh_expires_at: int | None
     elevated_until: int = 0
     stage: str = "full"
 
@@ -172,17 +173,24 @@ class UserTokens:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UserTokens:
+        def when(key: str) -> int | None:
+            value = data.get(key)
+            return None if value is None else int(value)
+
         return cls(
             access_token=str(data["access_token"]),
             refresh_token=str(data["refresh_token"]),
-            access_expires_at=int(data["access_expires_at"]),
-            refresh_expires_at=int(data["refresh_expires_at"]),
+            access_expires_at=when("access_expires_at"),
+            refresh_expires_at=when("refresh_expires_at"),
             elevated_until=int(data.get("elevated_until", 0)),
             stage=str(data.get("stage", "full")),
         )
 
     def is_elevated(self, now: float) -> bool:
         return self.elevated_until > now
+
+    def with_elevation(self, until: int) -> UserTokens:
+        return replace(self, elevated_until=until)
 
 
 @dataclass(frozen=True)
@@ -664,16 +672,24 @@ class ProgressFrame:
                     field=opt_str(e, "field", "progress.errors"),
                 )
             )
+        total = opt_int(d, "total", w, 0) or 0
+        processed = opt_int(d, "processed", w, 0) or 0
         return cls(
             batch_id=req_str(d, "batchId", w),
             type=opt_str(d, "type", w),
-            status=req_str(d, "status", w),
-            total=opt_int(d, "total", w, 0) or 0,
-            processed=opt_int(d, "processed", w, 0) or 0,
+            status=opt_str(d, "status", w) or _status_from_counts(total, processed),
+            total=total,
+            processed=processed,
             succeeded=opt_int(d, "succeeded", w, 0) or 0,
             failed=opt_int(d, "failed", w, 0) or 0,
             errors=errors,
         )
+
+
+def _status_from_counts(total: int, processed: int) -> str:
+    """Only `batchId` is documented in a frame (KNOWN-API §4.1): without a status, every row processed is
+    the end of the batch."""
+    return "completed" if total > 0 and processed >= total else "processing"
 
 
 # -- process requests ----------------------------------------------------------------------------------------

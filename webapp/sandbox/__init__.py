@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from webapp.sandbox import codes, faults, tokens
+from webapp.sandbox import codes, faults, profile, tokens
 from webapp.sandbox.codes import Code
 from webapp.sandbox.config import APP_LOGIN_MODES, DEFAULTS, default_database_url
 from webapp.sandbox.db import Base, init_engine, session
@@ -120,6 +120,7 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     faults.install(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    profile.install(app)  # after the routes: the `documented` profile maps them to the contract
     app.teardown_appcontext(lambda _exc: session.remove())
     from webapp.sandbox.routes.uploads import resume_batches
 

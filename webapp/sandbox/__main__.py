@@ -7,13 +7,14 @@ Keys come from files (`--signing-key PEM`, `--merchant NAME=PUBKEYFILE`, repeata
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from webapp.sandbox import create_sandbox_app
-from webapp.sandbox.config import APP_LOGIN_MODES
+from webapp.sandbox.config import APP_LOGIN_MODES, PROFILES
 
 
 class PathOnlyRequestLog(WSGIRequestHandler):
@@ -45,6 +46,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=os.environ.get("SANDBOX_PROFILE") or "full",
+        help="documented: only the documented operations and answers (default: $SANDBOX_PROFILE or full)",
+    )
+    parser.add_argument(
         "--server",
         choices=("werkzeug", "gunicorn"),
         default="werkzeug",
@@ -69,6 +76,7 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
         "SANDBOX_SEED": args.seed,
         "SANDBOX_APP_LOGIN": args.app_login,
         "SANDBOX_LATENCY_MS": args.latency_ms,
+        "SANDBOX_PROFILE": args.profile,
     }
     if args.signing_key:
         config["SANDBOX_SIGNING_KEY_PEM"] = Path(args.signing_key).read_bytes()
@@ -103,11 +111,16 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     config = build_config(args)
     if args.server == "gunicorn":
-        print(f"CMS sandbox (gunicorn, keep-alive) on http://{args.host}:{args.port}/cms/rest")
+        print(
+            f"CMS sandbox (gunicorn, keep-alive, profile {args.profile}) on http://{args.host}:{args.port}/cms/rest"
+        )
         _serve_with_gunicorn(args, config)
         return
     app = create_sandbox_app(config)
-    print(f"CMS sandbox on http://{args.host}:{args.port}/cms/rest  (mailbox: /_sandbox/mailbox.html)")
+    print(
+        f"CMS sandbox (profile {args.profile}) on http://{args.host}:{args.port}/cms/rest"
+        "  (mailbox: /_sandbox/mailbox.html)"
+    )
     run_simple(
         args.host,
         args.port,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+PROFILES: tuple[str, ...] = ("full", "documented")
+"""`full`: every operation of the contract, documented and assumed. `documented`: only the documented ones,
+with only their documented answer shapes (webapp/sandbox/profile.py)."""
+
 DEFAULTS: dict[str, Any] = {
+    "SANDBOX_PROFILE": "full",
     "SANDBOX_DATABASE_URL": None,  # None → sqlite file under the app's instance folder
     "SANDBOX_SIGNING_KEY_PEM": None,  # None → an ephemeral key for this process (tokens die with it)
     "SANDBOX_MERCHANTS": {},

@@ -38,7 +38,7 @@ from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_di
 from webapp.cms import UserTokens
 from webapp.cms import errors as cms_errors
 from webapp.cms.auth import TokenHolder
-from webapp.cms.models import Batch, ProgressFrame
+from webapp.cms.models import Batch, ProgressFrame, RowError
 from webapp.store import current_store
 from webapp.store.uploads import IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
 from webapp.uploads import records
@@ -194,10 +194,40 @@ def mark_stalled(upload_id: int) -> None:
     records.set_fields(upload_id, stalled_at=records.now())
 
 
+def _source_row(upload: UploadRecord, upstream_row: int) -> int:
+    """The operator's row number for a row of the converted file (header on row 1, data from row 2)."""
+    source_rows = upload.source_rows or []
+    index = upstream_row - 2
+    return source_rows[index] if 0 <= index < len(source_rows) else upstream_row
+
+
+def store_frame_failures(upload: UploadRecord, failures: list[RowError]) -> None:
+    """Per-row failures as the progress frames reported them: what there is when the CMS offers no
+    batch-results read (capability `batch-status`)."""
+    outcomes: list[dict[str, Any]] = []
+    failed_rows: set[int] = set()
+    for error in failures:
+        if error.row is None:
+            continue
+        row = _source_row(upload, error.row)
+        failed_rows.add(row)
+        outcomes.append(
+            {
+                "upload_id": upload.id,
+                "phase": UPSTREAM,
+                "row": row,
+                "status": "failed",
+                "field": (error.field or None) and str(error.field)[:40],
+                "code": str(error.code or "")[:12] or None,
+                "message": str(error.message or "")[:300],
+            }
+        )
+    records.store_results(upload.id, outcomes, failed_rows)
+
+
 def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
     """Every per-row outcome of a finished batch, mapped back to the operator's row numbers, stored once."""
     assert upload.batch_id is not None
-    source_rows = upload.source_rows or []
     outcomes: list[dict[str, Any]] = []
     failed_rows: set[int] = set()
     page = 1
@@ -206,8 +236,7 @@ def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
             holder, upload.partner_id, upload.batch_id, page=page, limit=RESULTS_PAGE
         )
         for item in reply.items:
-            index = item.row - 2  # the converted file: header on row 1, first data row on row 2
-            row = source_rows[index] if 0 <= index < len(source_rows) else item.row
+            row = _source_row(upload, item.row)
             base = {"upload_id": upload.id, "phase": UPSTREAM, "row": row}
             if item.status == "created":
                 outcomes.append({**base, "status": "created", "cardholder_id": item.cardholder_id})
@@ -233,9 +262,12 @@ def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
 
 def refresh_now(upload: UploadRecord, holder: TokenHolder) -> None:
     """Ask the upstream for the batch status directly (a page load, or no reader can run)."""
-    if upload.batch_id is None:
+    if upload.batch_id is None or not cms().capabilities.offered("batch-status"):
+        return  # without a status read the progress stream is the only source (its reader keeps the row)
+    try:
+        batch = cms().uploads.batch(holder, upload.partner_id, upload.batch_id)
+    except cms_errors.CapabilityMissing:
         return
-    batch = cms().uploads.batch(holder, upload.partner_id, upload.batch_id)
     record_batch(upload.id, batch)
     if batch.terminal and not upload.results_fetched:
         fetch_results(upload, holder)
@@ -277,7 +309,9 @@ def _read(app: Flask, upload_id: int, holder: TokenHolder, token: str, lease: fl
                 idle_timeout=idle_seconds(app),
                 max_duration=MAX_STREAM_SECONDS,
             )
+            failures: list[RowError] = []
             for frame in frames:
+                failures.extend(frame.errors)
                 record_frame(upload_id, frame, token, lease)
                 if frame.terminal:
                     finished = True
@@ -285,7 +319,10 @@ def _read(app: Flask, upload_id: int, holder: TokenHolder, token: str, lease: fl
             if finished:
                 done = records.load(upload_id)
                 if done is not None and not done.results_fetched:
-                    fetch_results(done, holder)
+                    try:
+                        fetch_results(done, holder)
+                    except cms_errors.CapabilityMissing:
+                        store_frame_failures(done, failures)
         except cms_errors.CmsError as exc:
             # Silence, a broken stream, garbage, an ended session: the batch goes on upstream regardless.
             log.info(

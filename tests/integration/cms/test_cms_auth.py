@@ -68,28 +68,44 @@ def test_locked_and_inactive_users(cms: CmsClient, new_operator: Callable[..., s
         cms.auth.login(new_operator(partners=[1], status="inactive"), "Sandbox-Demo-2026!")
 
 
-def test_token_expired_is_refreshed_once_and_the_call_retried(
+def test_a_401_renews_the_app_token_first_and_the_call_is_retried(
+    cms: CmsClient, sign_in: Callable[..., SessionHolder], clean_faults: SandboxHandle
+) -> None:
+    """KNOWN-API §1.6: which token expired is not told; the app token is renewed first."""
+    holder = sign_in(ANA)
+    before = holder.load()
+    cms.app_status()
+    clean_faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    assert cms.auth.me(holder).email == ANA
+    assert holder.load() == before
+    assert len(clean_faults.calls("POST /app/auth/refresh")) == 1
+    assert len(clean_faults.calls("POST /app/users/refresh")) == 0
+    assert len(clean_faults.calls("GET /app/users/me")) == 2
+
+
+def test_a_second_401_refreshes_the_user_token_once_and_the_call_is_retried(
     cms: CmsClient, sign_in: Callable[..., SessionHolder], clean_faults: SandboxHandle
 ) -> None:
     holder = sign_in(ANA)
     before = holder.load()
-    clean_faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    clean_faults.set_fault("GET /app/users/me", "token_expired", times=2)
     assert cms.auth.me(holder).email == ANA
     after = holder.load()
     assert before is not None
     assert after is not None
     assert after.refresh_token != before.refresh_token
     assert len(clean_faults.calls("POST /app/users/refresh")) == 1
-    assert len(clean_faults.calls("GET /app/users/me")) == 2
+    assert len(clean_faults.calls("GET /app/users/me")) == 3
 
 
 def test_refresh_is_single_flight_for_parallel_requests(
     cms: CmsClient, sign_in: Callable[..., SessionHolder], clean_faults: SandboxHandle
 ) -> None:
-    """Five parallel requests meet TOKEN_EXPIRED: one refresh upstream, all five succeed."""
+    """Five parallel requests meet a 401 twice (before and after the app token's renewal): one user-token
+    refresh upstream, all five succeed."""
     holder = sign_in(ANA)
     cms.app_status()
-    clean_faults.set_fault("GET /app/users/me", "token_expired", times=5)
+    clean_faults.set_fault("GET /app/users/me", "token_expired", times=10)
     # A slow refresh keeps the first five requests ahead of every retry.
     clean_faults.set_fault("POST /app/users/refresh", "delay", ms=400)
     gate = threading.Barrier(5)
@@ -127,11 +143,27 @@ def test_reused_refresh_token_ends_the_session(
         eager.auth.me(holder)
 
 
-def test_garbled_user_token_ends_the_session(cms: CmsClient, sign_in: Callable[..., SessionHolder]) -> None:
+def test_garbled_access_token_is_replaced_through_the_refresh_token(
+    cms: CmsClient, sign_in: Callable[..., SessionHolder]
+) -> None:
     holder = sign_in(ANA)
     tokens = holder.load()
     assert tokens is not None
     holder.save(type(tokens)(**{**tokens.to_dict(), "access_token": tokens.access_token[:-4] + "AAAA"}))
+    assert cms.auth.me(holder).email == ANA
+
+
+def test_garbled_access_and_refresh_tokens_end_the_session(
+    cms: CmsClient, sign_in: Callable[..., SessionHolder]
+) -> None:
+    holder = sign_in(ANA)
+    tokens = holder.load()
+    assert tokens is not None
+    garbled = {
+        "access_token": tokens.access_token[:-4] + "AAAA",
+        "refresh_token": tokens.refresh_token[:-4] + "AAAA",
+    }
+    holder.save(type(tokens)(**{**tokens.to_dict(), **garbled}))
     with pytest.raises(errors.SessionEnded) as info:
         cms.auth.me(holder)
     assert info.value.code == "8001"
@@ -140,7 +172,7 @@ def test_garbled_user_token_ends_the_session(cms: CmsClient, sign_in: Callable[.
 def test_unknown_merchant_key_is_an_app_auth_failure(make_cms: Callable[..., CmsClient]) -> None:
     from tests.support.keys import new_keypair
 
-    impostor = make_cms(merchant_private_key_pem=new_keypair().private_pem)
+    impostor = make_cms(app_login="signed", merchant_private_key_pem=new_keypair().private_pem)
     with pytest.raises(errors.AppAuthFailed) as info:
         impostor.app_status()
     assert info.value.code == "8008"

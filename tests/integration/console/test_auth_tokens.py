@@ -84,7 +84,7 @@ def _token(client: FlaskClient) -> str:
 
 def test_parallel_requests_refresh_once(client: FlaskClient, faults: SandboxHandle) -> None:
     """Five requests hit an expired token at once; single-use refresh tokens allow exactly one rotation."""
-    faults.set_fault("GET /app/users/me", "token_expired", times=5)
+    faults.set_fault("GET /app/users/me", "token_expired", times=10)  # before and after the app token renewal
     with ThreadPoolExecutor(max_workers=5) as pool:
         answers = list(pool.map(lambda _: client.get(f"/p/{PARTNER_A}/test-who").status_code, range(5)))
     assert answers == [200] * 5
@@ -103,7 +103,7 @@ def test_a_second_console_node_sees_the_rotation(
     cookie_name = console.config["SESSION_COOKIE_NAME"]
     browser_b = node_b.test_client()
     browser_b.set_cookie(cookie_name, client.get_cookie(cookie_name).value)  # type: ignore[union-attr]
-    faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    faults.set_fault("GET /app/users/me", "token_expired", times=2)
     assert client.get(f"/p/{PARTNER_A}/test-who").status_code == 200
     assert browser_b.get(f"/p/{PARTNER_A}/test-who").status_code == 200
     assert len(faults.calls("POST /app/users/refresh")) == 1
@@ -115,7 +115,7 @@ def test_a_second_console_node_sees_the_rotation(
 def test_refused_refresh_keeps_the_form_and_brings_the_operator_back(
     client: FlaskClient, faults: SandboxHandle, sandbox: SandboxHandle, operator: tuple[str, str]
 ) -> None:
-    faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    faults.set_fault("GET /app/users/me", "token_expired", times=2)
     faults.set_fault("POST /app/users/refresh", "status", status=401, times=1)
     token = _token(client)
     posted = client.post(
@@ -144,7 +144,7 @@ def test_refused_refresh_keeps_the_form_and_brings_the_operator_back(
 
 
 def test_refused_refresh_on_htmx_is_401_with_hx_redirect(client: FlaskClient, faults: SandboxHandle) -> None:
-    faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    faults.set_fault("GET /app/users/me", "token_expired", times=2)
     faults.set_fault("POST /app/users/refresh", "status", status=401, times=1)
     answer = client.post(
         FORM_PATH, data={"name": "Ana"}, headers={"HX-Request": "true", "X-CSRFToken": _token(client)}
@@ -156,7 +156,7 @@ def test_refused_refresh_on_htmx_is_401_with_hx_redirect(client: FlaskClient, fa
 def test_drafts_belong_to_their_operator(
     console: Flask, client: FlaskClient, faults: SandboxHandle, sandbox: SandboxHandle
 ) -> None:
-    faults.set_fault("GET /app/users/me", "token_expired", times=1)
+    faults.set_fault("GET /app/users/me", "token_expired", times=2)
     faults.set_fault("POST /app/users/refresh", "status", status=401, times=1)
     client.post(FORM_PATH, data={"name": "Ana", "csrf_token": _token(client)})
     faults.clear_faults()

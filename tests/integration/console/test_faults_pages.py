@@ -350,12 +350,12 @@ def test_f8_503_with_a_long_retry_after_on_a_get_is_not_waited(
 def test_f9_expired_user_token_refreshes_once_and_the_page_loads(
     maker: FlaskClient, faults: SandboxHandle
 ) -> None:
-    faults.set_fault(LIST_ROUTE, "token_expired", times=1)
+    faults.set_fault(LIST_ROUTE, "token_expired", times=2)  # before and after the app token's renewal
     page = maker.get(LIST)
     assert page.status_code == 200
     assert html(page).count("<tr data-row>") == 50
     assert len(faults.calls(REFRESH_ROUTE)) == 1
-    assert len(faults.calls(LIST_ROUTE)) == 2
+    assert len(faults.calls(LIST_ROUTE)) == 3
     again = maker.get(LIST, headers=FRAGMENT)
     assert again.status_code == 200
     assert len(faults.calls(REFRESH_ROUTE)) == 1  # the rotated pair was kept
@@ -373,7 +373,9 @@ def test_f11_app_token_refused_is_a_system_fault_not_a_sign_out(
     in (the same cookie still works on a healthy node)."""
     from tests.support.keys import new_keypair
 
-    stranger = node(sandbox, console, fault_home, CMS_MERCHANT_KEY_PEM=new_keypair().private_pem)
+    stranger = node(
+        sandbox, console, fault_home, CMS_APP_LOGIN="signed", CMS_MERCHANT_KEY_PEM=new_keypair().private_pem
+    )
     page = same_browser(stranger, maker).get(detail)
     assert page.status_code in (502, 503), html(page)[:400]
     assert REQUEST_ID.search(html(page))

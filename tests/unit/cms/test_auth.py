@@ -29,6 +29,13 @@ from tests.unit.cms.fakes import (
 )
 from webapp.cms import errors
 
+# The sandbox's own claims (contract/ASSUMPTIONS.md §2), as a deployment would configure them to check.
+STRICT_CLAIMS: dict[str, Any] = {
+    "token_issuer": "ali-api-cms-rest",
+    "token_audience": "ali-api-cms-rest",
+    "token_type_claim": "typ",
+    "token_required_claims": ("exp", "iat", "jti", "sub"),
+}
 ME = "GET /app/users/me"
 ME_DATA = {"id": 7, "email": "ana@demo.migo", "name": "Ana", "status": "active", "partners": []}
 LOGIN = "POST /app/users/login"
@@ -43,9 +50,23 @@ def _login_answer(pair: dict[str, Any] | None = None, **extra: Any) -> httpx.Res
 
 
 # -- app token -----------------------------------------------------------------------------------------------
-def test_app_login_is_signed_with_the_merchant_key() -> None:
+def test_app_login_sends_the_documented_body_by_default() -> None:
+    """KNOWN-API §1.2: `{merchant}` and nothing else; no key is needed for it."""
     fake = FakeCms(routes={ME: envelope(ME_DATA)})
-    client = make_client(fake)
+    make_client(fake, merchant_private_key_pem=None).auth.me(holder())
+    login = next(r for r in fake.calls if r.url.path.endswith("/app/auth/login"))
+    assert json_body(login) == {"merchant": "migo-console"}
+    assert "authorization" not in login.headers
+
+
+def test_signed_app_login_needs_the_merchant_key() -> None:
+    with pytest.raises(ValueError, match="private key"):
+        make_client(FakeCms(), app_login="signed", merchant_private_key_pem=None)
+
+
+def test_app_login_is_signed_with_the_merchant_key_when_configured() -> None:
+    fake = FakeCms(routes={ME: envelope(ME_DATA)})
+    client = make_client(fake, app_login="signed")
     client.auth.me(holder())
     login = next(r for r in fake.calls if r.url.path.endswith("/app/auth/login"))
     body = json_body(login)
@@ -118,7 +139,7 @@ def test_merchant_signature_refused_is_a_system_fault_not_a_sign_out() -> None:
 
 
 def test_expired_app_token_on_401_is_reobtained_and_the_call_retried() -> None:
-    """8000 does not say which token expired: when ours is past exp by our clock, it was the app token."""
+    """A 401 does not say which token expired: the app token is renewed first (KNOWN-API §1.6)."""
     wall = FakeClock()
     wall.now = time.time()
     answers = [failure(401, "8000", "TOKEN_EXPIRED"), envelope(ME_DATA)]
@@ -130,8 +151,10 @@ def test_expired_app_token_on_401_is_reobtained_and_the_call_retried() -> None:
     fake = FakeCms(routes={APP_REFRESH: failure(401, "8009"), ME: me})
     client = make_client(fake, wall_clock=wall)
     assert client.auth.me(holder()).id == 7
-    assert fake.count(ME) == 2
-    assert fake.count(APP_LOGIN) == 2
+    me_calls = [r for r in fake.calls if r.url.path.endswith("/users/me")]
+    assert len(me_calls) == 2
+    assert me_calls[0].headers["authorization"] != me_calls[1].headers["authorization"]
+    assert fake.count(APP_REFRESH) >= 1  # the refresh token is tried before signing in again
     assert fake.count(USER_REFRESH) == 0
 
 
@@ -150,12 +173,50 @@ def test_expired_app_token_on_401_is_reobtained_and_the_call_retried() -> None:
     ],
 )
 def test_user_login_refuses_tokens_that_fail_verification(bad_access: Any) -> None:
+    """With the public key and every claim expectation configured (the sandbox's own claims)."""
     pair = user_pair()
     pair["accessToken"] = bad_access()
     fake = FakeCms(routes={LOGIN: _login_answer(pair)})
-    client = make_client(fake)
-    with pytest.raises(errors.BadUpstreamResponse, match=r"verification|wrong type"):
+    client = make_client(fake, **STRICT_CLAIMS)
+    with pytest.raises(errors.BadUpstreamResponse, match=r"verification|wrong type|readable"):
         client.auth.login("ana@demo.migo", "pw")
+
+
+@pytest.mark.parametrize(
+    "access",
+    [
+        pytest.param(lambda: sign("app"), id="other-typ"),
+        pytest.param(lambda: sign("user", aud="someone-else"), id="other-audience"),
+        pytest.param(lambda: sign("user", iss="someone"), id="other-issuer"),
+    ],
+)
+def test_claims_are_not_required_unless_configured(access: Any) -> None:
+    """Nothing documented says what the claims are: by default only the signature and exp count."""
+    pair = user_pair()
+    pair["accessToken"] = access()
+    fake = FakeCms(routes={LOGIN: _login_answer(pair)})
+    assert make_client(fake).auth.login("ana@demo.migo", "pw").id == 7
+
+
+def test_without_a_public_key_opaque_tokens_are_accepted_and_expiry_comes_from_the_answer() -> None:
+    answer = {
+        "accessToken": "opaque-access",
+        "refreshToken": "opaque-refresh",
+        "expirationToken": 2_000_000_000,
+    }
+    fake = FakeCms(routes={LOGIN: envelope({"id": 7, "email": "ana@demo.migo", "name": "Ana", **answer})})
+    result = make_client(fake, upstream_public_key_pem=None).auth.login("ana@demo.migo", "pw")
+    assert result.tokens.access_expires_at == 2_000_000_000
+    assert result.tokens.refresh_expires_at is None
+    assert result.otp_required is False
+
+
+def test_with_a_public_key_a_token_signed_by_another_key_is_refused_even_without_claim_checks() -> None:
+    pair = user_pair()
+    pair["accessToken"] = sign("user", keys=OTHER_KEYS)
+    fake = FakeCms(routes={LOGIN: _login_answer(pair)})
+    with pytest.raises(errors.BadUpstreamResponse, match="verification"):
+        make_client(fake).auth.login("ana@demo.migo", "pw")
 
 
 def test_app_token_failing_verification_is_an_app_auth_failure() -> None:
@@ -229,26 +290,27 @@ def test_access_token_close_to_expiry_is_refreshed_before_the_call() -> None:
     assert json_body(refresh_call) == {"refreshToken": old.refresh_token}
 
 
-def test_token_expired_triggers_one_refresh_and_one_retry_even_for_a_post() -> None:
+def test_a_401_renews_the_app_token_then_refreshes_the_user_token_even_for_a_post() -> None:
     create = "POST /app/partners/1/cardholders"
     cardholder = {"cardholderId": 9, "name": "A", "lastName": "B", "status": "active"}
     fake = FakeCms(
         routes={
             USER_REFRESH: envelope(user_pair()),
-            create: [failure(401, "8000", "TOKEN_EXPIRED"), envelope(cardholder)],
+            create: [failure(401, "8001"), failure(401, "8001"), envelope(cardholder)],
         }
     )
     h = holder()
     make_client(fake).cardholders.create(h, 1, {"name": "A"}, idempotency_key="key-1")
-    assert fake.count(USER_REFRESH) == 1
-    assert fake.count(create) == 2
+    assert fake.count(APP_REFRESH) == 1  # the app token first
+    assert fake.count(USER_REFRESH) == 1  # then the user token
+    assert fake.count(create) == 3
 
 
 def test_second_token_expired_after_refresh_ends_the_session() -> None:
     fake = FakeCms(routes={USER_REFRESH: envelope(user_pair()), ME: failure(401, "8000", "TOKEN_EXPIRED")})
     with pytest.raises(errors.SessionEnded):
         make_client(fake).auth.me(holder())
-    assert fake.count(ME) == 2
+    assert fake.count(ME) == 3  # first try, after the app token, after the user token
     assert fake.count(USER_REFRESH) == 1
 
 
@@ -260,11 +322,34 @@ def test_refused_refresh_ends_the_session(code: str) -> None:
     assert info.value.code == code
 
 
-def test_invalid_user_token_with_a_valid_app_token_ends_the_session() -> None:
-    fake = FakeCms(routes={ME: failure(401, "8001", "Invalid or missing token.")})
+def test_a_401_with_no_code_at_all_is_recovered_from_like_any_other() -> None:
+    """No error code is needed: KNOWN-API documents only the status."""
+    fake = FakeCms(
+        routes={
+            USER_REFRESH: envelope(user_pair()),
+            ME: [httpx.Response(401, json={"success": False, "message": "Unauthorized"}), envelope(ME_DATA)],
+        }
+    )
+    assert make_client(fake).auth.me(holder()).id == 7
+
+
+def test_user_token_refused_after_both_renewals_ends_the_session() -> None:
+    fake = FakeCms(
+        routes={ME: failure(401, "8001", "Invalid or missing token."), USER_REFRESH: envelope(user_pair())}
+    )
     with pytest.raises(errors.SessionEnded):
         make_client(fake).auth.me(holder())
-    assert fake.count(USER_REFRESH) == 0
+    assert fake.count(APP_REFRESH) == 1
+    assert fake.count(USER_REFRESH) == 1
+    assert fake.count(ME) == 3
+
+
+def test_a_wrong_password_is_sent_once() -> None:
+    """A 401 on the password step is wrong credentials: no renewal, no second failure counted upstream."""
+    fake = FakeCms(routes={LOGIN: failure(401, "8002", "Wrong email or password.")})
+    with pytest.raises(errors.Unauthorized):
+        make_client(fake).auth.login("ana@demo.migo", "bad")
+    assert fake.count(LOGIN) == 1
     assert fake.count(APP_LOGIN) == 1
 
 
@@ -354,7 +439,7 @@ def test_rotation_done_by_another_node_is_reused() -> None:
     )
     make_client(fake).auth.me(RotatedElsewhere())
     assert fake.count(USER_REFRESH) == 0
-    assert fake.count(ME) == 2
+    assert fake.count(ME) == 3  # stale pair, stale pair with a renewed app token, the other node's pair
 
 
 def test_user_tokens_repr_hides_the_tokens() -> None:

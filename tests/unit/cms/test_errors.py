@@ -22,7 +22,7 @@ def _env(code: str, message: str = "upstream says", field: str | None = None) ->
     [
         (400, "7000", errors.ValidationFailed),
         (422, "7000", errors.ValidationFailed),
-        (401, "8000", errors.TokenExpired),
+        (401, "8000", errors.Unauthorized),  # no code is needed to tell an expired token
         (401, "8001", errors.Unauthorized),
         (401, "8002", errors.Unauthorized),
         (403, "8003", errors.Locked),
@@ -48,8 +48,7 @@ def test_status_and_code_pick_the_class(status: int, code: str, cls: type[errors
     assert err.message == "Verbatim message."
 
 
-def test_token_expired_is_unauthorized_and_locked_is_forbidden() -> None:
-    assert issubclass(errors.TokenExpired, errors.Unauthorized)
+def test_session_ended_is_unauthorized_and_locked_is_forbidden() -> None:
     assert issubclass(errors.SessionEnded, errors.Unauthorized)
     assert issubclass(errors.Locked, errors.Forbidden)
     assert issubclass(errors.ApiError, errors.CmsError)

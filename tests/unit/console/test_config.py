@@ -49,7 +49,12 @@ def test_a_complete_production_config_is_accepted(tmp_path: Path) -> None:
         ({"TRUSTED_HOSTS": []}, "TRUSTED_HOSTS"),
         ({"PROXY_FIX_X_FOR": None}, "hop counts"),
         ({"COOKIE_SECURE": False}, "COOKIE_SECURE"),
-        ({"CMS_MERCHANT_KEY_PEM": None}, "merchant private key"),
+        ({"CMS_APP_LOGIN": "signed", "CMS_MERCHANT_KEY_PEM": None}, "merchant private key"),
+        ({"CMS_APP_LOGIN": "hmac"}, "CMS_APP_LOGIN must be plain or signed"),
+        ({"CMS_CAPABILITIES_OFF": "partners,teleport"}, "unknown capabilities teleport"),
+        ({"CMS_PARTNERS": "1:Uno,x:Dos"}, "CMS_PARTNERS: 'x:Dos'"),
+        ({"CMS_PARTNERS": "1:Uno,1:Otra"}, "partner 1 is listed twice"),
+        ({"SIGN_IN_OTP": "never"}, "SIGN_IN_OTP"),
     ],
 )
 def test_production_refuses_to_start(tmp_path: Path, change: dict[str, Any], reason: str) -> None:
@@ -108,3 +113,29 @@ def test_proxy_fix_trusts_only_the_configured_hops(tmp_path: Path) -> None:
     spoofed = {"X-Forwarded-For": "6.6.6.6, 10.1.1.1"}
     response = app.test_client().get("/_ip", headers=spoofed, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert response.get_data(as_text=True) == "10.1.1.1"  # one hop: the proxy's view, not the client's claim
+
+
+def test_the_plain_app_login_needs_no_keys_at_all(tmp_path: Path) -> None:
+    """The documented app login is `{merchant}`: neither the private nor the public key is required."""
+    plain = {
+        k: v for k, v in GOOD_PRODUCTION.items() if k not in {"CMS_MERCHANT_KEY_PEM", "CMS_PUBLIC_KEY_PEM"}
+    }
+    config = build_config(str(tmp_path), plain, environ={})
+    assert config["CMS_APP_LOGIN"] == "plain"
+
+
+def test_cms_settings_come_from_the_environment() -> None:
+    found = from_environment(
+        {
+            "CMS_APP_LOGIN": "signed",
+            "CMS_TOKEN_REQUIRED_CLAIMS": "exp, sub",
+            "CMS_ELEVATION_SECONDS": "120",
+            "CMS_PARTNERS": "1:Uno",
+        }
+    )
+    assert found == {
+        "CMS_APP_LOGIN": "signed",
+        "CMS_TOKEN_REQUIRED_CLAIMS": ["exp", "sub"],
+        "CMS_ELEVATION_SECONDS": 120,
+        "CMS_PARTNERS": "1:Uno",
+    }

@@ -56,6 +56,23 @@ CASES: list[tuple[str, Exception, int, str, str | None]] = [
     ("bad_response", cms_errors.BadUpstreamResponse("html"), 502, "errors/502.html", "upstream_error"),
     ("server_error", cms_errors.ServerError("boom", status=500), 502, "errors/502.html", "upstream_error"),
     ("too_large", cms_errors.PayloadTooLarge("big", status=413), 413, "errors/413.html", "upstream_error"),
+    (
+        "capability_missing",
+        cms_errors.CapabilityMissing("card-actions", status=404),
+        501,
+        "errors/not_offered.html",
+        "upstream_error",
+    ),
+    (
+        # A status and code nobody mapped: a generic page with the code, never a 500.
+        "unknown_status",
+        cms_errors.ApiError(
+            "I'm a teapot", status=418, errors=[cms_errors.ApiErrorItem("8077", "I'm a teapot")]
+        ),
+        502,
+        "errors/502.html",
+        "upstream_error",
+    ),
     ("werkzeug_404", NotFound(), 404, "errors/404.html", None),
     ("unexpected", RuntimeError("secret internals /srv/app.py"), 500, "errors/500.html", "unhandled_error"),
 ]

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from webapp.cms import errors
+from webapp.cms.capabilities import capability_for, means_absent
 from webapp.cms.client import ApiRequest, Reply
 
 if TYPE_CHECKING:
@@ -45,10 +47,21 @@ class Resource:
         json: Any = None,
         idempotency_key: str | None = None,
         idempotent: bool | None = None,
+        renew_on_401: bool = True,
         **extra: Any,
     ) -> Reply:
+        """One call. An assumed operation (one with a capability) known to be missing is not sent; one the
+        CMS answers as an unknown route raises CapabilityMissing and is not asked again by this process."""
+        capability = capability_for(method, route)
+        if capability is not None:
+            self._auth.capabilities.require(capability)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         request = ApiRequest(
             method, path, route, params=params, json=json, headers=headers, idempotent=idempotent, **extra
         )
-        return self._auth.call(holder, request)
+        try:
+            return self._auth.call(holder, request, renew_on_401=renew_on_401)
+        except errors.ApiError as exc:
+            if capability is not None and means_absent(exc):
+                raise self._auth.capabilities.learn_absent(capability, exc) from exc
+            raise

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from webapp.sandbox import codes, otp, tokens
+from webapp.sandbox import codes, otp, profile, tokens
 from webapp.sandbox.clock import now, utcnow
 from webapp.sandbox.db import session
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok
@@ -146,7 +146,7 @@ def user_login() -> Response:
         raise ApiFailure(codes.USER_INACTIVE)
     user.failed_count = 0
     user.locked_until = None
-    pair = tokens.issue_user_pair(user.id, stage="otp")
+    pair = tokens.issue_user_pair(user.id, stage=profile.login_stage())
     session.commit()
     return ok(
         {
@@ -213,6 +213,10 @@ def otp_verify() -> Response:
     otp.check(caller.user, purpose, fields["otp"])
     if purpose == "login":
         caller.user.last_login_at = utcnow()
+    if profile.documented():
+        profile.elevate(caller.user.id)  # the caller's token stays; the elevation is remembered server side
+        session.commit()
+        return ok()
     tokens.retire_pair_of_access(str(caller.claims["jti"]))
     elevated_until = int(now()) + int(current_app.config["SANDBOX_ELEVATION_TTL"])
     pair = tokens.issue_user_pair(caller.user.id, stage="full", elevated_until=elevated_until)
