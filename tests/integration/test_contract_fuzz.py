@@ -52,6 +52,18 @@ def fuzz_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHa
     handle.close()
 
 
+# The document gives file parts their media types (`encoding`); schemathesis serializes only the types it
+# knows. Files of these types are bytes like any other, and a generated non-file value (a number, `null`) goes
+# out as its JSON text, as it would for `application/octet-stream`.
+schemathesis.serializer.alias(
+    [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/pdf",
+    ],
+    "application/octet-stream",
+)
+
 SCHEMA = schemathesis.openapi.from_dict(load_contract())
 """Loaded once at import; the base URL and the tokens are given per call, from the fixtures below."""
 
@@ -85,15 +97,27 @@ CONTENT_THE_SCHEMA_CANNOT_GENERATE = {
     "verifyOtp",
     "grantPermissions",
     "revokePermissions",
+    "createCmsUser",
     "changeCmsUserStatus",
     "getCardholder",
     "closeCardholder",
+    "approveProcessRequest",
+    "rejectProcessRequest",
+    # A `resource` + `action` pair that already exists (the run's own earlier example, or the catalogue) is
+    # 400 7000: server state, which no schema carries.
+    "createPermissions",
+    # `dateOfBirth`: an age of 18 to 120 years on the day of the request. The window moves with the clock,
+    # so no fixed schema can state it. (Also: these bodies refuse fields outside their own, which the
+    # document's schemas, tolerant of unknown fields by rule, do not state.) Every other cardholder rule is in
+    # the schema.
+    "createCardholder",
+    "updateCardholder",
     # A real Excel workbook or evidence file: the document can only say "binary".
     "uploadCardholders",
     "uploadCards",
     "createProcessRequest",
 }
-"""Operations where a schema-valid request may still be refused with 400 for a reason no schema can carry.
+"""Operations where a schema-valid request may still be refused with 400 for a reason no fixed schema carries.
 Only the `positive_data_acceptance` check is off for them; every other check still runs."""
 
 

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, cast
 
@@ -196,6 +196,18 @@ def otp_satisfied() -> bool:
     """True when the caller needs no further OTP right now (not subject to elevation, or elevated)."""
     caller = current_caller()
     return not caller.user.otp_elevation or caller.elevated
+
+
+def otp_field(body: Mapping[str, Any]) -> str | None:
+    """The inline `otp` of a JSON body, None when the body has none. Sent, it must be a string (the contract's
+    six digits; a string of another shape is judged by `require_otp`, 8006): any other JSON value, `null`
+    included, is 400 7000 naming `otp`. Call it with the rest of the body's validation."""
+    if "otp" not in body:
+        return None
+    code = body["otp"]
+    if not isinstance(code, str):
+        raise ApiFailure(codes.CHECK_PARAMETERS, "otp must be a string of six digits.", field="otp")
+    return code
 
 
 def require_otp(inline_otp: object) -> None:

@@ -463,13 +463,16 @@ def _wrong(code: str) -> str:
         pytest.param("abcdef", id="letters"),
         pytest.param("١٢٣٤٥٦", id="arabic-indic-digits"),
         pytest.param(123456, id="number"),
+        pytest.param(None, id="null"),
         pytest.param("", id="empty"),
     ],
 )
 def test_a_wrong_or_malformed_inline_otp_never_unmasks(
     trusted: Operator, created: Callable[..., dict[str, Any]], otp: Any
 ) -> None:
-    """Also for an operator who is not subject to OTP elevation: a sent code is checked, not waved through."""
+    """Also for an operator who is not subject to OTP elevation: a sent code is checked, not waved through.
+    A string of the wrong shape is a wrong code (8006); any other JSON value, `null` included, is a malformed
+    body (7000), as the contract's `OtpCode` type says."""
     holder = created()
     code = trusted.elevation_code()
     sent = {"wrong": _wrong(code), "padded": f" {code}"}.get(otp, otp) if isinstance(otp, str) else otp
@@ -477,7 +480,7 @@ def test_a_wrong_or_malformed_inline_otp_never_unmasks(
     resp = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": sent})
 
     assert resp.status_code == 400
-    assert error_fields(resp) == {"otp": "8006"}
+    assert error_fields(resp) == {"otp": "8006" if isinstance(otp, str) else "7000"}
     assert holder["documentNumber"] not in resp.text
     revealed = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": code})
     assert revealed.json()["data"]["piiMasked"] is False  # the real code was not burnt by the refusal
