@@ -480,3 +480,41 @@ def test_schemas_tolerate_unknown_fields(doc: dict[str, Any]) -> None:
         if isinstance(node, dict):
             assert node.get("additionalProperties", True) is not False
             assert node.get("unevaluatedProperties", True) is not False
+
+
+CAPABILITIES = {
+    "current-operator",
+    "partners",
+    "cms-users",
+    "cms-user-changes",
+    "permission-grants",
+    "cardholder-changes",
+    "cardholder-cards",
+    "partner-cards",
+    "card-actions",
+    "batch-status",
+    "process-request-detail",
+    "process-request-decisions",
+}
+
+
+def test_every_assumed_operation_names_its_capability_and_no_documented_one_does(doc: dict[str, Any]) -> None:
+    named = {op["operationId"]: op.get("x-capability") for _, _, op in operations(doc)}
+    assumed = {op["operationId"] for _, _, op in operations(doc) if op["x-source"] == "assumed"}
+    assert all(named[op_id] in CAPABILITIES for op_id in assumed), {o: named[o] for o in assumed}
+    assert all(named[op_id] is None for op_id in set(named) - assumed)
+    assert {named[op_id] for op_id in assumed} == CAPABILITIES
+
+
+def test_a_bad_path_value_is_a_declared_404_7010(doc: dict[str, Any]) -> None:
+    for _, path, op in operations(doc):
+        if "{" in path:
+            assert "404" in op["responses"], op["operationId"]
+            assert "7010" in op["x-error-codes"]["404"], op["operationId"]
+
+
+def test_every_operation_declares_the_upstream_failures(doc: dict[str, Any]) -> None:
+    for _, _, op in operations(doc):
+        assert op["responses"]["502"] == {"$ref": "#/components/responses/BadGateway"}
+        assert op["responses"]["504"] == {"$ref": "#/components/responses/GatewayTimeout"}
+        assert (op["x-error-codes"]["502"], op["x-error-codes"]["504"]) == (["8027"], ["8028"])

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, Response
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from webapp.sandbox import codes, faults, profile, tokens
 from webapp.sandbox.codes import Code
@@ -24,13 +25,23 @@ log = logging.getLogger("webapp.sandbox")
 API_PREFIX = "/cms/rest"
 PLATFORM_ROUTES = ("auth", "users", "partners", "modules")
 DOMAIN_ROUTES = ("cardholders", "cards", "uploads", "process_requests")
-METHOD_NOT_ALLOWED = Code("7010", 405, "Method not allowed, verify endpoint")
 _STATUS_CODES: dict[int, Code] = {
     400: codes.CHECK_PARAMETERS,
     404: codes.NOT_FOUND,
-    405: METHOD_NOT_ALLOWED,
+    405: codes.NOT_FOUND,  # an unknown method on a known path is an unknown route, like the API answers it
     413: codes.FILE_TOO_LARGE,
 }
+MAX_ID = 2_147_483_647
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` path values as the contract's identifiers: 1 to 2^31-1 in plain digits. Anything else does
+    not match the route, so it answers 404 7010 like any unknown path."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _signing_key_pem(app: Flask) -> bytes:
@@ -82,13 +93,7 @@ def _register_error_handlers(app: Flask) -> None:
         known = _STATUS_CODES.get(status)
         if known is None:
             known = Code(codes.CONSULT_WITH_SUPPORT.code, status, exc.name)
-        failure = ApiFailure(known)
-        resp = failure.response()
-        if status == 405 and exc.get_headers():
-            allow = dict(exc.get_headers()).get("Allow")
-            if allow:
-                resp.headers["Allow"] = allow
-        return resp
+        return ApiFailure(known).response()
 
     def last_resort(exc: Exception) -> Response:
         log.exception("sandbox request failed", exc_info=exc)
@@ -109,6 +114,7 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["SANDBOX_APP_LOGIN"] not in APP_LOGIN_MODES:
         raise ValueError(f"SANDBOX_APP_LOGIN must be one of {', '.join(APP_LOGIN_MODES)}")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["int"] = BoundedInt
     tokens.install_signing_key(app.extensions, _signing_key_pem(app))
     _prepare_database(app)
     faults.install(app)

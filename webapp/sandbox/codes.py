@@ -48,5 +48,7 @@ GRANT_ESCALATION = Code("8023", 403, "You cannot grant a permission you do not h
 SELF_PERMISSION_CHANGE = Code("8024", 403, "You cannot change your own permissions.")
 EMAIL_TAKEN = Code("8025", 409, "A user with this email already exists.")
 SERVICE_UNAVAILABLE = Code("8026", 503, "Service temporarily unavailable.")
+UPSTREAM_UNAVAILABLE = Code("8027", 502, "The upstream processor could not be reached.")
+UPSTREAM_TIMEOUT = Code("8028", 504, "The upstream processor did not answer in time.")
 
 ALL: tuple[Code, ...] = tuple(v for v in globals().copy().values() if isinstance(v, Code))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -69,18 +70,26 @@ def field_errors(code: Code, problems: dict[str, str]) -> ApiFailure:
     return ApiFailure(code, code.message, errors=items)
 
 
+MAX_PAGE = 2_147_483_647
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def page_args(default_limit: int = 10, max_limit: int = 100) -> tuple[int, int]:
-    """`page` (1-based) and `limit` (capped at 100) from the query string; 400 7000 naming the bad one."""
+    """`page` (1-based) and `limit` (1 to 100) from the query string, as the contract's `page` and `limit`
+    parameters say: plain ASCII digits, not padded, in range; 400 7000 naming the bad one (a `limit` above the
+    maximum is refused, not quietly capped). An absent parameter takes its default."""
     values: dict[str, int] = {}
-    for name, default in (("page", 1), ("limit", default_limit)):
-        raw = request.args.get(name, "").strip()
-        if not raw:
+    for name, default, maximum in (("page", 1, MAX_PAGE), ("limit", default_limit, max_limit)):
+        raw = request.args.get(name)
+        if raw is None:
             values[name] = default
             continue
-        if not raw.isdigit() or int(raw) < 1:
-            raise ApiFailure(CHECK_PARAMETERS, f"{name} must be a positive integer.", field=name)
+        if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= maximum:
+            raise ApiFailure(
+                CHECK_PARAMETERS, f"{name} must be an integer from 1 to {maximum}.", field=name
+            )
         values[name] = int(raw)
-    return values["page"], min(values["limit"], max_limit)
+    return values["page"], values["limit"]
 
 
 def sort_args(allowed: tuple[str, ...], default: str = "createdAt") -> tuple[str, bool]:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from webapp.sandbox import codes
 from webapp.sandbox.codes import Code
@@ -52,7 +53,9 @@ _CODE_FOR_STATUS: dict[int, Code] = {
     409: codes.INVALID_STATE,
     413: codes.FILE_TOO_LARGE,
     429: codes.RATE_LIMITED,
+    502: codes.UPSTREAM_UNAVAILABLE,
     503: codes.SERVICE_UNAVAILABLE,
+    504: codes.UPSTREAM_TIMEOUT,
 }
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -346,7 +349,10 @@ def _after(resp: Response) -> Response:
         rule = rule[len(API_PREFIX) :]
     try:
         body_sha256 = _body_digest()
-    except (OSError, ValueError):
+    except (OSError, ValueError, HTTPException):
+        # A body the route never read (e.g. refused for its token first) is parsed here for the first time:
+        # a malformed one, or one over werkzeug's form limits (413 for too many parts), goes unrecorded
+        # instead of turning the route's answer into a 500.
         body_sha256 = None
     board().record(
         {

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, cast
 
@@ -34,6 +34,7 @@ from webapp.sandbox.models import Assignment, CmsUser, Grant, IdempotencyRecord,
 
 P = ParamSpec("P")
 IDEMPOTENCY_TTL = 24 * 3600
+IDEMPOTENCY_KEY_MAX = 255  # the contract's IdempotencyKey parameter
 BEARER = "Bearer "
 
 
@@ -197,6 +198,18 @@ def otp_satisfied() -> bool:
     return not caller.user.otp_elevation or caller.elevated
 
 
+def otp_field(body: Mapping[str, Any]) -> str | None:
+    """The inline `otp` of a JSON body, None when the body has none. Sent, it must be a string (the contract's
+    six digits; a string of another shape is judged by `require_otp`, 8006): any other JSON value, `null`
+    included, is 400 7000 naming `otp`. Call it with the rest of the body's validation."""
+    if "otp" not in body:
+        return None
+    code = body["otp"]
+    if not isinstance(code, str):
+        raise ApiFailure(codes.CHECK_PARAMETERS, "otp must be a string of six digits.", field="otp")
+    return code
+
+
 def require_otp(inline_otp: object) -> None:
     """An inline code, when sent, is always checked and consumed: it must be a live `elevation` code of the
     caller, exactly six ASCII digits (400 8006 wrong or malformed, 400 8007 stale), whether or not the caller
@@ -282,11 +295,15 @@ def idempotent(view: Callable[P, Response]) -> Callable[P, Response]:
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
             return view(*args, **kwargs)
-        if len(key) > 200:
-            raise ApiFailure(codes.CHECK_PARAMETERS, "Idempotency-Key is too long.")
+        if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+            raise ApiFailure(
+                codes.CHECK_PARAMETERS,
+                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
+                field="Idempotency-Key",
+            )
         user_id = current_caller().user.id
         route = f"{request.method} {request.path}"
         fingerprint = body_fingerprint()

@@ -129,18 +129,20 @@ def test_seeded_partners_have_cardholders_and_free_cards(sandbox: SandboxHandle)
     admin.close()
 
 
-def test_list_pages_are_disjoint_and_limit_is_capped(clerk: Operator) -> None:
+def test_list_pages_are_disjoint_and_limit_is_bounded(clerk: Operator) -> None:
     first = clerk.http.get("/app/partners/1/cardholders", params={"page": 1, "limit": 25}).json()["data"]
     second = clerk.http.get("/app/partners/1/cardholders", params={"page": 2, "limit": 25}).json()["data"]
     assert len(first["items"]) == len(second["items"]) == 25
     assert {i["cardholderId"] for i in first["items"]}.isdisjoint(i["cardholderId"] for i in second["items"])
     assert first["totalPages"] == math.ceil(first["total"] / 25)
-    capped = clerk.http.get("/app/partners/1/cardholders", params={"limit": 500}).json()["data"]
-    assert capped["limit"] == 100
-    assert len(capped["items"]) == 100
-    bad = clerk.http.get("/app/partners/1/cardholders", params={"limit": 0})
-    assert bad.status_code == 400
-    assert error_fields(bad) == {"limit": "7000"}
+    largest = clerk.http.get("/app/partners/1/cardholders", params={"limit": 100}).json()["data"]
+    assert len(largest["items"]) == 100
+    for value in ("0", "101", " 42", "42 ", "+5", "", "2147483648"):
+        bad = clerk.http.get("/app/partners/1/cardholders", params={"limit": value})
+        assert bad.status_code == 400, value
+        assert error_fields(bad) == {"limit": "7000"}
+    padded_page = clerk.http.get("/app/partners/1/cardholders", params={"page": " 2"})
+    assert error_fields(padded_page) == {"page": "7000"}
 
 
 def test_list_items_carry_the_documented_fields(clerk: Operator) -> None:
@@ -461,13 +463,16 @@ def _wrong(code: str) -> str:
         pytest.param("abcdef", id="letters"),
         pytest.param("١٢٣٤٥٦", id="arabic-indic-digits"),
         pytest.param(123456, id="number"),
+        pytest.param(None, id="null"),
         pytest.param("", id="empty"),
     ],
 )
 def test_a_wrong_or_malformed_inline_otp_never_unmasks(
     trusted: Operator, created: Callable[..., dict[str, Any]], otp: Any
 ) -> None:
-    """Also for an operator who is not subject to OTP elevation: a sent code is checked, not waved through."""
+    """Also for an operator who is not subject to OTP elevation: a sent code is checked, not waved through.
+    A string of the wrong shape is a wrong code (8006); any other JSON value, `null` included, is a malformed
+    body (7000), as the contract's `OtpCode` type says."""
     holder = created()
     code = trusted.elevation_code()
     sent = {"wrong": _wrong(code), "padded": f" {code}"}.get(otp, otp) if isinstance(otp, str) else otp
@@ -475,7 +480,7 @@ def test_a_wrong_or_malformed_inline_otp_never_unmasks(
     resp = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": sent})
 
     assert resp.status_code == 400
-    assert error_fields(resp) == {"otp": "8006"}
+    assert error_fields(resp) == {"otp": "8006" if isinstance(otp, str) else "7000"}
     assert holder["documentNumber"] not in resp.text
     revealed = trusted.http.post(f"/app/partners/1/cardholders/{holder['cardholderId']}", json={"otp": code})
     assert revealed.json()["data"]["piiMasked"] is False  # the real code was not burnt by the refusal

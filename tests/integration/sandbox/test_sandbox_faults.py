@@ -231,8 +231,17 @@ def test_unknown_routes_and_methods_answer_in_the_envelope(sandbox: SandboxHandl
     wrong_method = httpx.delete(f"{sandbox.base_url}/app/modules")
 
     assert (missing.status_code, code_of(missing)) == (404, "7010")
-    assert wrong_method.status_code == 405
-    assert wrong_method.json()["success"] is False
+    assert (wrong_method.status_code, code_of(wrong_method)) == (404, "7010")  # like any unknown route
+    assert "Allow" not in wrong_method.headers
+
+
+@pytest.mark.parametrize("value", [" 1", "1 ", "+1", "0", "01x", "2147483648", "99999999999999999999999"])
+def test_a_path_id_the_contract_does_not_admit_is_an_unknown_route(
+    sandbox: SandboxHandle, value: str
+) -> None:
+    resp = httpx.get(f"{sandbox.base_url}/app/partners/{value}/balance")
+
+    assert (resp.status_code, code_of(resp)) == (404, "7010")
 
 
 def test_config_refuses_unknown_knobs_and_answers_previous_values(restore_knobs: SandboxHandle) -> None:

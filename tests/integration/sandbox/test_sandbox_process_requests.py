@@ -81,6 +81,11 @@ def balance(op: Operator, partner: int = 1) -> Decimal:
         ("1,000.00", "7002"),
         ("1000000000.01", "7002"),
         ("1e3", "7002"),
+        ("+5", "7002"),
+        (" 5", "7002"),
+        ("5 ", "7002"),
+        ("007", "7002"),
+        ("5.", "7002"),
     ],
 )
 def test_amount_rules(requester: Operator, amount: str, code: str) -> None:
@@ -164,6 +169,18 @@ def test_create_stores_evidence_typed_by_its_bytes(
         "size": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
     }
+
+
+@pytest.mark.parametrize("key", ["k" * 256, ""])
+def test_an_idempotency_key_outside_the_contract_is_refused(requester: Operator, key: str) -> None:
+    resp = submit(requester, otp=None, headers={"Idempotency-Key": key})
+
+    assert resp.status_code == 400
+    assert error_fields(resp) == {"Idempotency-Key": "7000"}
+
+
+def test_the_longest_idempotency_key_the_contract_admits_is_taken(requester: Operator) -> None:
+    assert submit(requester, headers={"Idempotency-Key": "k" * 255}).status_code == 201
 
 
 def test_create_is_idempotent_per_key(requester: Operator) -> None:

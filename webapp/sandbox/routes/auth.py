@@ -26,18 +26,40 @@ bp = Blueprint("sandbox_auth", __name__)
 
 
 VERBATIM_FIELDS = frozenset({"password", "otp"})
+NO_SPACE_FIELDS = frozenset({"merchant", "email"})
+"""Sent without any whitespace at all (the contract's `^[^<whitespace>]+$`, Python's `\\s` exactly)."""
+NO_SPACE = re.compile(r"\S+")
 
 
 def _strings(body: dict[str, object], *names: str) -> dict[str, str]:
-    """The named fields as non-empty strings, or one 400 7000 naming every missing one.
+    """The named fields as non-empty, unpadded strings, or one 400 7000 naming every missing or padded one.
 
     Passwords and codes are taken byte for byte: spaces at either end are part of them (a padded code is then
     refused as malformed)."""
     values = {name: body.get(name) for name in names}
-    missing = {n: f"{n} is required." for n, v in values.items() if not isinstance(v, str) or not v.strip()}
-    if missing:
-        raise field_errors(codes.CHECK_PARAMETERS, missing)
-    return {n: str(v) if n in VERBATIM_FIELDS else str(v).strip() for n, v in values.items()}
+    missing = {
+        n: f"{n} is required."
+        for n, v in values.items()
+        if not isinstance(v, str) or not (v if n in VERBATIM_FIELDS else v.strip())
+    }
+    padded = {
+        n: f"{n} must not start or end with spaces."
+        for n, v in values.items()
+        if n not in missing and n not in VERBATIM_FIELDS and str(v) != str(v).strip()
+    }
+    padded.update(
+        {
+            n: f"{n} must not contain spaces."
+            for n, v in values.items()
+            if n in NO_SPACE_FIELDS
+            and n not in missing
+            and n not in padded
+            and not NO_SPACE.fullmatch(str(v))
+        }
+    )
+    if missing or padded:
+        raise field_errors(codes.CHECK_PARAMETERS, {**missing, **padded})
+    return {n: str(v) for n, v in values.items()}
 
 
 # -- application token --------------------------------------------------------------------------------------
@@ -60,7 +82,6 @@ def _verify_merchant(merchant: str, timestamp: str, signature: str) -> None:
         raise ApiFailure(codes.MERCHANT_SIGNATURE_INVALID) from exc
 
 
-MERCHANT_SLUG = re.compile(r"\S+")
 SIGNED_FIELDS = ("timestamp", "signature")
 
 
@@ -71,9 +92,6 @@ def app_login() -> Response:
     body = json_body()
     if isinstance(body.get("timestamp"), int) and not isinstance(body.get("timestamp"), bool):
         body["timestamp"] = str(body["timestamp"])
-    merchant = body.get("merchant")
-    if isinstance(merchant, str) and merchant.strip() and not MERCHANT_SLUG.fullmatch(merchant):
-        raise ApiFailure(codes.CHECK_PARAMETERS, "merchant must not contain spaces.", field="merchant")
     signed = current_app.config["SANDBOX_APP_LOGIN"] == "signed" or any(
         body.get(name) is not None for name in SIGNED_FIELDS
     )

@@ -23,8 +23,16 @@ from webapp.sandbox.cardholder_rules import (
 from webapp.sandbox.clock import utcnow
 from webapp.sandbox.db import begin_write, session
 from webapp.sandbox.domain_models import Card, Cardholder
-from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page
-from webapp.sandbox.guard import current_caller, guarded, has_permission, idempotent, json_body, require_otp
+from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page, page_args
+from webapp.sandbox.guard import (
+    current_caller,
+    guarded,
+    has_permission,
+    idempotent,
+    json_body,
+    otp_field,
+    require_otp,
+)
 
 bp = Blueprint("sandbox_cardholders", __name__)
 
@@ -45,18 +53,9 @@ REASON_LIMIT = 200
 
 
 def paging() -> tuple[int, int]:
-    """`page` (1-based, default 1) and `limit` (default 10, capped at 100) from the query; 400 7000 if not
-    positive integers."""
-    values = {}
-    for name, default in (("page", 1), ("limit", DEFAULT_LIMIT)):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            values[name] = default
-            continue
-        if not raw.isdigit() or int(raw) < 1:
-            raise ApiFailure(codes.CHECK_PARAMETERS, field=name)
-        values[name] = int(raw)
-    return values["page"], min(values["limit"], MAX_LIMIT)
+    """`page` (1-based, default 1) and `limit` (default 10, at most 100) from the query; 400 7000 naming the
+    parameter otherwise (one rule for every list: `envelope.page_args`)."""
+    return page_args(DEFAULT_LIMIT, MAX_LIMIT)
 
 
 def paged(
@@ -75,13 +74,17 @@ def like_pattern(text: str) -> str:
 
 
 def reason_from(body: Mapping[str, Any], *, required: bool) -> str | None:
-    """A decision or close reason: trimmed, at most 200 characters; 400 7000 (field `reason`) otherwise."""
-    raw = body.get("reason")
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    """A decision, close or block reason, as the contract's `Reason`: when sent (and it must be when
+    `required`), text of at most 200 characters as sent with at least one that is not blank; stored trimmed.
+    Anything else, `null` and `""` included, is 400 7000 (field `reason`)."""
+    if "reason" not in body:
         if required:
             raise ApiFailure(codes.CHECK_PARAMETERS, "reason is required", field="reason")
         return None
-    if not isinstance(raw, str) or len(raw.strip()) > REASON_LIMIT:
+    raw = body["reason"]
+    if not isinstance(raw, str) or not raw.strip():
+        raise ApiFailure(codes.CHECK_PARAMETERS, "reason is required", field="reason")
+    if len(raw) > REASON_LIMIT:
         raise ApiFailure(
             codes.CHECK_PARAMETERS,
             f"reason must be text of at most {REASON_LIMIT} characters",
@@ -292,9 +295,9 @@ def create(partner_id: int) -> Response:
 @bp.post("/app/partners/<int:partner_id>/cardholders/<int:cardholder_id>")
 @guarded("cardholders", "detail")
 def detail(partner_id: int, cardholder_id: int) -> Response:
-    body = json_body()
+    code = otp_field(json_body())
     holder = load_cardholder(partner_id, cardholder_id)
-    masked = not reveal_allowed(partner_id, body.get("otp"))
+    masked = not reveal_allowed(partner_id, code)
     session.commit()  # an inline code, once used, stays used
     return ok(detail_of(holder, masked=masked))
 
@@ -342,10 +345,11 @@ def update_cardholder(partner_id: int, cardholder_id: int) -> Response:
 def close(partner_id: int, cardholder_id: int) -> Response:
     body = json_body()
     reason = reason_from(body, required=True)
+    code = otp_field(body)
     holder = load_cardholder(partner_id, cardholder_id)
     if holder.status == "closed":
         raise ApiFailure(codes.INVALID_STATE, "The cardholder is already closed.")
-    require_otp(body.get("otp"))
+    require_otp(code)
     now = utcnow()
     holder.status = "closed"
     holder.closed_at = now

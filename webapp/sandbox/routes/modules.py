@@ -18,7 +18,8 @@ from webapp.sandbox.platform_shapes import module_json, permission_json
 bp = Blueprint("sandbox_modules", __name__)
 
 CUSTOM_MODULE_KEY = "custom"
-_NAME = re.compile(r"^[a-z][a-zA-Z0-9_-]{0,49}$")
+_NAME = re.compile(r"[a-z][a-zA-Z0-9_-]{0,49}")  # the contract's PermissionName, matched whole
+DESCRIPTION_LIMIT = 300
 
 
 @bp.get("/app/modules")
@@ -52,13 +53,17 @@ def _parse(body: dict[str, Any]) -> list[tuple[str, str, str]]:
                 codes.CHECK_PARAMETERS, "each permission must be an object.", field="permissions"
             )
         resource, action = item.get("resource"), item.get("action")
-        description = item.get("description") or ""
-        if not isinstance(resource, str) or not _NAME.match(resource):
+        description = item.get("description", "")
+        if not isinstance(resource, str) or not _NAME.fullmatch(resource):
             raise ApiFailure(codes.CHECK_PARAMETERS, "resource is not a valid name.", field="resource")
-        if not isinstance(action, str) or not _NAME.match(action):
+        if not isinstance(action, str) or not _NAME.fullmatch(action):
             raise ApiFailure(codes.CHECK_PARAMETERS, "action is not a valid name.", field="action")
-        if not isinstance(description, str) or len(description) > 300:
-            raise ApiFailure(codes.CHECK_PARAMETERS, "description is too long.", field="description")
+        if not isinstance(description, str) or len(description) > DESCRIPTION_LIMIT:
+            raise ApiFailure(
+                codes.CHECK_PARAMETERS,
+                f"description must be text of at most {DESCRIPTION_LIMIT} characters.",
+                field="description",
+            )
         parsed.append((resource, action, description.strip()))
     if len({(r, a) for r, a, _ in parsed}) != len(parsed):
         raise ApiFailure(codes.CHECK_PARAMETERS, "a permission is listed twice.", field="permissions")

@@ -23,6 +23,7 @@ from webapp.sandbox.guard import (
     guarded,
     idempotent,
     json_body,
+    otp_field,
     require_any_permission,
     require_otp,
 )
@@ -36,7 +37,8 @@ bp = Blueprint("sandbox_process_requests", __name__)
 EVIDENCE_LIMIT = 10 * 1024 * 1024
 MAX_AMOUNT = Decimal("1000000000")
 OBSERVATIONS_LIMIT = 500
-_AMOUNT = re.compile(r"[+-]?\d+(\.\d+)?")
+# No "+", exponent, leading zeros or padding: what the contract's pattern says.
+_AMOUNT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 READERS = (("balance-management", "list"), ("approvals", "detail"))
 LISTERS = (("balance-management", "list"), ("approvals", "list"))
 BALANCE_READERS = (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list"))
@@ -59,7 +61,7 @@ def parse_amount(raw: str | None) -> Decimal:
     """`requestedAmount`: > 0 (7001), a plain decimal with at most 2 places and ≤ 1,000,000,000 (7002)."""
     if raw is None or not raw.strip():
         raise ApiFailure(codes.CHECK_PARAMETERS, "requestedAmount is required", field="requestedAmount")
-    text = raw.strip()
+    text = raw
     if not _AMOUNT.fullmatch(text):
         raise ApiFailure(codes.INVALID_FORMAT_AMOUNT, field="requestedAmount")
     try:
@@ -75,11 +77,11 @@ def parse_amount(raw: str | None) -> Decimal:
 
 
 def _day(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
+    raw = request.args.get(name)
+    if raw is None:
+        return None  # sent, even empty or padded, it must be a date as it stands
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
@@ -220,15 +222,16 @@ def detail(partner_id: int, request_id: int) -> Response:
 
 
 def _decide(partner_id: int, request_id: int, outcome: str, *, reason_required: bool) -> Response:
+    body = json_body()
+    reason = reason_from(body, required=reason_required)
+    code = otp_field(body)
     found = load_request(partner_id, request_id)
     caller = current_caller()
     if found.requested_by == caller.user.id:
         raise ApiFailure(codes.SELF_APPROVAL_FORBIDDEN)
     if found.status != "pending":
         raise ApiFailure(codes.INVALID_STATE, "Only a pending request can be decided.")
-    body = json_body()
-    reason = reason_from(body, required=reason_required)
-    require_otp(body.get("otp"))
+    require_otp(code)
     now = utcnow()
     # Conditional on `pending`, so two deciders racing cannot both credit the balance.
     changed = session.execute(

@@ -20,6 +20,7 @@ from webapp.sandbox.guard import (
     idempotent,
     is_assigned,
     json_body,
+    otp_field,
     require_otp,
     require_permission,
 )
@@ -28,7 +29,12 @@ from webapp.sandbox.platform_shapes import user_json, user_permissions_json
 
 bp = Blueprint("sandbox_users", __name__)
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_ID = 2_147_483_647  # the contract's identifiers: 1 to 2^31-1
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+"""The contract's `CmsUserEmail` pattern (Python's `\\s` is the whitespace class the contract spells out)."""
+NAME_LIMIT = 100
+EMAIL_LIMIT = 254
 _SORT_COLUMNS = {
     "createdAt": CmsUser.created_at,
     "name": CmsUser.name,
@@ -52,24 +58,27 @@ def _email_taken(email: str, except_id: int | None = None) -> bool:
 
 
 def validate_profile(body: dict[str, Any], *, partial: bool) -> dict[str, str]:
-    """`name` and `email` checked (both required unless `partial`); 400 7000 per offending field."""
+    """`name` and `email` as the contract's `NewCmsUser` / `CmsUserUpdate` say: both required unless
+    `partial`, and then at least one of them; taken as sent (a padded value is refused, never trimmed); the
+    e-mail is stored in lower case. 400 7000 per offending field."""
     problems: dict[str, str] = {}
     clean: dict[str, str] = {}
     for name in ("name", "email"):
-        value = body.get(name)
-        if value is None and partial:
+        if partial and name not in body:
             continue
+        value = body.get(name)
         if not isinstance(value, str) or not value.strip():
             problems[name] = f"{name} is required."
-            continue
-        text = value.strip()
-        if name == "email":
-            text = text.lower()
-            if len(text) > 254 or not EMAIL.match(text):
-                problems[name] = "email is not a valid address."
-        elif len(text) > 100:
-            problems[name] = "name must be at most 100 characters."
-        clean[name] = text
+        elif value != value.strip():
+            problems[name] = f"{name} must not start or end with spaces."
+        elif name == "email" and (len(value) > EMAIL_LIMIT or not EMAIL.fullmatch(value)):
+            problems[name] = "email is not a valid address."
+        elif name == "name" and len(value) > NAME_LIMIT:
+            problems[name] = f"name must be at most {NAME_LIMIT} characters."
+        else:
+            clean[name] = value.lower() if name == "email" else value
+    if partial and not problems and not clean:
+        problems["body"] = "Send name, email or both."
     if problems:
         raise field_errors(codes.CHECK_PARAMETERS, problems)
     return clean
@@ -78,7 +87,7 @@ def validate_profile(body: dict[str, Any], *, partial: bool) -> dict[str, str]:
 def password_problem(password: object) -> str | None:
     if not isinstance(password, str) or not 12 <= len(password) <= 128:
         return "password must be 12 to 128 characters."
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
         return "password must contain letters and digits."
     return None
 
@@ -150,9 +159,10 @@ def create_user(partner_id: int) -> Response:
     problem = password_problem(body.get("password"))
     if problem:
         raise field_errors(codes.CHECK_PARAMETERS, {"password": problem})
+    code = otp_field(body)
     if _email_taken(profile["email"]):
         raise ApiFailure(codes.EMAIL_TAKEN, field="email")
-    require_otp(body.get("otp"))
+    require_otp(code)
     user = CmsUser(
         email=profile["email"],
         name=profile["name"],
@@ -187,12 +197,13 @@ def update_user(partner_id: int, cms_user_id: int) -> Response:
 def change_status(partner_id: int, cms_user_id: int) -> Response:
     body = json_body()
     status = body.get("status")
-    if status not in {"active", "inactive"}:
+    if status not in ("active", "inactive"):  # a tuple: a sent object or list is unhashable
         raise ApiFailure(codes.CHECK_PARAMETERS, "status must be active or inactive.", field="status")
+    code = otp_field(body)
     user = _partner_user(partner_id, cms_user_id)
     if user.id == current_caller().user.id:
         raise ApiFailure(codes.SELF_PERMISSION_CHANGE, "You cannot change your own status.")
-    require_otp(body.get("otp"))
+    require_otp(code)
     user.status = str(status)
     session.commit()
     return ok(user_json(user, with_partners=True))
@@ -209,7 +220,7 @@ def _grant_entries(body: dict[str, Any]) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     for item in items:
         ids = [item.get(k) if isinstance(item, dict) else None for k in ("permissionId", "partnerId")]
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in ids):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID for v in ids):
             raise ApiFailure(
                 codes.CHECK_PARAMETERS,
                 "each entry needs a numeric permissionId and partnerId.",
@@ -256,8 +267,9 @@ def grant_permissions(cms_user_id: int) -> Response:
     given across partners; there is no separate assignment operation)."""
     body = json_body()
     pairs = _grant_entries(body)
+    code = otp_field(body)
     target = _authorise_grant_change(cms_user_id, pairs)
-    require_otp(body.get("otp"))
+    require_otp(code)
     for permission_id, partner_id in pairs:
         if not is_assigned(target, partner_id):
             session.add(Assignment(user_id=target.id, partner_id=partner_id))
@@ -274,8 +286,9 @@ def grant_permissions(cms_user_id: int) -> Response:
 def revoke_permissions(cms_user_id: int) -> Response:
     body = json_body()
     pairs = _grant_entries(body)
+    code = otp_field(body)
     target = _authorise_grant_change(cms_user_id, pairs)
-    require_otp(body.get("otp"))
+    require_otp(code)
     for permission_id, partner_id in pairs:
         session.execute(
             delete(Grant).where(
