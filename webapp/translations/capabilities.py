@@ -10,8 +10,6 @@ ES: dict[str, str] = {
     "Unexpected answer from the CMS": "Respuesta inesperada del CMS",
     "The CMS answered in a way the console does not know.": "El CMS respondió de una forma que la consola no conoce.",
     "Code sent to {email}.": "Código enviado a {email}.",
-    "This CMS does not offer approving or rejecting requests through the console.": "Este CMS no permite aprobar ni rechazar solicitudes desde la consola.",
-    "This CMS does not offer the evidence file for viewing.": "Este CMS no ofrece el archivo de evidencia para verlo.",
     # capability descriptions (webapp/cms/capabilities.py)
     "say who is signed in and which partners they have": "decir quién inició sesión y qué socios tiene",
     "list partners and show their details": "listar socios y mostrar sus datos",
