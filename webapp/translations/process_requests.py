@@ -174,6 +174,10 @@ ES: dict[str, str] = {
     # dashboard link
     "View top-up requests": "Ver solicitudes de recarga",
     # when the connected CMS lacks an assumed operation (webapp/cms/capabilities.py)
-    "This CMS does not offer approving or rejecting requests through the console.": "Este CMS no permite aprobar ni rechazar solicitudes desde la consola.",
-    "This CMS does not offer the evidence file for viewing.": "Este CMS no ofrece el archivo de evidencia para verlo.",
+    "This CMS does not offer approving or rejecting requests through the console.": (
+        "Este CMS no permite aprobar ni rechazar solicitudes desde la consola."
+    ),
+    "This CMS does not offer the evidence file for viewing.": (
+        "Este CMS no ofrece el archivo de evidencia para verlo."
+    ),
 }
