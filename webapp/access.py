@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 
 from webapp import htmx
 from webapp.logging_setup import security_event
+from webapp.upstream import offers
 
 F = TypeVar("F", bound=Callable[..., Any])
 AccessKind = Literal["public", "signed_in", "requires"]
@@ -234,8 +235,6 @@ class NavLink:
 def navigation(app: Flask, operator: Operator | None, partner_id: int | None) -> list[NavLink]:
     """The sections this operator may open on this partner; endpoints not built yet, and sections built on
     an operation the CMS is known to lack, are skipped."""
-    from webapp.upstream import offers
-
     if operator is None or partner_id is None:
         return []
     links: list[NavLink] = []

@@ -85,9 +85,8 @@ def permissions_by_partner(
 
 
 def _current_operator(client: CmsClient, holder: SessionTokenHolder) -> models.Operator | None:
-    """`GET /app/users/me` when the CMS offers it (assumed capability `current-operator`)."""
-    if not client.capabilities.offered("current-operator"):
-        return None
+    """`GET /app/users/me` when the CMS offers it (assumed capability `current-operator`; once known
+    missing, the client does not ask again)."""
     try:
         return client.auth.me(holder)
     except errors.CapabilityMissing:
@@ -96,12 +95,10 @@ def _current_operator(client: CmsClient, holder: SessionTokenHolder) -> models.O
 
 def _candidate_partners(client: CmsClient, holder: SessionTokenHolder) -> list[models.PartnerRef]:
     """Partners to check when `me` cannot say: the CMS's partner list if offered, else `CMS_PARTNERS`."""
-    if client.capabilities.offered("partners"):
-        try:
-            return [models.PartnerRef(p.partner_id, p.name) for p in client.partners.list(holder)]
-        except errors.CapabilityMissing:
-            pass
-    return list(parse_partners(current_app.config.get("CMS_PARTNERS")))
+    try:
+        return [models.PartnerRef(p.partner_id, p.name) for p in client.partners.list(holder)]
+    except errors.CapabilityMissing:
+        return list(parse_partners(current_app.config.get("CMS_PARTNERS")))
 
 
 def load_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[str, Any]) -> Operator:

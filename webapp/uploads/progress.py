@@ -262,12 +262,12 @@ def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
 
 def refresh_now(upload: UploadRecord, holder: TokenHolder) -> None:
     """Ask the upstream for the batch status directly (a page load, or no reader can run)."""
-    if upload.batch_id is None or not cms().capabilities.offered("batch-status"):
-        return  # without a status read the progress stream is the only source (its reader keeps the row)
+    if upload.batch_id is None:
+        return
     try:
         batch = cms().uploads.batch(holder, upload.partner_id, upload.batch_id)
     except cms_errors.CapabilityMissing:
-        return
+        return  # without a status read the progress stream is the only source (its reader keeps the row)
     record_batch(upload.id, batch)
     if batch.terminal and not upload.results_fetched:
         fetch_results(upload, holder)

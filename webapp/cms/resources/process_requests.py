@@ -69,17 +69,13 @@ class ProcessRequestsResource(Resource):
     def get(self, holder: TokenHolder, partner_id: int, request_id: int) -> ProcessRequest:
         """One request: its own read when the CMS has it (assumed `process-request-detail`), else found in
         the documented full list (#19), so a request can be shown by documented operations alone."""
-        if self._auth.capabilities.offered("process-request-detail"):
-            try:
-                reply = self._call(
-                    holder,
-                    "GET",
-                    f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}",
-                    _ROUTE,
-                )
-                return ProcessRequest.from_api(reply.data)
-            except CapabilityMissing:
-                pass
+        try:
+            reply = self._call(
+                holder, "GET", f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}", _ROUTE
+            )
+            return ProcessRequest.from_api(reply.data)
+        except CapabilityMissing:
+            pass
         for found in self.all(holder, partner_id):
             if found.id == request_id:
                 return found
