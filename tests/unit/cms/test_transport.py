@@ -58,13 +58,19 @@ def test_transport_failures_map_to_the_tree(exc: Exception, cls: type[errors.Cms
         httpx.Response(200, json={"data": {}}),
         httpx.Response(200, json={"success": False, "errors": [{"code": "7003", "message": "x"}]}),
         httpx.Response(200, content=b'{"success": true, "data": NaN}'),
-        httpx.Response(404, html="<h1>not found</h1>"),
     ],
 )
 def test_malformed_answers_are_bad_upstream_responses(response: httpx.Response) -> None:
     fake = FakeCms(routes={ME: response})
     with pytest.raises(errors.BadUpstreamResponse):
         _me(fake)
+
+
+def test_a_404_page_without_the_envelope_on_a_documented_operation_is_a_bad_answer() -> None:
+    """On an assumed operation the same page means the CMS lacks it (tests/unit/cms/test_capabilities.py)."""
+    fake = FakeCms(routes={"GET /app/modules": httpx.Response(404, html="<h1>not found</h1>")})
+    with pytest.raises(errors.BadUpstreamResponse):
+        make_client(fake).permissions.modules(holder())
 
 
 def test_success_false_inside_200_keeps_the_upstream_code() -> None:
