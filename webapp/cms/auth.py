@@ -184,6 +184,12 @@ class AppTokens:
             if used == self._access:
                 self._renew_locked()
 
+    def suspect(self, used: str) -> None:
+        """A 401 that was not retried: let the next call renew `used` first (it may be what was refused)."""
+        with self._lock:
+            if used == self._access:
+                self._access_exp = 0
+
     def _renew_locked(self) -> str:
         now = self._clock()
         if self._refresh is not None and (
@@ -304,10 +310,11 @@ class Authenticator:
     ) -> R:
         """Run `send(headers)`; after a 401 renew the app token, then refresh the user token, each once.
 
-        `renew_on_401=False` is for the password step: a 401 there means wrong credentials, and sending the
-        password twice would count two failures towards the account's lock-out."""
+        `renew_on_401=False` is for the password step and the user refresh: a 401 there is most likely the
+        credentials refused, and sending a password twice would count two failures towards the account's
+        lock-out. The app token is still renewed before the next call, in case it was the one refused."""
         tokens = self._fresh_tokens(holder) if holder is not None else None
-        app_renewed = not renew_on_401
+        app_renewed = False
         user_refreshed = False
         while True:
             app = self.app_tokens.current()
@@ -319,6 +326,9 @@ class Authenticator:
             except errors.SessionEnded:
                 raise
             except errors.Unauthorized as exc:
+                if not renew_on_401:
+                    self.app_tokens.suspect(app)  # renewed by the next call, without resending this one
+                    raise
                 if not app_renewed:
                     app_renewed = True
                     self.app_tokens.renew(app)

@@ -353,6 +353,18 @@ def test_a_wrong_password_is_sent_once() -> None:
     assert fake.count(APP_LOGIN) == 1
 
 
+def test_after_a_refused_password_the_next_call_renews_the_app_token_first() -> None:
+    """The 401 may have been the app token's (revoked upstream): the next sign-in does not repeat it."""
+    fake = FakeCms(routes={LOGIN: [failure(401, "8002"), _login_answer()]})
+    client = make_client(fake)
+    with pytest.raises(errors.Unauthorized):
+        client.auth.login("ana@demo.migo", "bad")
+    client.auth.login("ana@demo.migo", "good")
+    logins = [r for r in fake.calls if r.url.path.endswith("/users/login")]
+    assert logins[0].headers["authorization"] != logins[1].headers["authorization"]
+    assert fake.count(LOGIN) == 2
+
+
 def test_no_tokens_in_the_holder_ends_the_session_without_calling() -> None:
     fake = FakeCms(routes={ME: envelope(ME_DATA)})
     with pytest.raises(errors.SessionEnded):
