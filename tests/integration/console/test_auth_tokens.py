@@ -85,6 +85,8 @@ def _token(client: FlaskClient) -> str:
 def test_parallel_requests_refresh_once(client: FlaskClient, faults: SandboxHandle) -> None:
     """Five requests hit an expired token at once; single-use refresh tokens allow exactly one rotation."""
     faults.set_fault("GET /app/users/me", "token_expired", times=10)  # before and after the app token renewal
+    # A slow refresh keeps every request's two refused calls ahead of the first retry with the rotated pair.
+    faults.set_fault("POST /app/users/refresh", "delay", ms=400)
     with ThreadPoolExecutor(max_workers=5) as pool:
         answers = list(pool.map(lambda _: client.get(f"/p/{PARTNER_A}/test-who").status_code, range(5)))
     assert answers == [200] * 5
