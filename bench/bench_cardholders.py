@@ -77,7 +77,11 @@ def main() -> None:
         console = None
         try:
             env = console_environment(
-                sandbox.url, keys, workdir / "console", LOGIN_RATE_LIMIT="1000 per minute"
+                sandbox.url,
+                keys,
+                workdir / "console",
+                LOGIN_RATE_LIMIT="1000 per minute",
+                SERVER_TIMING="true",  # off by default; the overhead figure is read from it
             )
             console = start_console(workdir, "console", env, workers=1, threads=4)
             email = f"bench-{uuid.uuid4().hex[:8]}@test.migo"

@@ -7,7 +7,8 @@ REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set. README "Pointing t
 how to find the right CMS_* values for a new environment with the conformance probe.
 """
 
-# Secret for signing CSRF tokens, 32+ random characters:
+# Secret for signing CSRF tokens and sessions, 32+ random characters. Required everywhere but the sandbox
+# (without one each process would make up its own, and workers would reject each other's forms):
 #   python -c "import secrets; print(secrets.token_urlsafe(48))"
 # SECRET_KEY = "CHANGE-ME-to-a-long-random-string"
 
@@ -98,6 +99,22 @@ how to find the right CMS_* values for a new environment with the conformance pr
 
 # Largest accepted request body (bulk files are up to 16 MB upstream).
 # MAX_CONTENT_LENGTH = 17 * 1024 * 1024
+
+# Bulk uploads: seconds the progress reader waits through a silent stream before showing "still processing",
+# and days upload history and reports are kept. `flask --app wsgi uploads purge`, run daily from cron,
+# deletes what is older and sweeps staged files past their TTL (bulk files 2 h, top-up evidence 30 min).
+# UPLOADS_PROGRESS_IDLE_SECONDS = 30.0
+# UPLOADS_RETENTION_DAYS = 30
+
+# Folder of the lock files that keep token refreshes one at a time when sessions live on the filesystem
+# (default: instance/locks). With REDIS_URL the locks live in Redis.
+# CONSOLE_LOCK_DIR = "/var/lib/console/locks"
+
+# /readyz tells anyone only "ready" or "unavailable"; its details (each check, the session backend, the app
+# token's times) go to callers sending `Authorization: Bearer <METRICS_TOKEN>` and to loopback callers.
+# METRICS_TOKEN = "a-long-random-string"
+# Server-Timing header (upstream, render and total time) on every answer; off: it describes internals.
+# SERVER_TIMING = False
 
 # Log level of the JSON logs on stderr.
 # LOG_LEVEL = "INFO"

@@ -93,6 +93,16 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_PORT": 0,
     "PROXY_FIX_X_PREFIX": 0,
     "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    # Bulk uploads: how long the progress reader waits through a silent stream before it says "stalled",
+    # and how many days upload history, reports and staged files are kept (`flask uploads purge`).
+    "UPLOADS_PROGRESS_IDLE_SECONDS": 30.0,
+    "UPLOADS_RETENTION_DAYS": 30,
+    # flock files of the cross-request locks when sessions live on the filesystem (None: instance/locks).
+    "CONSOLE_LOCK_DIR": None,
+    # /readyz details (checks, environment, token times) for this bearer token or a loopback caller only.
+    "METRICS_TOKEN": None,
+    # Server-Timing (upstream, render and total time) on every answer: off, it tells outsiders our internals.
+    "SERVER_TIMING": False,
     "LOG_LEVEL": "INFO",
     "STORE_MIGRATE_ON_START": True,
 }
@@ -137,6 +147,9 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CMS_POOL_TIMEOUT": float,
     "CMS_ELEVATION_SECONDS": int,
     "CMS_TOKEN_REQUIRED_CLAIMS": _as_list,
+    "UPLOADS_PROGRESS_IDLE_SECONDS": float,
+    "UPLOADS_RETENTION_DAYS": int,
+    "SERVER_TIMING": _as_bool,
 }
 _NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
 
@@ -195,16 +208,18 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     if config["SESSION_WARNING_SECONDS"] >= config["SESSION_IDLE_SECONDS"]:
         problems.append("SESSION_WARNING_SECONDS must be shorter than SESSION_IDLE_SECONDS")
     problems.extend(_cms_problems(config))
+    problems.extend(_upload_problems(config))
+    if env != "sandbox" and not config.get("SECRET_KEY"):
+        # A generated key is one per process: two workers would refuse each other's forms and sessions.
+        problems.append("SECRET_KEY is missing (only the sandbox may run on a generated key)")
     if env != "production":
         return problems
     if config.get("DEBUG"):
         problems.append("DEBUG is on")
-    key = config.get("SECRET_KEY")
-    if not key:
-        problems.append("SECRET_KEY is missing")
-    elif len(str(key)) < MIN_SECRET_KEY_LENGTH:
+    key = str(config.get("SECRET_KEY") or "")  # a missing key is reported above
+    if key and len(key) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters")
-    elif str(key) in KNOWN_DEFAULT_SECRETS:
+    elif key in KNOWN_DEFAULT_SECRETS:
         problems.append("SECRET_KEY is a well-known default")
     base_url = str(config.get("CMS_BASE_URL") or "")
     if urlsplit(base_url).scheme != "https":
@@ -219,6 +234,20 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append("PROXY_FIX_X_FOR / PROXY_FIX_X_PROTO hop counts are unset (use 0 when no proxy)")
     if config.get("COOKIE_SECURE") is False:
         problems.append("COOKIE_SECURE is off")
+    return problems
+
+
+def _positive(value: Any, *, whole: bool) -> bool:
+    kinds = (int,) if whole else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool) and value > 0
+
+
+def _upload_problems(config: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    if not _positive(config.get("UPLOADS_PROGRESS_IDLE_SECONDS"), whole=False):
+        problems.append("UPLOADS_PROGRESS_IDLE_SECONDS must be a number of seconds above 0")
+    if not _positive(config.get("UPLOADS_RETENTION_DAYS"), whole=True):
+        problems.append("UPLOADS_RETENTION_DAYS must be a whole number of days, 1 or more")
     return problems
 
 
@@ -252,7 +281,8 @@ def _cms_problems(config: Mapping[str, Any]) -> list[str]:
 def derive(config: dict[str, Any], instance_path: str) -> None:
     """Fill the Flask and extension settings that follow from the console's own keys."""
     if not config.get("SECRET_KEY"):
-        # Only reachable outside production: a per-process key keeps a quick local run working.
+        # Only reachable in the sandbox (validate refuses elsewhere): a per-process key keeps a quick local
+        # run working.
         config["SECRET_KEY"] = secrets.token_urlsafe(48)
         config["SECRET_KEY_GENERATED"] = True
     if config.get("COOKIE_SECURE") is None:

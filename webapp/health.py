@@ -2,16 +2,20 @@
 
 /healthz answers as long as the process serves requests. /readyz checks what a request needs: the console
 store, the session store and the upstream (an app token can be obtained); any failure → 503 so the node
-leaves rotation.
+leaves rotation. Anyone learns only "ready" or "unavailable"; which check failed, the session backend, the
+environment and the app token's times are for the monitoring (`Authorization: Bearer <METRICS_TOKEN>`) or a
+caller on this machine (loopback, as seen after ProxyFix).
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from webapp.access import public
@@ -58,6 +62,22 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+def may_see_details() -> bool:
+    """The monitoring's bearer token (compared in constant time), or a caller on this machine."""
+    expected = str(current_app.config.get("METRICS_TOKEN") or "")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if expected and scheme.lower() == "bearer":
+        return hmac.compare_digest(given.strip().encode(), expected.encode())
+    return _is_loopback(request.remote_addr)
+
+
 @bp.route("/healthz")
 @public
 def healthz() -> Response:
@@ -74,11 +94,9 @@ def readyz() -> Response:
         except Exception as exc:  # a readiness probe reports failures, it does not raise them
             results[name] = {"ok": False, "error": type(exc).__name__}
     ready = all(result["ok"] for result in results.values())
-    body = {
-        "status": "ready" if ready else "unavailable",
-        "environment": current_app.config.get("CONSOLE_ENV"),
-        "checks": results,
-    }
+    body: dict[str, Any] = {"status": "ready" if ready else "unavailable"}
+    if may_see_details():
+        body.update(environment=current_app.config.get("CONSOLE_ENV"), checks=results)
     response = jsonify(body)
     response.status_code = 200 if ready else 503
     return response

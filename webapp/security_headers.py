@@ -1,5 +1,5 @@
 """Response headers on every answer (pages, fragments, errors, static): security policy, caching, request id
-and Server-Timing.
+and, when the SERVER_TIMING setting is on, Server-Timing.
 
 Registered as after_request, which Flask also runs for error-handler responses and the last-resort 500, so no
 response leaves without them.
@@ -86,7 +86,9 @@ def add_headers(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
     response.headers["X-Request-ID"] = str(g.get("request_id") or uuid.uuid4().hex)
-    response.headers["Server-Timing"] = _server_timing()
+    if current_app.config.get("SERVER_TIMING"):
+        # Off by default: upstream and render times tell an outsider what happened behind the page.
+        response.headers["Server-Timing"] = _server_timing()
     return response
 
 

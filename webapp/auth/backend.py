@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -124,8 +125,42 @@ def cross_node_lock(app: Flask, name: str, *, wait_seconds: float = 20.0) -> Ite
     path = os.path.join(lock_dir, f"{_digest(name)}.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        _flock_within(fd, wait_seconds, name)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+_FLOCK_POLL_SECONDS = 0.02
+
+
+def _flock_within(fd: int, wait_seconds: float, name: str) -> None:
+    """Take the flock, giving up after `wait_seconds` (flock itself has no timeout: try without blocking,
+    pause briefly, try again)."""
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LockTimeout(name) from None
+            time.sleep(min(_FLOCK_POLL_SECONDS, left))
+
+
+@contextlib.contextmanager
+def refresh_lock(app: Flask, sid: str) -> Iterator[None]:
+    """The one-refresh-at-a-time lock of a session's token pair. Waiting too long for it is answered like an
+    upstream that could not be reached (nothing was sent: the operator may try again), not as a crash."""
+    from webapp.cms import errors as cms_errors
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(cross_node_lock(app, f"refresh:{sid}"))
+        except LockTimeout as exc:
+            raise cms_errors.UpstreamUnavailable("Another request is still renewing this session.") from exc
+        yield

@@ -84,7 +84,7 @@ class SessionTokenHolder:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with backend.cross_node_lock(self._app, f"refresh:{self._sid}"):
+        with backend.refresh_lock(self._app, self._sid):
             self._holding = True
             try:
                 yield

@@ -19,8 +19,6 @@ ES: dict[str, str] = {
     ),
     "Environment": "Entorno",
     "Connected to the CMS": "Conectado al CMS",
-    "App token obtained": "Token de aplicación obtenido",
-    "expires": "vence",
     "The CMS is not reachable right now": "El CMS no está disponible en este momento",
     # reasons for showing the sign-in page
     "You have signed out.": "Ha cerrado sesión.",

@@ -99,6 +99,10 @@ ES: dict[str, str] = {
         "— las filas con problemas tal como las escribió, y qué corregir: corríjalas y súbalas de nuevo."
     ),
     "— values masked (the file is no longer kept).": "— valores enmascarados (el archivo ya no se conserva).",
+    "The error report holds the file's personal data: only the operator who uploaded it, or one allowed to see personal data, may download it.": (
+        "El informe de errores contiene los datos personales del archivo: solo puede descargarlo el operador "
+        "que lo subió o uno autorizado a ver datos personales."
+    ),
     "Row": "Fila",
     "Problem": "Problema",
     "Value": "Valor",

@@ -2,7 +2,8 @@
 
 Pages under `/p/<partner_id>/uploads/`: the partner's upload history, the new-upload form, the column
 mapping step, the dry-run report (with the confirm form), the progress page and the final report, and the
-downloads (error report, per-row outcomes) as CSV or XLSX, formula-safe.
+downloads (error report, per-row outcomes) as CSV or XLSX, formula-safe. `flask uploads purge` deletes what
+is past its retention (`retention.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,6 @@ from flask import Blueprint
 
 bp = Blueprint("uploads", __name__, url_prefix="/p/<int:partner_id>/uploads")
 
-from webapp.uploads import views  # noqa: E402  (routes register on bp)
+from webapp.uploads import retention, views  # noqa: E402  (routes and the purge command register on bp)
 
-__all__ = ["bp", "views"]
+__all__ = ["bp", "retention", "views"]

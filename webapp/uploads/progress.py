@@ -85,7 +85,7 @@ class DetachedSessionHolder:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with backend.cross_node_lock(self._app, f"refresh:{self._sid}"):
+        with backend.refresh_lock(self._app, self._sid):
             yield
 
 

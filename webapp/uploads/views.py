@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Response, current_app, flash, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 from wtforms.fields.choices import SelectChoice
 
 from webapp.access import Operator, current_operator, requires
@@ -55,6 +55,7 @@ from webapp.uploads.staging import STAGING_DIR_NAME, StagedFile, TooLarge, Uploa
 from webapp.upstream import cms
 
 NOTES_PAGE_SIZE = 50
+PII_PERMISSION = ("cardholders", "otp")  # the permission that reveals a cardholder's full personal data
 HISTORY_PAGE_SIZE = 25
 KINDS = ("users", "cards")
 STATUS_KIND = {
@@ -390,6 +391,7 @@ def _render_detail(
         pages=pages,
         phase=phase,
         staged=staged,
+        report_allowed=staged is None or may_download_values(record, _operator()),
         in_flight=record.status in IN_FLIGHT,
         state=_progress_state(record),
         **extra,
@@ -635,11 +637,18 @@ def _download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequenc
     return response
 
 
+def may_download_values(record: UploadRecord, operator: Operator) -> bool:
+    """The report with the file's own values (full documents, phones, e-mails) is for the operator who
+    uploaded it and for operators allowed to see personal data on the partner (the reveal permission)."""
+    return record.actor_id == operator.id or operator.can(record.partner_id, *PII_PERMISSION)
+
+
 @bp.get("/<int:upload_id>/errors.<fmt>")
 @requires("bulk-create", "create")
 def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnValue:
     """While the file is kept: the rows with problems, as the operator wrote them, plus what to fix — ready
-    to correct and upload again. Afterwards: the list of problems with values masked."""
+    to correct and upload again (uploader and personal-data operators only). Afterwards: the list of
+    problems with values masked. Every download, and every refusal, is in the audit trail."""
     _format_or_404(fmt)
     record = _upload_or_404(partner_id, upload_id)
     staged = (
@@ -647,6 +656,16 @@ def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnVal
         if record.staging_ref
         else None
     )
+    if staged is not None and not may_download_values(record, _operator()):
+        record_event(
+            "bulk_upload_report_downloaded",
+            outcome="denied",
+            target=_target(record.id),
+            partner_id=partner_id,
+            detail={"format": fmt, "withValues": True},
+        )
+        security_event("upload_report_denied", partner_id=partner_id, upload_id=record.id)
+        raise Forbidden()
     record_event(
         "bulk_upload_report_downloaded",
         outcome="success",

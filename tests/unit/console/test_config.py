@@ -141,3 +141,50 @@ def test_cms_settings_come_from_the_environment() -> None:
         "CMS_ELEVATION_SECONDS": 120,
         "CMS_PARTNERS": "1:Uno",
     }
+
+
+@pytest.mark.parametrize("env", ["qa", "production"])
+def test_outside_the_sandbox_a_missing_secret_key_refuses_to_start(tmp_path: Path, env: str) -> None:
+    """A generated key is one per process: two gunicorn workers would reject each other's forms."""
+    settings = {**GOOD_PRODUCTION, "CONSOLE_ENV": env, "SECRET_KEY": None}
+    with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
+        build_config(str(tmp_path), settings, environ={})
+    assert build_config(str(tmp_path), {**settings, "SECRET_KEY": "q" * 40}, environ={})["SECRET_KEY"]
+
+
+def test_only_the_sandbox_runs_on_a_generated_key(tmp_path: Path) -> None:
+    config = build_config(str(tmp_path), {"CONSOLE_ENV": "sandbox"}, environ={})
+    assert config["SECRET_KEY_GENERATED"] is True
+
+
+def test_upload_lock_and_exposure_settings_come_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "UPLOADS_PROGRESS_IDLE_SECONDS": "7.5",
+        "UPLOADS_RETENTION_DAYS": "12",
+        "CONSOLE_LOCK_DIR": str(tmp_path / "locks"),
+        "METRICS_TOKEN": "m" * 40,
+        "SERVER_TIMING": "true",
+    }
+    config = build_config(str(tmp_path), {}, environ=environ)
+    assert config["UPLOADS_PROGRESS_IDLE_SECONDS"] == 7.5
+    assert config["UPLOADS_RETENTION_DAYS"] == 12
+    assert config["CONSOLE_LOCK_DIR"] == str(tmp_path / "locks")
+    assert config["METRICS_TOKEN"] == "m" * 40
+    assert config["SERVER_TIMING"] is True
+    defaults = build_config(str(tmp_path), {}, environ={})
+    assert defaults["UPLOADS_RETENTION_DAYS"] == 30
+    assert defaults["SERVER_TIMING"] is False
+    assert defaults["METRICS_TOKEN"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"UPLOADS_PROGRESS_IDLE_SECONDS": 0}, "UPLOADS_PROGRESS_IDLE_SECONDS"),
+        ({"UPLOADS_RETENTION_DAYS": 0}, "UPLOADS_RETENTION_DAYS"),
+        ({"UPLOADS_RETENTION_DAYS": 1.5}, "UPLOADS_RETENTION_DAYS"),
+    ],
+)
+def test_upload_settings_are_checked(tmp_path: Path, change: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        build_config(str(tmp_path), change, environ={})
