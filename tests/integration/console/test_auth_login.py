@@ -212,10 +212,14 @@ def test_a_long_unicode_password_signs_in(client: FlaskClient, sandbox: SandboxH
 REFUSED = "The email or password is wrong, or this account cannot sign in right now."
 
 
+_TIME = re.compile(r"<time\b[^>]*>[^<]*</time>")
+
+
 def _normalised(response: TestResponse, email: str) -> str:
-    """The page without what legitimately differs between two attempts: the CSRF token and the email typed."""
+    """The page without what legitimately differs between two attempts: the CSRF token, the email typed and
+    the console's app-token times (the same for every visitor, renewed whenever the token is)."""
     html = _CSRF.sub('name="csrf_token" value="…"', response.get_data(as_text=True))
-    return html.replace(email, "EMAIL")
+    return _TIME.sub("<time>…</time>", html).replace(email, "EMAIL")
 
 
 _PER_REQUEST = {"set-cookie", "content-length", "x-request-id", "server-timing"}
