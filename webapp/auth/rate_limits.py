@@ -36,9 +36,13 @@ class StepLimiter:
         self._step = step
         self._items: list[RateLimitItem] = list(parse_many(spec))
 
-    def hit(self, *, email: str, ip: str) -> Refusal | None:
-        """Count one attempt for this email and this IP; a Refusal when either is over its limit."""
-        keys = (("email", email.strip().lower()), ("ip", ip))
+    def hit(self, *, email: str, ip: str, device: str | None = None) -> Refusal | None:
+        """Count one attempt for this email and this IP; a Refusal when either is over its limit.
+
+        `device` is a valid known-device mark for this email (webapp/auth/known_device.py): its attempts are
+        counted for the email on that device alone, so failures typed elsewhere cannot lock it out here."""
+        account = email.strip().lower() + (f"#device:{device}" if device else "")
+        keys = (("email", account), ("ip", ip))
         worst = 0
         for kind, value in keys:
             for item in self._items:

@@ -26,7 +26,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from webapp.access import current_operator, public, signed_in
-from webapp.auth import bp, sign_in
+from webapp.auth import bp, known_device, sign_in
 from webapp.auth.forms import LoginForm, OtpForm, PartnerSwitchForm, ResendForm
 from webapp.auth.rate_limits import Refusal, limits
 from webapp.auth.safe_next import safe_next
@@ -112,12 +112,12 @@ def _refused(step: str, email: str, refusal: Refusal) -> dict[str, Any]:
     }
 
 
-def _locked_message(exc: errors.CmsError) -> str:
-    return _("This account is locked after too many failed attempts.") + " " + _wait_text(exc.retry_after)
-
-
-def _inactive_message() -> str:
-    return _("This account is inactive. Ask an administrator to reactivate it.")
+def _refused_message() -> str:
+    """The one answer to a refused password, whatever the reason (SECURITY.md, "Sign-in failures")."""
+    return _(
+        "The email or password is wrong, or this account cannot sign in right now. If you are sure of "
+        "your password, look for a notice in your email or ask an administrator."
+    )
 
 
 def _unavailable_message() -> str:
@@ -125,21 +125,24 @@ def _unavailable_message() -> str:
 
 
 def _login_failure(email: str, exc: errors.CmsError) -> tuple[int, str, dict[str, str]]:
-    """Status, message and headers for a refused password step."""
+    """Status, message and headers for a refused password step.
+
+    An unknown email, a wrong password, a locked account and an inactive one get the same status, text and
+    headers (no `Retry-After` for a lock): the page must not tell anyone which accounts exist or are locked.
+    The CMS's reason is kept for the audit trail and the security log only. An inactive operator is not told
+    either, because the console cannot know whether the CMS checked the password before saying so."""
     if isinstance(exc, errors.Locked):
         record_event("sign_in", outcome="locked", target=email, actor_email=email)
         security_event("auth_locked", email=email, ip=_client_ip())
-        headers = {"Retry-After": str(math.ceil(exc.retry_after))} if exc.retry_after else {}
-        return 403, _locked_message(exc), headers
+        return 401, _refused_message(), {}
     if isinstance(exc, errors.Inactive):
         record_event("sign_in", outcome="inactive", target=email, actor_email=email)
         security_event("auth_failure", reason="inactive", email=email, ip=_client_ip())
-        return 403, _inactive_message(), {}
+        return 401, _refused_message(), {}
     if isinstance(exc, errors.Unauthorized):
-        # Same answer for an unknown email and a wrong password: no account enumeration.
         record_event("sign_in", outcome="failure", target=email, actor_email=email)
         security_event("auth_failure", reason="bad_credentials", email=email, ip=_client_ip())
-        return 401, _("The email or password is wrong."), {}
+        return 401, _refused_message(), {}
     if isinstance(exc, errors.RateLimited):
         security_event("auth_upstream_rate_limited", email=email, ip=_client_ip())
         retry = math.ceil(exc.retry_after) if exc.retry_after else 60
@@ -160,7 +163,7 @@ def login() -> Response:
     if not form.validate_on_submit():
         return _login_page(form, 422)
     email = str(form.email.data)
-    refusal = limits().login.hit(email=email, ip=_client_ip())
+    refusal = limits().login.hit(email=email, ip=_client_ip(), device=known_device.device_of(email))
     if refusal is not None:
         refused = _refused("password", email, refusal)
         return _login_page(form, refused["status"], error=refused["error"], headers=refused["headers"])
@@ -240,7 +243,7 @@ def otp() -> Response:
     if not form.validate_on_submit():
         return _otp_page(form, 422)
     email = str(pending["email"])
-    refusal = limits().otp.hit(email=email, ip=_client_ip())
+    refusal = limits().otp.hit(email=email, ip=_client_ip(), device=known_device.device_of(email))
     if refusal is not None:
         refused = _refused("otp", email, refusal)
         return _otp_page(form, refused["status"], error=refused["error"], headers=refused["headers"])
@@ -268,7 +271,7 @@ def resend_otp() -> Response:
     if not form.validate_on_submit():
         abort(400)
     email = str(pending["email"])
-    refusal = limits().otp.hit(email=email, ip=_client_ip())
+    refusal = limits().otp.hit(email=email, ip=_client_ip(), device=known_device.device_of(email))
     if refusal is not None:
         refused = _refused("otp_resend", email, refusal)
         return _otp_page(
@@ -300,7 +303,9 @@ def _finish(holder: SessionTokenHolder) -> Response:
     sign_in.open_session(operator, holder)
     record_event("sign_in", outcome="success", target=operator.email, actor_id=operator.id, actor_email=email)
     security_event("auth_success", email=operator.email, operator_id=operator.id, ip=_client_ip())
-    return redirect(safe_next(pending.get("next")) or sign_in.home_for(operator))
+    response = redirect(safe_next(pending.get("next")) or sign_in.home_for(operator))
+    known_device.remember(response, email or operator.email)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

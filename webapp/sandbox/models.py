@@ -74,6 +74,17 @@ class CmsUser(Base):
     assignments: Mapped[list[Assignment]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
+class UnknownLogin(Base):
+    """Failed-password counter and lock of an e-mail that is no operator: counted exactly like an operator's
+    (`CmsUser.failed_count` / `locked_until`), so the answers never tell the two apart."""
+
+    __tablename__ = "unknown_logins"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class Assignment(Base):
     """Which partners an operator may touch at all (tenancy); permissions are granted per partner on top."""
 

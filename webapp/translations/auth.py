@@ -35,17 +35,15 @@ ES: dict[str, str] = {
         "El inicio de sesión venció antes de escribir el código. Empiece de nuevo."
     ),
     # failures
-    "The email or password is wrong.": "El correo o la contraseña no son correctos.",
+    "The email or password is wrong, or this account cannot sign in right now. If you are sure of your "
+    "password, look for a notice in your email or ask an administrator.": (
+        "El correo o la contraseña no son correctos, o esta cuenta no puede iniciar sesión ahora. Si está "
+        "seguro de su contraseña, busque un aviso en su correo o consulte a un administrador."
+    ),
     "Too many attempts.": "Demasiados intentos.",
     "Try again in a few minutes.": "Vuelva a intentarlo en unos minutos.",
     "Try again in {n} seconds.": "Vuelva a intentarlo en {n} segundos.",
     "Try again in {n} minutes.": "Vuelva a intentarlo en {n} minutos.",
-    "This account is locked after too many failed attempts.": (
-        "Esta cuenta está bloqueada por demasiados intentos fallidos."
-    ),
-    "This account is inactive. Ask an administrator to reactivate it.": (
-        "Esta cuenta está inactiva. Pida a un administrador que la reactive."
-    ),
     "The CMS is not answering right now. Try again in a minute.": (
         "El CMS no responde en este momento. Vuelva a intentarlo en un minuto."
     ),

@@ -209,35 +209,50 @@ def test_a_long_unicode_password_signs_in(client: FlaskClient, sandbox: SandboxH
 # -- failures --------------------------------------------------------------------------------------
 
 
-def test_wrong_password_and_unknown_email_answer_the_same(
-    client: FlaskClient, sandbox: SandboxHandle
-) -> None:
-    email, _ = new_operator(sandbox)
-    wrong = submit_password(client, email, "Wrong-Password-1!")
-    unknown = submit_password(client, f"nobody-{uuid.uuid4().hex[:8]}@test.migo", "Wrong-Password-1!")
-    assert wrong.status_code == unknown.status_code == 401
-    for response in (wrong, unknown):
-        html = response.get_data(as_text=True)
-        assert "The email or password is wrong." in html
-        assert "Wrong-Password-1!" not in html
+REFUSED = "The email or password is wrong, or this account cannot sign in right now."
 
 
-def test_locked_account_says_when_to_retry(client: FlaskClient, sandbox: SandboxHandle) -> None:
-    email, password = new_operator(sandbox, locked=True)
-    response = submit_password(client, email, password)
-    assert response.status_code == 403
-    html = response.get_data(as_text=True)
-    assert "locked" in html
-    assert re.search(r"Try again in \d+ minutes", html)
+_TIME = re.compile(r"<time\b[^>]*>[^<]*</time>")
 
 
-def test_inactive_account_is_told_to_ask_an_administrator(
-    client: FlaskClient, sandbox: SandboxHandle
-) -> None:
-    email, password = new_operator(sandbox, status="inactive")
-    response = submit_password(client, email, password)
-    assert response.status_code == 403
-    assert "inactive" in response.get_data(as_text=True)
+def _normalised(response: TestResponse, email: str) -> str:
+    """The page without what legitimately differs between two attempts: the CSRF token, the email typed and
+    the console's app-token times (the same for every visitor, renewed whenever the token is)."""
+    html = _CSRF.sub('name="csrf_token" value="…"', response.get_data(as_text=True))
+    return _TIME.sub("<time>…</time>", html).replace(email, "EMAIL")
+
+
+_PER_REQUEST = {"set-cookie", "content-length", "x-request-id", "server-timing"}
+
+
+def _answer_headers(response: TestResponse) -> dict[str, str]:
+    """Headers minus those that differ on every request (new ids, measured durations)."""
+    return {k: v for k, v in response.headers.items() if k.lower() not in _PER_REQUEST}
+
+
+REFUSALS = {
+    "unknown email": lambda sandbox: (f"nobody-{uuid.uuid4().hex[:8]}@test.migo", "Wrong-Password-1!"),
+    "wrong password": lambda sandbox: (new_operator(sandbox)[0], "Wrong-Password-1!"),
+    "locked, right password": lambda sandbox: new_operator(sandbox, locked=True),
+    "locked, wrong password": lambda sandbox: (new_operator(sandbox, locked=True)[0], "Wrong-Password-1!"),
+    "inactive, right password": lambda sandbox: new_operator(sandbox, status="inactive"),
+}
+
+
+def test_every_refused_password_gets_the_same_answer(client: FlaskClient, sandbox: SandboxHandle) -> None:
+    """Unknown email, wrong password, locked or inactive account: same status, same page, same headers (no
+    `Retry-After` for a lock), so nobody learns which accounts exist or are locked."""
+    answers = {}
+    for name, make in REFUSALS.items():
+        email, password = make(sandbox)
+        response = submit_password(client, email, password)
+        assert password not in response.get_data(as_text=True)
+        answers[name] = (response.status_code, _answer_headers(response), _normalised(response, email))
+    first = answers["unknown email"]
+    assert first[0] == 401
+    assert REFUSED in first[2]
+    assert "Retry-After" not in first[1]
+    assert {name: answer == first for name, answer in answers.items()} == dict.fromkeys(REFUSALS, True)
 
 
 def test_wrong_code_then_the_right_one(client: FlaskClient, sandbox: SandboxHandle) -> None:
@@ -353,6 +368,113 @@ def test_code_attempts_are_limited(sandbox: SandboxHandle, tmp_path: Path) -> No
     submit_password(client, email, password)
     answers = [submit_code(client, "999999").status_code for _ in range(3)]
     assert answers == [400, 400, 429]
+
+
+# -- known devices and other people's failures ----------------------------------------------------------
+
+
+def _device_line(response: TestResponse) -> str | None:
+    lines = [v for k, v in response.headers.items() if k.lower() == "set-cookie"]
+    return next((line for line in lines if "known_device=" in line.split(";")[0]), None)
+
+
+def _browser_with_mark(app: Flask, signed_in: FlaskClient, ip: str) -> FlaskClient:
+    """A later visit from the owner's browser: the session is gone (timed out), the device mark is kept."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = ip
+    mark = signed_in.get_cookie("known_device")
+    assert mark is not None
+    browser.set_cookie("known_device", mark.value)
+    return browser
+
+
+def _attack(app: Flask, email: str, attempts: int) -> list[int]:
+    statuses = []
+    for n in range(attempts):
+        attacker = app.test_client()
+        attacker.environ_base["REMOTE_ADDR"] = f"10.9.0.{n + 1}"
+        statuses.append(submit_password(attacker, email, "Wrong-Password-1!").status_code)
+    return statuses
+
+
+def test_failures_elsewhere_do_not_lock_a_known_device_out_of_the_console(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="3 per minute", OTP_RATE_LIMIT="3 per minute")
+    email, password = new_operator(sandbox)
+    first = app.test_client()
+    first.environ_base["REMOTE_ADDR"] = "10.1.0.1"
+    sign_in(first, sandbox, email, password)
+
+    assert _attack(app, email, 3) == [401, 401, 429]  # the first sign-in was one attempt too
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "10.2.0.1"
+    assert submit_password(stranger, email, password).status_code == 429
+
+    owner = _browser_with_mark(app, first, "10.1.0.2")
+    done = sign_in(owner, sandbox, email, password)
+    assert done.headers["Location"].endswith(f"/p/{PARTNER_A}/")
+
+
+def test_a_device_mark_counts_only_for_its_own_email_and_only_when_intact(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="2 per minute")
+    email, password = new_operator(sandbox)
+    other, other_password = new_operator(sandbox)
+    first = app.test_client()
+    sign_in(first, sandbox, email, password)
+    assert _attack(app, other, 3)[-1] == 429
+    assert _attack(app, email, 3)[-1] == 429
+
+    borrowed = _browser_with_mark(app, first, "10.3.0.1")
+    assert submit_password(borrowed, other, other_password).status_code == 429
+    tampered = app.test_client()
+    mark = first.get_cookie("known_device")
+    assert mark is not None
+    device, _, rest = mark.value.partition(":")
+    tampered.set_cookie("known_device", device[::-1] + ":" + rest)
+    assert submit_password(tampered, email, password).status_code == 429
+    assert submit_password(borrowed, email, password).status_code in (302, 303)
+
+
+def test_the_device_mark_is_set_after_the_code_and_carries_no_personal_data(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    app = make_console(sandbox, tmp_path, COOKIE_SECURE=True)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    email, password = new_operator(sandbox)
+    after_password = submit_password(client, email, password)
+    assert _device_line(after_password) is None
+    done = submit_code(client, sandbox.latest_otp(email))
+    line = _device_line(done)
+    assert line is not None
+    name, value = line.split(";")[0].split("=", 1)
+    attributes = {part.strip().lower() for part in line.split(";")[1:]}
+    assert name == "__Host-known_device"
+    assert {"httponly", "secure", "path=/", "samesite=lax"} <= attributes
+    assert not any(a.startswith("domain") for a in attributes)
+    assert any(a.startswith("max-age=") and int(a.split("=")[1]) >= 30 * 24 * 3600 for a in attributes)
+    local = email.split("@")[0]
+    assert local not in value.lower()
+    assert email.split("@")[1] not in value.lower()
+
+
+def test_the_cms_lock_still_holds_for_a_known_device_and_its_owner_is_mailed(
+    client: FlaskClient, console: Flask, sandbox: SandboxHandle
+) -> None:
+    """What the console cannot guarantee (SECURITY.md): the CMS's own lock applies to every device; the owner
+    learns of it by mail, and the page says nothing more than to anyone else."""
+    email, password = new_operator(sandbox)
+    sign_in(client, sandbox, email, password)
+    assert _attack(console, email, 5) == [401] * 5  # the sandbox locks after 5 failures
+    owner = _browser_with_mark(console, client, "10.1.0.9")
+    refused = submit_password(owner, email, password)
+    assert refused.status_code == 401
+    assert REFUSED in refused.get_data(as_text=True)
+    assert "Retry-After" not in refused.headers
+    assert [m["purpose"] for m in sandbox.mailbox(email)] == ["lock_notice", "login"]
 
 
 # -- next ------------------------------------------------------------------------------------------

@@ -163,4 +163,12 @@ def test_no_remember_me_cookie_is_ever_set(console: Flask, sandbox: SandboxHandl
     email, password = new_operator(sandbox)
     sign_in(client, sandbox, email, password)
     names = {cookie.key for cookie in client._cookies.values()}
-    assert names == {console.config["SESSION_COOKIE_NAME"]}
+    # The known-device mark (webapp/auth/known_device.py) is the only other cookie, and it signs nobody in.
+    assert names == {console.config["SESSION_COOKIE_NAME"], "known_device"}
+    mark = client.get_cookie("known_device")
+    assert mark is not None
+    later = console.test_client()
+    later.set_cookie("known_device", mark.value)
+    refused = later.get(f"/p/{PARTNER_A}/")
+    assert refused.status_code in (302, 303)
+    assert "/auth/login" in refused.headers["Location"]

@@ -456,6 +456,92 @@ def test_repeated_failures_lock_the_account_until_the_lock_runs_out(
     assert password_login(api, app, email).status_code == 200
 
 
+def _answer(resp: httpx.Response) -> tuple[int, str, bool]:
+    return resp.status_code, code_of(resp), "Retry-After" in resp.headers
+
+
+def test_an_unknown_email_is_counted_and_locked_exactly_like_an_operator(
+    api: httpx.Client, restore_knobs: SandboxHandle
+) -> None:
+    """Same answers, step by step, for an operator and for an e-mail nobody has: failures, the lock, and a
+    guess while locked (the operator's with the right password), and the same wait."""
+    sandbox = restore_knobs
+    real = unique_email("real")
+    sandbox.create_user(email=real, password=DEMO_PASSWORD, partners=[1])
+    sandbox.set_config(SANDBOX_LOCKOUT_THRESHOLD=3, SANDBOX_LOCKOUT_SECONDS=600)
+    app = app_token(sandbox)
+
+    def run(email: str, right_password: str) -> list[httpx.Response]:
+        failures = [password_login(api, app, email, "wrong-password") for _ in range(3)]
+        return [*failures, password_login(api, app, email, right_password)]
+
+    known = run(real, DEMO_PASSWORD)
+    ghost = run(unique_email("ghost"), DEMO_PASSWORD)
+
+    assert [_answer(r) for r in known] == [_answer(r) for r in ghost]
+    assert [_answer(r) for r in ghost] == [(401, "8002", False)] * 2 + [(403, "8003", True)] * 2
+    assert [r.json() for r in known] == [r.json() for r in ghost]
+    waits = [int(r.headers["Retry-After"]) for r in (known[-1], ghost[-1])]
+    assert all(590 <= wait <= 600 for wait in waits)
+
+
+def test_every_login_answer_costs_one_password_hash(
+    api: httpx.Client, restore_knobs: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing without a stopwatch: the slow step (one hash check) is taken once on every path, so an unknown
+    e-mail, a wrong password, a locked account and an inactive one cost the same."""
+    from webapp.sandbox.routes import auth as sandbox_auth
+
+    sandbox = restore_knobs
+    locked, inactive, plain = unique_email("l"), unique_email("i"), unique_email("p")
+    sandbox.create_user(email=locked, password=DEMO_PASSWORD, partners=[1], locked=True)
+    sandbox.create_user(email=inactive, password=DEMO_PASSWORD, partners=[1], status="inactive")
+    sandbox.create_user(email=plain, password=DEMO_PASSWORD, partners=[1])
+    app = app_token(sandbox)
+    checks: list[str] = []
+    real_check = sandbox_auth.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checks.append(password)
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(sandbox_auth, "check_password_hash", counting)
+    cases = {
+        "unknown": (unique_email("u"), "wrong-password"),
+        "wrong": (plain, "wrong-password"),
+        "locked, right password": (locked, DEMO_PASSWORD),
+        "locked, wrong password": (locked, "wrong-password"),
+        "inactive": (inactive, DEMO_PASSWORD),
+    }
+    counts = {}
+    for name, (email, password) in cases.items():
+        before = len(checks)
+        assert password_login(api, app, email, password).status_code in (401, 403)
+        counts[name] = len(checks) - before
+
+    assert counts == dict.fromkeys(cases, 1)
+
+
+def test_a_lock_mails_the_owner_once_and_an_unknown_email_gets_nothing(
+    api: httpx.Client, restore_knobs: SandboxHandle
+) -> None:
+    sandbox = restore_knobs
+    real = unique_email("owner")
+    ghost = unique_email("nobody")
+    sandbox.create_user(email=real, password=DEMO_PASSWORD, partners=[1], name="Owner Person")
+    sandbox.set_config(SANDBOX_LOCKOUT_THRESHOLD=2, SANDBOX_LOCKOUT_SECONDS=1800)
+    app = app_token(sandbox)
+
+    for email in (real, ghost):
+        for _ in range(4):  # two to lock, two more while locked
+            password_login(api, app, email, "wrong-password")
+
+    notices = sandbox.mailbox(real)
+    assert [(m["purpose"], m["code"]) for m in notices] == [("lock_notice", None)]
+    assert notices[0]["subject"] == "Your Migo CMS account was locked"
+    assert sandbox.mailbox(ghost) == []
+
+
 def test_an_inactive_operator_is_refused_only_after_a_correct_password(
     api: httpx.Client, sandbox: SandboxHandle
 ) -> None:

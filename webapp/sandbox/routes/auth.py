@@ -15,12 +15,12 @@ from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from webapp.sandbox import codes, otp, profile, tokens
+from webapp.sandbox import codes, notices, otp, profile, tokens
 from webapp.sandbox.clock import now, utcnow
-from webapp.sandbox.db import session
+from webapp.sandbox.db import begin_write, session
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok
 from webapp.sandbox.guard import authenticate, json_body, require_app_token
-from webapp.sandbox.models import CmsUser, Merchant, hash_password
+from webapp.sandbox.models import CmsUser, Merchant, UnknownLogin, hash_password
 
 bp = Blueprint("sandbox_auth", __name__)
 
@@ -127,28 +127,49 @@ def _decoy_hash() -> str:
     return hash_password("not-a-real-password")
 
 
-def _locked_failure(user: CmsUser) -> ApiFailure:
-    wait = max(1, math.ceil((user.locked_until or 0) - now()))
+def _locked_failure(counter: CmsUser | UnknownLogin) -> ApiFailure:
+    wait = max(1, math.ceil((counter.locked_until or 0) - now()))
     return ApiFailure(codes.USER_LOCKED, headers={"Retry-After": str(wait)})
+
+
+def _counter(email: str, user: CmsUser | None) -> CmsUser | UnknownLogin:
+    """Where this e-mail's failed passwords are counted: on the operator, or on a row of its own when the
+    e-mail is no operator's (created on first use)."""
+    if user is not None:
+        session.refresh(user)  # read again under the write lock: a concurrent failure may have counted
+        return user
+    found = session.get(UnknownLogin, email)
+    if found is None:
+        found = UnknownLogin(email=email, failed_count=0, locked_until=None)
+        session.add(found)
+    return found
 
 
 @bp.post("/app/users/login")
 def user_login() -> Response:
+    """Unknown e-mails are counted and locked exactly like operators' (same threshold, same 8003 and
+    `Retry-After`), and every path checks one password hash, so neither the answer nor its time tells whether
+    the e-mail exists. Only a correct password learns that the operator is inactive (8004). When failures
+    lock a real operator, the CMS mails them a notice (ASSUMPTIONS.md §2)."""
     require_app_token()
     fields = _strings(json_body(), "email", "password")
-    user = session.scalars(select(CmsUser).where(CmsUser.email == fields["email"].lower())).first()
-    if user is None:
-        check_password_hash(_decoy_hash(), fields["password"])
-        raise ApiFailure(codes.INVALID_CREDENTIALS)
-    if user.locked_until is not None and user.locked_until > now():
-        raise _locked_failure(user)
-    if not check_password_hash(user.password_hash, fields["password"]):
-        user.failed_count += 1
-        if user.failed_count >= int(current_app.config["SANDBOX_LOCKOUT_THRESHOLD"]):
-            user.failed_count = 0
-            user.locked_until = now() + int(current_app.config["SANDBOX_LOCKOUT_SECONDS"])
+    email = fields["email"].lower()
+    user = session.scalars(select(CmsUser).where(CmsUser.email == email)).first()
+    matches = check_password_hash(user.password_hash if user else _decoy_hash(), fields["password"])
+    begin_write()  # the counter is read and bumped as one step, also for two guesses at once
+    counter = _counter(email, user)
+    if counter.locked_until is not None and counter.locked_until > now():
+        raise _locked_failure(counter)
+    if user is None or not matches:
+        counter.failed_count += 1
+        threshold = int(current_app.config["SANDBOX_LOCKOUT_THRESHOLD"])
+        if counter.failed_count >= threshold:
+            counter.failed_count = 0
+            counter.locked_until = now() + int(current_app.config["SANDBOX_LOCKOUT_SECONDS"])
+            if user is not None:
+                notices.send_lock_notice(user, threshold)
             session.commit()
-            raise _locked_failure(user)
+            raise _locked_failure(counter)
         session.commit()
         raise ApiFailure(codes.INVALID_CREDENTIALS)
     if user.status != "active":
