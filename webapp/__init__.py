@@ -63,7 +63,18 @@ def _proxy_fix(app: Flask) -> None:
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    from webapp import access, errors, extensions, health, htmx, i18n, security_headers, store, upstream
+    from webapp import (
+        access,
+        errors,
+        extensions,
+        health,
+        htmx,
+        i18n,
+        parsing,
+        security_headers,
+        store,
+        upstream,
+    )
     from webapp.cms_cli import cms as cms_commands
     from webapp.config import build_config
     from webapp.logging_setup import configure_logging
@@ -81,6 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(build_config(instance_path, overrides))
     configure_logging(app)
     _proxy_fix(app)
+    parsing.init_app(app)  # bounded `<int:...>` ids, before any route is added
 
     security_headers.init_app(app)
     extensions.init_app(app)

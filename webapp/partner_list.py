@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from webapp.cms.models import PartnerRef
+from webapp.parsing import parse_id
 
 
 def parse_partners(raw: str | Iterable[str] | None) -> tuple[PartnerRef, ...]:
@@ -24,9 +25,10 @@ def parse_partners(raw: str | Iterable[str] | None) -> tuple[PartnerRef, ...]:
             continue
         ident, _sep, name = item.partition(":")
         ident = ident.strip()
-        if not (ident.isascii() and ident.isdigit()) or int(ident) <= 0:
+        parsed = parse_id(ident)
+        if parsed is None:
             raise ValueError(f"{item!r} does not start with a positive partner id (write `id:Name`)")
-        partner_id = int(ident)
+        partner_id = parsed
         if partner_id in seen:
             raise ValueError(f"partner {partner_id} is listed twice")
         seen.add(partner_id)

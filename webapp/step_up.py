@@ -46,7 +46,7 @@ class StepUpMixin:
 
     otp = StringField(
         "Code from your email",
-        validators=[Optional(), Regexp(r"^\d{6}$", message="Enter the 6-digit code.")],
+        validators=[Optional(), Regexp(r"^[0-9]{6}$", message="Enter the 6-digit code.")],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"},
     )

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Regexp
 from wtforms.widgets import TextInput
 
 from webapp.i18n import _
+from webapp.parsing import parse_id
 
 
 def _l(text: str) -> str:
@@ -40,7 +41,7 @@ def _strip(value: str | None) -> str | None:
 
 def _digits_only(value: str | None) -> str | None:
     """Operators paste codes as '123 456' or '123-456'; the upstream wants six digits."""
-    return "".join(ch for ch in value if ch.isdigit()) if isinstance(value, str) else value
+    return "".join(ch for ch in value if ch in "0123456789") if isinstance(value, str) else value
 
 
 class CodeInput(TextInput):  # type: ignore[misc]  # wtforms widgets are untyped
@@ -78,7 +79,7 @@ class OtpForm(TranslatedForm):
         filters=[_digits_only],
         validators=[
             DataRequired(message=_l("Enter the 6-digit code.")),
-            Regexp(r"^\d{6}$", message=_l("The code has 6 digits.")),
+            Regexp(r"^[0-9]{6}$", message=_l("The code has 6 digits.")),
         ],
         render_kw={
             "autocomplete": "one-time-code",
@@ -97,6 +98,16 @@ class SignOutForm(TranslatedForm):
     """Only the CSRF token: sign-out is a POST."""
 
 
+class IdField(IntegerField):  # type: ignore[misc]  # wtforms fields are untyped
+    """IntegerField reads '１' and ids past 2^63 (int() takes both); this one only what the contract does."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            self.data = parse_id(valuelist[0])
+            if self.data is None:
+                raise ValueError(self.gettext("Not a valid integer value."))
+
+
 class PartnerSwitchForm(TranslatedForm):
-    partner_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    partner_id = IdField(validators=[DataRequired(), NumberRange(min=1)])
     next = HiddenField()

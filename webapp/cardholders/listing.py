@@ -13,6 +13,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from webapp.parsing import parse_int
+
 SORT_FIELDS: Final = ("createdAt", "name", "lastName", "email", "status")
 ORDERS: Final = ("asc", "desc")
 STATUSES: Final = ("active", "inactive", "closed")
@@ -28,11 +30,8 @@ MAX_PAGE: Final = 100_000
 
 
 def _int_in(raw: str | None, default: int, low: int, high: int) -> int:
-    text = (raw or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        return default
-    value = int(text)
-    return value if low <= value <= high else default
+    value = parse_int(raw, minimum=low, maximum=high)
+    return default if value is None else value
 
 
 def _choice(raw: str | None, allowed: tuple[str, ...], default: str) -> str:

@@ -46,6 +46,7 @@ from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
+from webapp.parsing import parse_id
 from webapp.step_up import complete_step_up, needs_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
@@ -506,10 +507,10 @@ def _already_submitted(
 ) -> BaseResponse:
     """A second submit of the same form (double click, reload, back and submit): never a second create."""
     if earlier.status == submissions.SUCCEEDED and earlier.result_ref:
-        created_id = earlier.result_ref.rpartition(":")[2]
-        if created_id.isdigit():
+        created_id = parse_id(earlier.result_ref.rpartition(":")[2])
+        if created_id is not None:
             flash(_("This form was already submitted: here is the cardholder it created."), "info")
-            return _back_to(url_for(".detail", partner_id=partner_id, cardholder_id=int(created_id)))
+            return _back_to(url_for(".detail", partner_id=partner_id, cardholder_id=created_id))
     if earlier.status == "foreign":
         form.idempotency_key.data = submissions.new_key()
         message = _("This form could not be matched to your session. Check the data and submit again.")

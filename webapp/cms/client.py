@@ -23,6 +23,7 @@ import stamina
 from webapp.cms import errors
 from webapp.cms.capabilities import Capabilities
 from webapp.cms.models import AppTokenStatus
+from webapp.parsing import is_ascii_digits, parse_int
 
 logger = logging.getLogger("webapp.cms")
 # The console's security-event channel (webapp.logging_setup writes it as structured JSON). Named, not
@@ -505,7 +506,7 @@ class Upstream:
     def _read_capped(self, request: httpx.Request, response: httpx.Response, deadline_at: float) -> bytes:
         cap = self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        if is_ascii_digits(declared) and parse_int(declared, minimum=0, maximum=cap) is None:
             raise _BodyTooBig
         buf = bytearray()
         for chunk in response.iter_bytes():

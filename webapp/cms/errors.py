@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.parsing import is_ascii_digits
+
 
 @dataclass(frozen=True)
 class ApiErrorItem:
@@ -206,10 +208,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     text = value.strip()
-    if not text:
+    if not text or not text.isascii():  # float() and int() would read full-width digits; '²' would raise
         return None
-    if text.isdigit():
-        return float(int(text))
+    if is_ascii_digits(text):
+        seconds = float(text)  # not int(): past 4,300 digits int() raises; float() gives inf
+        return seconds if math.isfinite(seconds) else None
     try:
         seconds = float(text)
     except ValueError:

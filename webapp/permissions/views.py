@@ -20,6 +20,7 @@ from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import PermissionSpec
 from webapp.i18n import _
+from webapp.parsing import parse_id
 from webapp.permissions import bp
 from webapp.permissions.forms import PermissionChangeForm, PermissionCreateForm
 from webapp.permissions.plan import Plan, catalog, fingerprint, grid, plan_changes, requested_after
@@ -89,7 +90,7 @@ def create(partner_id: int) -> BaseResponse:
 
 
 def _requested_ids() -> list[int]:
-    return [int(v) for v in request.form.getlist("perm") if v.isdigit()]
+    return [pid for pid in map(parse_id, request.form.getlist("perm")) if pid is not None]
 
 
 class EditorContext:
@@ -155,9 +156,9 @@ def editor(partner_id: int, user_id: int) -> BaseResponse:
     """The grid with the user's current permissions, or another user's ("same as") to start from."""
     ctx = EditorContext(partner_id, user_id)
     form = PermissionChangeForm()
-    same_as_id = request.args.get("same_as", "")
-    if same_as_id.isdigit() and not ctx.is_self:
-        source = next((u for u in ctx.candidates if u.id == int(same_as_id)), None)
+    same_as_id = parse_id(request.args.get("same_as"))
+    if same_as_id is not None and not ctx.is_self:
+        source = next((u for u in ctx.candidates if u.id == same_as_id), None)
         if source is not None:
             copied = cms().permissions.of_user(SessionTokenHolder(), source.id, partner_id).permission_keys()
             plan = plan_changes(ctx.permissions, ctx.current, ctx.ids_of(copied), ctx.holdable)

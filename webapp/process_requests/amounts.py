@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from webapp.parsing import is_ascii_digits
+
 # Decimal places per ISO 4217 currency; anything not listed has the usual two.
 CURRENCY_PRECISION: dict[str, int] = {"GTQ": 2, "USD": 2, "EUR": 2, "MXN": 2, "JPY": 0, "CLP": 0, "KWD": 3}
 # The upstream refuses more than this (ASSUMPTIONS.md §4, 7002).
@@ -51,13 +53,13 @@ def _separators(lang: str) -> Separators:
 def _read(text: str, seps: Separators) -> tuple[str, str] | None:
     """(integer digits, fraction digits) when `text` is well formed with these separators, else None."""
     whole, dot, fraction = text.partition(seps.decimal)
-    if not whole or (dot and not fraction.isdigit()):
+    if not whole or (dot and not is_ascii_digits(fraction)):
         return None
     if seps.group in whole:
-        if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(seps.group)}\d{{3}})+", whole):
+        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(seps.group)}[0-9]{{3}})+", whole):
             return None
         whole = whole.replace(seps.group, "")
-    elif not whole.isdigit():
+    elif not is_ascii_digits(whole):
         return None
     return whole, fraction
 
@@ -77,7 +79,7 @@ def parse_amount(raw: str | None, lang: str, currency: str | None = "GTQ") -> De
     places = precision_of(currency)
     seps = _separators(lang)
     sample = {"example": example(lang, places)}
-    if not text or not re.fullmatch(r"[\d.,]+", text):
+    if not text or not re.fullmatch(r"[0-9.,]+", text):
         raise AmountError("Enter a number, for example {example}.", sample)
     parts = _read(text, seps)
     if parts is None:

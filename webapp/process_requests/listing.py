@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from webapp.parsing import parse_page
+
 STATUSES = ("pending", "approved", "rejected", "cancelled")
 PAGE_SIZE = 20
 # Badge colour per status (the `badge` macro's kinds).
@@ -61,6 +63,4 @@ def parse_filters(args: Mapping[str, str]) -> ListFilters:
     if days["from"] and days["to"] and days["from"] > days["to"]:
         errors["to"] = "The end date is before the start date."
         days["to"] = None
-    raw_page = (args.get("page") or "1").strip()
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
-    return ListFilters(status, days["from"], days["to"], page, errors)
+    return ListFilters(status, days["from"], days["to"], parse_page(args.get("page")), errors)

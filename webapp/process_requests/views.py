@@ -25,6 +25,7 @@ from webapp.errors import page_for
 from webapp.htmx import redirect, render
 from webapp.i18n import _, current_lang
 from webapp.logging_setup import security_event
+from webapp.parsing import parse_id
 from webapp.process_requests import bp
 from webapp.process_requests.amounts import example, format_money, format_number
 from webapp.process_requests.evidence import (
@@ -360,10 +361,11 @@ def _already_claimed(
     staged: StagedEvidence,
 ) -> ResponseReturnValue:
     """A second submit of the same form (double click, reload, back button): never a second request."""
-    if earlier.status == submissions.SUCCEEDED and earlier.result_ref and earlier.result_ref.isdigit():
+    sent_id = parse_id(earlier.result_ref) if earlier.status == submissions.SUCCEEDED else None
+    if sent_id is not None:
         _forget_evidence(staged, partner_id)
         flash(_("This request was already sent; here it is."), "info")
-        return redirect(url_for(".detail", partner_id=partner_id, request_id=int(earlier.result_ref)))
+        return redirect(url_for(".detail", partner_id=partner_id, request_id=sent_id))
     if earlier.status == "foreign":
         form.submission_key.data = submissions.new_key()
     problem = {

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.logging_setup import scrub_value
 from webapp.store import current_store
@@ -36,31 +35,31 @@ def record_event(
 ) -> None:
     """Append one audit row (time, request id, source IP and actor filled in) and log the same event.
 
-    A failed write is logged, not raised: the log line carries the same event, and an operator's read-only
-    page
-    should not fail because the audit database hiccupped.
+    A failed write is logged, not raised, whatever the failure: the log line carries the same event, and a
+    refusal (403, 404) or an operator's read-only page must not become a 500 because the audit row could not
+    be written (a value the driver cannot bind, a store that is down).
     """
     if actor_id is None and actor_email is None:
         actor_id, actor_email = _actor()
-    in_request = has_request_context()
-    event = AuditEvent(
-        occurred_at=datetime.now(UTC),
-        actor_id=actor_id,
-        actor_email=actor_email,
-        partner_id=partner_id,
-        action=action,
-        target=target,
-        outcome=outcome,
-        request_id=g.get("request_id") if in_request else None,
-        source_ip=request.remote_addr if in_request else None,
-        detail=scrub_value(detail) if detail else None,
-    )
     fields = {"action": action, "outcome": outcome, "target": target, "partner_id": partner_id}
     log.info("audit_event", extra={"event": "audit_event", **fields, "actor_id": actor_id})
+    in_request = has_request_context()
     try:
+        event = AuditEvent(
+            occurred_at=datetime.now(UTC),
+            actor_id=actor_id,
+            actor_email=actor_email,
+            partner_id=partner_id,
+            action=action,
+            target=target,
+            outcome=outcome,
+            request_id=g.get("request_id") if in_request else None,
+            source_ip=request.remote_addr if in_request else None,
+            detail=scrub_value(detail) if detail else None,
+        )
         with current_store().session() as db:
             db.add(event)
-    except SQLAlchemyError:
+    except Exception:
         log.exception("audit_write_failed", extra={"event": "audit_write_failed", **fields})
 
 

@@ -33,6 +33,7 @@ from webapp.files.sniff import sniff
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
 from webapp.logging_setup import security_event
+from webapp.parsing import parse_int, parse_page
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
@@ -106,8 +107,7 @@ def _target(upload_id: int) -> str:
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
+    return parse_page(request.args.get("page"))
 
 
 def _kind_arg(raw: str | None) -> str:
@@ -345,17 +345,17 @@ def _mapping_from(
     """{header text → field} from the operator's choices, or the errors per field."""
     errors: dict[str, str] = {}
     mapping: dict[str, str] = {}
-    used: dict[str, str] = {}
+    used: dict[int, str] = {}
     for name in fields:
-        raw = chosen.get(name, "")
-        if not raw.isdigit() or int(raw) >= len(header) or not header[int(raw)].strip():
+        column = parse_int(chosen.get(name), minimum=0, maximum=len(header) - 1)
+        if column is None or not header[column].strip():
             errors[name] = _("Choose the column that holds this field.")
             continue
-        if raw in used:
-            errors[name] = _("This column is already used for {field}.", field=used[raw])
+        if column in used:  # by number, so "01" and "1" are the same column
+            errors[name] = _("This column is already used for {field}.", field=used[column])
             continue
-        used[raw] = name
-        mapping[header[int(raw)]] = name
+        used[column] = name
+        mapping[header[column]] = name
     return mapping, errors
 
 

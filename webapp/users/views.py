@@ -20,6 +20,7 @@ from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import CmsUser, Permission
 from webapp.i18n import _
+from webapp.parsing import parse_id, parse_page
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import recent_events, record_event
@@ -42,10 +43,6 @@ def _operator_id() -> int:
     operator = current_operator()
     assert operator is not None  # the access gate guarantees it
     return operator.id
-
-
-def _int_arg(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else default
 
 
 def _apply_upstream_errors(form: Any, exc: errors.CmsError) -> bool:
@@ -72,7 +69,7 @@ def index(partner_id: int) -> BaseResponse:
     sort = source.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     order = "desc" if source.get("order") == "desc" else "asc"
-    page_number = _int_arg(source.get("page"), 1)
+    page_number = parse_page(source.get("page"))
     page = cms().users.list(
         SessionTokenHolder(),
         partner_id,
@@ -149,9 +146,10 @@ def _render_create(partner_id: int, form: UserCreateForm, status: int = 200) -> 
 
 def _earlier_outcome(partner_id: int, form: UserCreateForm, earlier: submissions.Submission) -> BaseResponse:
     """A second submit of the same form: never create twice, show what the first one did."""
-    if earlier.status == submissions.SUCCEEDED and earlier.result_ref:
+    created_id = parse_id(earlier.result_ref) if earlier.status == submissions.SUCCEEDED else None
+    if created_id is not None:
         flash(_("This user was already created."), "info")
-        return htmx.redirect(url_for("users.detail", partner_id=partner_id, user_id=int(earlier.result_ref)))
+        return htmx.redirect(url_for("users.detail", partner_id=partner_id, user_id=created_id))
     if earlier.status == "foreign":
         form.submission_key.data = submissions.new_key()
     form.email.errors = [*form.email.errors, _("This form was already sent. Check the list before retrying.")]

@@ -193,6 +193,20 @@ def test_switching_to_a_foreign_partner_is_refused(client: FlaskClient, console:
     assert answer.status_code == 403
 
 
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [str(PARTNER_B).translate(FULL_WIDTH), str(2**64), "9" * 5000, "²"],
+    ids=["full-width", "2^64", "5000-digits", "superscript"],
+)
+def test_a_partner_id_outside_the_contract_is_a_bad_request(client: FlaskClient, raw: str) -> None:
+    """int() reads full-width digits and ids past 2^63; the switcher takes only what a URL id can be."""
+    answer = client.post("/auth/partner", data={"partner_id": raw, "csrf_token": _token(client)})
+    assert answer.status_code == 400
+
+
 def test_a_foreign_partner_url_is_refused_before_any_upstream_call(
     client: FlaskClient, faults: SandboxHandle
 ) -> None:

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from tests.support.console import make_console, operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import PUBLIC_ENDPOINTS, access_of, public, requires, signed_in
+from webapp.parsing import IdConverter
 from webapp.upstream import cms
 
 
@@ -59,6 +60,38 @@ def test_every_id_in_a_url_is_an_integer(sandbox: SandboxHandle, tmp_path: Path)
         for name, converter in rule._converters.items():
             if name.endswith("_id") and name not in {"batch_id"}:
                 assert isinstance(converter, IntegerConverter), f"{rule.rule}: {name}"
+            if isinstance(converter, IntegerConverter):  # every one bounded as the contract bounds ids
+                assert isinstance(converter, IdConverter), f"{rule.rule}: {name}"
+                assert (converter.min, converter.max) == (1, 2**31 - 1), f"{rule.rule}: {name}"
+
+
+# Past the contract's 2^31-1, past SQLite's 2^63-1, zero, and digits that are not ASCII.
+OUT_OF_RANGE_IDS = {
+    "2^31": "2147483648",
+    "2^63": "9223372036854775808",
+    "2^64": "18446744073709551616",
+    "5000-digits": "9" * 5000,
+    "zero": "0",
+    "full-width-1": "\uff11",
+    "superscript-2": "\u00b2",
+}
+
+
+@pytest.mark.parametrize("raw", OUT_OF_RANGE_IDS.values(), ids=OUT_OF_RANGE_IDS.keys())
+def test_an_id_outside_the_contract_is_a_404_before_the_gate(
+    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture, raw: str
+) -> None:
+    """No route matches, so neither the gate (and its audit row) nor the view ever sees such an id."""
+    caplog.set_level(logging.INFO)
+    client = console.test_client()
+    operator_session(client, partners={1: "Banco Quetzal"})
+    for url in (f"/p/{raw}/_probe", f"/p/{raw}/", f"/p/1/cardholders/{raw}", f"/p/1/top-ups/{raw}/approve"):
+        for htmx in (False, True):
+            response = client.get(url, headers={"HX-Request": "true"} if htmx else {})
+            assert response.status_code == 404, (url, htmx)
+    logged = {getattr(r, "event", None) for r in caplog.records}
+    assert not logged & {"authz_denied", "audit_write_failed"}
+    assert clean_faults.calls() == []
 
 
 def test_an_unmarked_endpoint_is_refused(console: Flask, caplog: pytest.LogCaptureFixture) -> None:
@@ -103,6 +136,25 @@ def test_an_unassigned_partner_is_refused_before_any_upstream_call(
     assert [getattr(r, "reason", None) for r in denials] == ["partner_not_assigned"] * 2
     assert client.get("/p/1/_probe").get_data(as_text=True) == "probe 1"
     assert clean_faults.calls() != []  # the same route does reach upstream for an assigned partner
+
+
+def test_a_refusal_stays_a_refusal_when_the_audit_write_fails(
+    console: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The driver refuses the row (sqlite3 raises a bare OverflowError for an int past 64 bits, not a
+    SQLAlchemy error): the 403 is still a 403, and the failure is logged with the event."""
+
+    class BrokenStore:
+        def session(self) -> object:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr("webapp.store.audit.current_store", BrokenStore)
+    client = console.test_client()
+    operator_session(client, partners={1: "Banco Quetzal"}, permissions={1: frozenset({"users:list"})})
+    assert client.get("/p/2/_probe").status_code == 403
+    assert client.get("/p/1/_probe", headers={"HX-Request": "true"}).status_code == 403
+    failed = [r for r in caplog.records if getattr(r, "event", None) == "audit_write_failed"]
+    assert [getattr(r, "action", None) for r in failed] == ["authz_denied", "authz_denied"]
 
 
 def test_a_missing_permission_is_refused(console: Flask, caplog: pytest.LogCaptureFixture) -> None:

@@ -96,6 +96,10 @@ def test_retry_after_travels_on_the_error() -> None:
         (None, None),
         ("nan", None),
         ("inf", None),
+        ("²", None),  # isdigit(), but int() raises
+        ("１０", None),  # full-width: float() and int() would read 10
+        ("9" * 5000, None),  # int() raises past 4,300 digits; float() is inf
+        ("9" * 400, None),  # too large to be a float
     ],
 )
 def test_retry_after_seconds_and_garbage(value: str | None, expected: float | None) -> None:

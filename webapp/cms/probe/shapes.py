@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from webapp.parsing import is_ascii_digits
+
 ENVELOPE_KEYS = frozenset({"success", "message", "data", "errors"})
 MAX_DEPTH = 6
 
@@ -92,4 +94,4 @@ def raw_error_codes(body: Any) -> list[Any]:
 
 def code_in_range(code: Any) -> bool:
     """Documented: business codes are strings "7000"–"8099"."""
-    return isinstance(code, str) and len(code) == 4 and code.isdigit() and 7000 <= int(code) <= 8099
+    return isinstance(code, str) and len(code) == 4 and is_ascii_digits(code) and 7000 <= int(code) <= 8099
