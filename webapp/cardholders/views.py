@@ -46,7 +46,7 @@ from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
-from webapp.step_up import complete_step_up, needs_step_up
+from webapp.step_up import check_code_allowed, complete_step_up, count_refused_code, needs_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
 from webapp.upstream import cms, offers
@@ -374,9 +374,12 @@ def reveal(partner_id: int, cardholder_id: int) -> Response:
     inline_code = (form.otp.data or "").strip() if not needs_step_up() else ""
     if not form.validate() or not complete_step_up(form, action="cardholder_pii_reveal"):
         return render("cardholders/reveal.html", status=_form_status(), **context)
+    if inline_code:
+        check_code_allowed(_operator(), action="cardholder_pii_reveal")
     try:
         record = _load(partner_id, cardholder_id, otp=inline_code or None)
     except errors.ValidationFailed as exc:  # an inline code the CMS refused
+        count_refused_code(_operator())
         form.otp.errors = [
             _("The code has expired. Send a new one.") if exc.code == "8007" else _("The code is not valid.")
         ]
