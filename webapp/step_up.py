@@ -134,11 +134,17 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
         security_event("step_up_failed", action=action, reason="expired" if expired else "invalid")
         record_event("step_up", outcome="failure", detail={"action": action})
         return False
+    record_step_up(action)
+    return True
+
+
+def record_step_up(action: str) -> None:
+    """A fresh code was accepted by the CMS for `action`: it covers this request, and the next sensitive
+    actions for STEP_UP_MAX_AGE seconds."""
     session[STEP_UP_AT_KEY] = time.time()
-    g.step_up_done = True  # this request's action is covered; the next one asks again per STEP_UP_MAX_AGE
+    g.step_up_done = True
     security_event("step_up", action=action)
     record_event("step_up", outcome="success", detail={"action": action})
-    return True
 
 
 @bp.route("/code", methods=["POST"])

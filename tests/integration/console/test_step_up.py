@@ -3,10 +3,13 @@ each sensitive flow asking for one by default, and the limits on sending and gue
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -139,6 +142,45 @@ def test_a_lapsed_upstream_elevation_asks_even_within_step_up_max_age(
     refused = reveal(client, person)
     assert NEEDS_CODE in html_of(refused)
     assert person["documentNumber"] not in html_of(refused)
+
+
+class MaskedUnlessInline(httpx.HTTPTransport):
+    """A CMS that keeps personal data masked for an elevated token and shows it only with a code sent with the
+    read itself (the case the reveal's inline code exists for)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        is_detail = request.method == "POST" and re.search(r"/cardholders/\d+$", request.url.path)
+        if not is_detail or "otp" in json.loads(request.content or b"{}"):
+            return response
+        body = json.loads(response.read())
+        if isinstance(body.get("data"), dict):
+            body["data"].update(piiMasked=True, documentNumber="•••••••••1234", email=None, phoneNumber=None)
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in {"content-length", "content-encoding"}
+        }
+        return httpx.Response(response.status_code, headers=headers, json=body)
+
+
+def test_a_cms_that_wants_the_code_with_the_read_gets_the_next_code_inline(
+    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+) -> None:
+    """Every reveal asks for a code, and this CMS still masks after the step-up: the next code goes with the
+    read itself (not traded for elevation again, which would ask forever), and counts as the step-up."""
+    app = console_with(sandbox, tmp_path, CMS_TRANSPORT=MaskedUnlessInline())
+    person = seeded_cardholder(sandbox)
+    client, email = operator(app, sandbox, REVEALER)
+    masked = reveal(client, person, code_for(client, sandbox, email))
+    assert "The CMS asks for a fresh code to show this data" in html_of(masked)
+    assert person["documentNumber"] not in html_of(masked)
+    verified = len(clean_faults.calls(VERIFY_ROUTE))
+    shown = reveal(client, person, code_for(client, sandbox, email))
+    assert person["documentNumber"] in html_of(shown)
+    assert len(clean_faults.calls(VERIFY_ROUTE)) == verified  # the code went with the read
+    again = reveal(client, person)  # the next reveal asks again, as every sensitive action does
+    assert NEEDS_CODE in html_of(again)
 
 
 # -- every sensitive flow asks (the others are in their own modules: cardholder reveal and close, CMS users,
