@@ -78,6 +78,15 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # Brute-force limits on the password and OTP steps (per IP and per email), Flask-Limiter syntax.
 # LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
 # OTP_RATE_LIMIT = "5 per minute;20 per hour"
+# Step-up codes (per operator and per IP): codes sent, and codes refused, counted across codes (a new code
+# does not reset the count).
+# STEP_UP_SEND_RATE_LIMIT = "5 per minute;60 per hour"
+# STEP_UP_RATE_LIMIT = "5 per minute;20 per hour"
+
+# Seconds a code given in the console counts for the next sensitive actions (reveal, approval, permission
+# change, bulk send...). 0: every one asks for a fresh code. The sign-in code never counts. Independent of
+# CMS_ELEVATION_SECONDS: a code is also asked whenever the CMS's elevation has lapsed.
+# STEP_UP_MAX_AGE = 0
 
 # Session cookie Secure flag (and the __Host- name). Default: True except in tests or a loopback sandbox
 # run.

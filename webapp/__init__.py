@@ -41,7 +41,9 @@ def _install_features(app: Flask) -> None:
 def _install_step_up(app: Flask) -> None:
     """The fresh-code flow every sensitive form shares (webapp.step_up)."""
     from webapp import step_up
+    from webapp.auth import rate_limits
 
+    rate_limits.init_step_up(app)
     app.register_blueprint(step_up.bp)
     app.jinja_env.globals["needs_step_up"] = step_up.needs_step_up
 

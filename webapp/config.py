@@ -84,6 +84,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_WARNING_SECONDS": 120,
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
     "OTP_RATE_LIMIT": "5 per minute;20 per hour",
+    # Step-up codes, per operator and per IP: codes sent, and codes refused (counted across codes).
+    "STEP_UP_SEND_RATE_LIMIT": "5 per minute;60 per hour",
+    "STEP_UP_RATE_LIMIT": "5 per minute;20 per hour",
+    # Seconds a step-up made in the console counts for further sensitive actions; 0: every one asks.
+    "STEP_UP_MAX_AGE": 0,
     "COOKIE_SECURE": None,
     "DORMANT_DAYS": 90,
     "TRUSTED_HOSTS": None,
@@ -129,6 +134,7 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "SESSION_IDLE_SECONDS": int,
     "SESSION_ABSOLUTE_SECONDS": int,
     "SESSION_WARNING_SECONDS": int,
+    "STEP_UP_MAX_AGE": int,
     "DORMANT_DAYS": int,
     "MAX_CONTENT_LENGTH": int,
     "PROXY_FIX_X_FOR": int,
@@ -207,6 +213,9 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"CONSOLE_ENV must be one of {', '.join(ENVIRONMENTS)}")
     if config["SESSION_WARNING_SECONDS"] >= config["SESSION_IDLE_SECONDS"]:
         problems.append("SESSION_WARNING_SECONDS must be shorter than SESSION_IDLE_SECONDS")
+    max_age = config.get("STEP_UP_MAX_AGE")
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0:
+        problems.append("STEP_UP_MAX_AGE must be a whole number of seconds, 0 or more")
     problems.extend(_cms_problems(config))
     problems.extend(_upload_problems(config))
     if env != "sandbox" and not config.get("SECRET_KEY"):

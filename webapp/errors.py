@@ -211,6 +211,9 @@ def page_for(exc: BaseException) -> ErrorPage:
 
 def _retry_after(exc: BaseException, page: ErrorPage) -> int | None:
     hint = exc.retry_after if isinstance(exc, cms_errors.CmsError) else None
+    if isinstance(exc, TooManyRequests) and exc.response is not None:  # the console's own limit said when
+        header = exc.response.headers.get("Retry-After", "")
+        hint = int(header) if header.isdigit() else None
     if hint is not None:
         return max(1, math.ceil(hint))
     return page.retry_after_default

@@ -221,3 +221,14 @@ def signed_in_page(page: Any, console_url: str, sandbox: SandboxHandle) -> Calla
         return browser_page
 
     return sign_in
+
+
+def give_code(page: Any, sandbox: SandboxHandle, email: str) -> None:
+    """The step-up field of a sensitive form: press "Send code" and type the code from the mailbox. Every
+    sensitive action asks by default (STEP_UP_MAX_AGE 0); the sign-in code never counts."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("step-up")).to_be_visible()
+    page.get_by_test_id("step-up").get_by_role("button").click()
+    expect(page.locator(".step-up-status")).not_to_be_empty()
+    page.get_by_test_id("step-up").locator("input[name=otp]").fill(sandbox.latest_otp(email))

@@ -27,12 +27,7 @@ def test_permission_editor_preview_code_and_save(
         partners=[PARTNER],
         permissions={str(PARTNER): ["cardholders:list"]},
     )
-    # Sign in without the few minutes of elevation a fresh sign-in brings, so saving must ask for a code.
-    sandbox.set_config(SANDBOX_ELEVATION_TTL=0)
-    try:
-        signed_in_page(editor, OPERATOR_PASSWORD)
-    finally:
-        sandbox.set_config(SANDBOX_ELEVATION_TTL=300)
+    signed_in_page(editor, OPERATOR_PASSWORD)  # the sign-in code does not count: saving asks for one
 
     page.goto(f"{console_url}/p/{PARTNER}/users/")
     expect(page.get_by_test_id("users-table")).to_be_visible()

@@ -6,13 +6,12 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, give_code, new_operator, shoot
 from tests.integration.console.test_cardholders_list import seeded_cardholder
 from tests.support.sandbox import SandboxHandle
 
@@ -28,20 +27,6 @@ MAKER = [
     "cards-admin:block",
     "cards-admin:unblock",
 ]
-
-
-@pytest.fixture
-def short_login_elevation(sandbox: SandboxHandle) -> Iterator[Callable[[], None]]:
-    """Sign-in codes normally leave the session elevated for minutes; while this is active they elevate for
-    one second only, so the next sensitive action asks for a fresh code as it would later in the day. Call
-    the answer to restore the normal lifetime (done at the end in any case)."""
-    sandbox.set_config(SANDBOX_ELEVATION_TTL=1)
-
-    def restore() -> None:
-        sandbox.set_config(SANDBOX_ELEVATION_TTL=300)
-
-    yield restore
-    restore()
 
 
 def _rows(page: Any) -> Any:
@@ -95,11 +80,9 @@ def test_create_with_errors_then_success_reveal_with_a_code_and_close(
     signed_in_page: Callable[..., Any],
     console_url: str,
     sandbox: SandboxHandle,
-    short_login_elevation: Callable[[], None],
 ) -> None:
     email = new_operator(sandbox, "Rosa Méndez", MAKER, otpElevation=True)
-    page = signed_in_page(email, OPERATOR_PASSWORD)
-    short_login_elevation()
+    page = signed_in_page(email, OPERATOR_PASSWORD)  # the sign-in code does not count as a step-up
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{console_url}/p/{PARTNER_A}/cardholders/")
@@ -148,6 +131,7 @@ def test_create_with_errors_then_success_reveal_with_a_code_and_close(
     expect(page.get_by_test_id("consequence")).to_contain_text("will be cancelled")
     shoot(page, "25-cardholder-close")
     page.get_by_label("Reason for closing").fill("Customer asked to close the account")
+    give_code(page, sandbox, email)  # the reveal's code does not cover the close
     page.get_by_test_id("confirm-close").click()
     page.wait_for_url(re.compile(r"/cardholders/\d+$"))
     expect(page.get_by_test_id("cardholder-status")).to_have_text("closed")

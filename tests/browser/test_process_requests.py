@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, give_code, new_operator, shoot
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
@@ -58,6 +58,7 @@ def test_request_then_approve_by_another_operator(
     expect(maker.get_by_label("Observations")).to_have_value("Deposit 8841 at Banco Industrial")
     shoot(maker, "pr-02-form-error-file-kept")
     maker.get_by_label("Amount").fill("2,500.75")
+    give_code(maker, sandbox, maker_email)
     maker.get_by_test_id("send-topup").click()
     maker.wait_for_url(re.compile(r".*/top-ups/\d+$"))
     expect(maker.locator(".toast-success")).to_contain_text("2,500.75 GTQ")
@@ -77,6 +78,7 @@ def test_request_then_approve_by_another_operator(
     checker.get_by_test_id("approve").click()
     expect(checker.get_by_test_id("consequence")).to_contain_text("2,500.75 GTQ")
     checker.get_by_label("Reason").fill("Deposit confirmed")
+    give_code(checker, sandbox, checker_email)
     shoot(checker, "pr-06-confirm-approve")
     checker.get_by_test_id("confirm").click()
     checker.wait_for_url(request_url)

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import give_code, shoot
 from tests.integration.console.test_uploads_flow import (
     PARTNER,
     UPLOADER,
@@ -59,6 +59,7 @@ def test_upload_check_fix_send_and_watch_it_finish(
     page.get_by_test_id("check-file").click()
     expect(page.locator('[data-count="valid"]')).to_have_text("8")
     shoot(page, "uploads-04-dry-run-clean")
+    give_code(page, sandbox, email)
     with batch_pace(sandbox, 4):
         page.get_by_test_id("send-upload").click()
         progress = page.get_by_test_id("upload-progress")

@@ -89,3 +89,18 @@ def operator_session(
         session["created_at"] = now
         session["last_seen"] = now
     return operator
+
+
+def stepped_up(client: FlaskClient) -> None:
+    """Record in the client's session a step-up made in the console just now, as if the operator had given a
+    code. With the sign-in's upstream elevation still running and `STEP_UP_MAX_AGE` set high in the test's
+    console config, the next sensitive actions ask no code: for tests about something else. With the default
+    `STEP_UP_MAX_AGE` (0) it changes nothing; the flows that must ask keep their own tests."""
+    import time
+
+    with client.session_transaction() as session:
+        session["step_up_at"] = time.time()
+
+
+# For consoles whose tests use `stepped_up`: a step-up counts for an hour.
+STEP_UP_FOR_AN_HOUR = {"STEP_UP_MAX_AGE": 3600}

@@ -47,7 +47,13 @@ from webapp.files.export import content_disposition
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
 from webapp.parsing import parse_id
-from webapp.step_up import complete_step_up, needs_step_up
+from webapp.step_up import (
+    check_code_allowed,
+    complete_step_up,
+    count_refused_code,
+    needs_step_up,
+    record_step_up,
+)
 from webapp.store import submissions
 from webapp.store.audit import record_event
 from webapp.upstream import cms, offers
@@ -359,6 +365,10 @@ def detail(partner_id: int, cardholder_id: int) -> Response:
     return render("cardholders/detail.html", **_detail_context(partner_id, record))
 
 
+# Set when the CMS kept a record masked after a step-up: the next code for it goes with the request itself.
+REVEAL_INLINE_KEY = "reveal_inline"
+
+
 @bp.post("/<int:cardholder_id>/reveal")
 @requires("cardholders", "otp")
 def reveal(partner_id: int, cardholder_id: int) -> Response:
@@ -372,25 +382,36 @@ def reveal(partner_id: int, cardholder_id: int) -> Response:
         "force_code": False,
         "can": _permissions(partner_id),
     }
-    inline_code = (form.otp.data or "").strip() if not needs_step_up() else ""
-    if not form.validate() or not complete_step_up(form, action="cardholder_pii_reveal"):
+    target = target_of(cardholder_id)
+    typed = (form.otp.data or "").strip()
+    # The CMS kept this record masked after a step-up: its code goes with the request itself, and the CMS's
+    # answer is the check (the flag is the server's own, set below; a form cannot claim it).
+    inline_due = bool(typed) and session.get(REVEAL_INLINE_KEY) == target
+    inline_code = typed if inline_due or not needs_step_up() else ""
+    if not form.validate() or (not inline_due and not complete_step_up(form, action="cardholder_pii_reveal")):
         return render("cardholders/reveal.html", status=_form_status(), **context)
+    form.otp.data = ""  # never render a code back
+    if inline_code:
+        check_code_allowed(_operator(), action="cardholder_pii_reveal")
     try:
         record = _load(partner_id, cardholder_id, otp=inline_code or None)
     except errors.ValidationFailed as exc:  # an inline code the CMS refused
+        count_refused_code(_operator())
         form.otp.errors = [
             _("The code has expired. Send a new one.") if exc.code == "8007" else _("The code is not valid.")
         ]
         context["force_code"] = True
         return render("cardholders/reveal.html", status=_form_status(), **context)
-    form.otp.data = ""
-    target = target_of(cardholder_id)
     if record.pii_masked:
         # The CMS kept it masked: this account needs a code with the request itself.
+        session[REVEAL_INLINE_KEY] = target
         record_event("cardholder_pii_reveal", outcome="refused", target=target, partner_id=partner_id)
         context["force_code"] = True
         form.otp.errors = [_("The CMS asks for a fresh code to show this data: send one and enter it.")]
         return render("cardholders/reveal.html", status=_form_status(), **context)
+    session.pop(REVEAL_INLINE_KEY, None)
+    if inline_due:
+        record_step_up("cardholder_pii_reveal")  # the CMS took the fresh code with the request
     record_event(
         "cardholder_pii_reveal",
         outcome="success",

@@ -305,7 +305,9 @@ def create(partner_id: int) -> ResponseReturnValue:
         form.evidence.errors = [_("Choose the evidence file: PDF, JPEG, PNG or WEBP, up to 10 MB.")]
     if not valid or staged is None:
         return _render_form(form, partner_id, balance, staged, status=422)
-    if not complete_step_up(form, action="process_request_create"):
+    if not complete_step_up(
+        form, action="process_request_create", submission=(str(form.submission_key.data), "process_request")
+    ):
         return _render_form(form, partner_id, balance, staged, status=422)
     assert form.parsed_amount is not None  # validate() parsed it
     key = str(form.submission_key.data)
@@ -525,7 +527,11 @@ def _decide(action: str, partner_id: int, request_id: int) -> ResponseReturnValu
         form.submission_key.data = submissions.new_key()
     if not form.validate():
         return _render_decision(action, form, partner_id, found, status=422)
-    if isinstance(form, DecisionForm) and not complete_step_up(form, action=f"process_request_{action}"):
+    if isinstance(form, DecisionForm) and not complete_step_up(
+        form,
+        action=f"process_request_{action}",
+        submission=(str(form.submission_key.data), f"process_request_{action}"),
+    ):
         return _render_decision(action, form, partner_id, found, status=422)
     key = str(form.submission_key.data)
     earlier = submissions.claim(

@@ -91,6 +91,21 @@ def claim(key: str, *, kind: str, actor_id: int, partner_id: int | None) -> Subm
         return Submission(key=row.key, kind=row.kind, status=row.status, result_ref=row.result_ref)
 
 
+def already_sent(key: str, *, kind: str, actor_id: int) -> bool:
+    """True when this caller's submission under `key` was sent or is being sent (not claimable again): a
+    repeat of it calls nothing upstream. Reads only; claims nothing."""
+    if not is_valid_key(key):
+        return False
+    with current_store().session() as db:
+        row = db.execute(select(SubmissionRow).where(SubmissionRow.key == key)).scalar_one_or_none()
+    return (
+        row is not None
+        and row.actor_id == actor_id
+        and row.kind == kind
+        and row.status in (PENDING, SUCCEEDED)
+    )
+
+
 def _set(key: str, status: str, result_ref: str | None = None) -> None:
     with current_store().session() as db:
         row = db.get(SubmissionRow, key)

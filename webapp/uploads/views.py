@@ -446,7 +446,9 @@ def submit(partner_id: int, upload_id: int) -> ResponseReturnValue:
     if staged is None:
         flash(_("The checked file is no longer kept. Upload it again."), "warning")
         return redirect(url_for(".new", partner_id=partner_id))
-    if not complete_step_up(form, action="bulk_upload_submit"):
+    if not complete_step_up(
+        form, action="bulk_upload_submit", submission=(record.submission_key, "bulk_upload")
+    ):
         return _render_detail(record, partner_id, form, status=422)
     key = record.submission_key
     earlier = submissions.claim(key, kind="bulk_upload", actor_id=operator.id, partner_id=partner_id)

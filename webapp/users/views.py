@@ -168,7 +168,9 @@ def create(partner_id: int) -> BaseResponse:
         form.submission_key.data = submissions.new_key()
     if not form.validate():
         return _render_create(partner_id, form, status=422)
-    if not complete_step_up(form, action="cms_user_create"):
+    if not complete_step_up(
+        form, action="cms_user_create", submission=(str(form.submission_key.data), "cms_user_create")
+    ):
         return _render_create(partner_id, form, status=422)
     key = str(form.submission_key.data)
     earlier = submissions.claim(key, kind="cms_user_create", actor_id=_operator_id(), partner_id=partner_id)

@@ -21,7 +21,7 @@ from tests.integration.console.test_auth_login import csrf_from, new_operator, s
 from tests.integration.console.test_cardholders_changes import new_person
 from tests.integration.console.test_process_requests_create import PDF, form_state
 from tests.integration.console.test_uploads_flow import csv_file, person, upload_id_of
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console, stepped_up
 from tests.support.sandbox import SandboxHandle
 from webapp.devrun import partners_setting
 
@@ -51,6 +51,7 @@ def console(documented_sandbox: SandboxHandle, tmp_path: Path) -> Flask:
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",
         UPLOADS_PROGRESS_IDLE_SECONDS=2,
+        **STEP_UP_FOR_AN_HOUR,
     )
 
 
@@ -59,6 +60,7 @@ def signed_in(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
     email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: OPERATOR})
     done = sign_in(client, sandbox, email, password)
     assert done.status_code in (302, 303), done.get_data(as_text=True)
+    stepped_up(client)  # the code is asked in the step-up tests
     return client
 
 
@@ -195,6 +197,7 @@ def test_decisions_switched_off_in_the_configuration_are_not_offered(
         tmp_path,
         CMS_PARTNERS=partners_setting(documented_sandbox.database_url),
         CMS_CAPABILITIES_OFF="process-request-decisions",
+        **STEP_UP_FOR_AN_HOUR,
     )
     maker = signed_in(console, documented_sandbox)
     state = form_state(html(maker.get(f"/p/{PARTNER}/top-ups/new")))

@@ -231,6 +231,7 @@ def test_the_upstreams_escalation_refusal_is_worded_clearly(
             "step": "save",
             "previewed": hidden(body, "previewed"),
             "reason": "x",
+            "otp": elevation_code(op.client, sandbox, op.email),
         },
     )
     assert answer.status_code == 403

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator, sign_in
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console, stepped_up
 from tests.support.sandbox import SandboxHandle
 
 CREATE_ROUTE = f"POST /app/partners/{PARTNER_A}/process-request"
@@ -80,6 +80,7 @@ def signed_in(
     email, password = new_operator(sandbox, permissions={PARTNER_A: permissions}, **spec)
     done = sign_in(client, sandbox, email, password)
     assert done.status_code in (302, 303), done.get_data(as_text=True)
+    stepped_up(client)  # these tests are about the request itself; the code is asked in its own test
     return client, email
 
 
@@ -142,7 +143,13 @@ def staged_files(app: Flask) -> list[Path]:
 
 @pytest.fixture
 def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+    return make_console(
+        sandbox,
+        tmp_path,
+        LOGIN_RATE_LIMIT="100 per minute",
+        OTP_RATE_LIMIT="100 per minute",
+        **STEP_UP_FOR_AN_HOUR,
+    )
 
 
 # -- the happy path -------------------------------------------------------------------------------------
@@ -301,7 +308,9 @@ def test_lost_answer_is_outcome_unknown_and_a_retry_makes_no_duplicate(
     sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
 ) -> None:
     transport = LoseAnswers()
-    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport)
+    app = make_console(
+        sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport, **STEP_UP_FOR_AN_HOUR
+    )
     client, email = signed_in(app, sandbox, MAKER)
     transport.arm("POST", f"/app/partners/{PARTNER_A}/process-request")
     lost = post_top_up(client, open_form(client), "310.50", observations="retry me")

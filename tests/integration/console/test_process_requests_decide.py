@@ -19,7 +19,7 @@ from tests.integration.console.test_process_requests_create import (
     request_top_up,
     signed_in,
 )
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
 _KEY = re.compile(r'name="submission_key" type="hidden" value="([^"]*)"')
@@ -28,7 +28,13 @@ _BALANCE = re.compile(r'data-testid="balance-figure">([^<]+)<')
 
 @pytest.fixture
 def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+    return make_console(
+        sandbox,
+        tmp_path,
+        LOGIN_RATE_LIMIT="100 per minute",
+        OTP_RATE_LIMIT="100 per minute",
+        **STEP_UP_FOR_AN_HOUR,
+    )
 
 
 def decision_route(request_id: int, action: str) -> str:
@@ -179,7 +185,9 @@ def test_a_lost_approval_answer_never_credits_twice(
     sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
 ) -> None:
     transport = LoseAnswers()
-    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport)
+    app = make_console(
+        sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport, **STEP_UP_FOR_AN_HOUR
+    )
     maker, _ = signed_in(app, sandbox, MAKER)
     checker, _ = signed_in(app, sandbox, CHECKER)
     request_id = request_top_up(maker, "21.10")

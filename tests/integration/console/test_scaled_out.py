@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator
+from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator, sign_in
+from tests.integration.console.test_cardholders_detail import REVEALER, send_code
+from tests.integration.console.test_cardholders_list import seeded_cardholder
 from tests.support.console import console_config
 from tests.support.sandbox import SandboxHandle
 from tests.support.servers import LiveServer
@@ -127,3 +129,34 @@ def test_rate_limits_are_counted_across_nodes(sandbox: SandboxHandle, tmp_path: 
         )
         statuses.append(answer.status_code)
     assert statuses == [401, 401, 401, 429]
+
+
+def test_refused_step_up_codes_are_counted_across_nodes(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Two refused step-up codes on node A use up a limit of two for that address: node B refuses the next
+    code from it with 429 before asking the CMS."""
+    _require_services()
+    from webapp import create_app
+
+    shared = {
+        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": DATABASE_URL,
+        "LOGIN_RATE_LIMIT": "100 per minute",
+        "OTP_RATE_LIMIT": "100 per minute",
+        "STEP_UP_RATE_LIMIT": "2 per minute",
+    }
+    config_a = console_config(sandbox, tmp_path / "a", **shared)
+    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
+    apps = [create_app(config_a), create_app(config_b)]
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"  # fresh counters for this run
+    person = seeded_cardholder(sandbox)
+    url = f"/p/{PARTNER_A}/cardholders/{person['cardholderId']}"
+    answers = []
+    for node, code in ((0, "000000"), (0, "000001"), (1, None)):
+        client = apps[node].test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        email, password = new_operator(sandbox, permissions={PARTNER_A: REVEALER})
+        sign_in(client, sandbox, email, password)
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        otp = code or send_code(client, sandbox, email, token)
+        answers.append(client.post(f"{url}/reveal", data={"csrf_token": token, "otp": otp}).status_code)
+    assert answers == [422, 422, 429]

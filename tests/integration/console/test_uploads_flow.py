@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
 from tests.support import sandbox_login
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console, stepped_up
 from tests.support.sandbox import SandboxHandle
 from webapp.cardholders.rules import FIELDS
 
@@ -42,6 +42,7 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",
         UPLOADS_PROGRESS_IDLE_SECONDS=2,
+        **STEP_UP_FOR_AN_HOUR,
     )
 
 
@@ -50,6 +51,7 @@ def signed_in(console: Flask, sandbox: SandboxHandle, permissions: list[str] = U
     email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: permissions})
     done = sign_in(client, sandbox, email, password)
     assert done.status_code in (302, 303), done.get_data(as_text=True)
+    stepped_up(client)  # the code is asked in the step-up tests
     return client
 
 

@@ -32,7 +32,7 @@ from tests.integration.console.test_uploads_flow import (
     upload_id_of,
     wait_until_done,
 )
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
 IDLE_SECONDS = 1.0  # the console's progress idle timeout in these tests (30 s in production)
@@ -49,6 +49,7 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",
         UPLOADS_PROGRESS_IDLE_SECONDS=IDLE_SECONDS,
+        **STEP_UP_FOR_AN_HOUR,
     )
 
 

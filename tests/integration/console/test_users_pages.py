@@ -265,7 +265,7 @@ def test_create_shows_field_errors_and_keeps_the_input(signed_in: SignIn, sandbo
 
 
 def test_create_with_a_taken_email(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})  # still elevated from sign-in: no code needed
+    op = signed_in({PARTNER_A: USER_ADMIN})
     html = _create_page(op)
     form = {
         **form_of(html),
@@ -273,6 +273,7 @@ def test_create_with_a_taken_email(signed_in: SignIn, sandbox: SandboxHandle) ->
         "name": "Copia",
         "email": "ana.operadora@demo.migo",
         "password": "Otra-Clave-2026",
+        "otp": elevation_code(op.client, sandbox, op.email),
     }
     answer = op.client.post(f"/p/{PARTNER_A}/users/new", data=form)
     assert answer.status_code == 422

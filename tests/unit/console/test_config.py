@@ -188,3 +188,17 @@ def test_upload_lock_and_exposure_settings_come_from_the_environment(tmp_path: P
 def test_upload_settings_are_checked(tmp_path: Path, change: dict[str, Any], reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         build_config(str(tmp_path), change, environ={})
+
+
+def test_step_up_settings_default_to_every_time_and_are_checked(tmp_path: Path) -> None:
+    config = build_config(str(tmp_path), {}, environ={})
+    assert config["STEP_UP_MAX_AGE"] == 0  # every sensitive action asks for a code
+    assert config["STEP_UP_RATE_LIMIT"] == "5 per minute;20 per hour"  # refused codes
+    assert config["STEP_UP_SEND_RATE_LIMIT"] == "5 per minute;60 per hour"  # codes mailed
+    assert from_environment({"STEP_UP_MAX_AGE": "600"}) == {"STEP_UP_MAX_AGE": 600}
+    for wrong in (-1, None, True, "600"):
+        with pytest.raises(ConfigError, match="STEP_UP_MAX_AGE"):
+            build_config(str(tmp_path), {"STEP_UP_MAX_AGE": wrong}, environ={})
+    example = (Path(__file__).parents[3] / "instance" / "config.example.py").read_text()
+    for key in ("STEP_UP_MAX_AGE", "STEP_UP_RATE_LIMIT", "STEP_UP_SEND_RATE_LIMIT"):
+        assert f"# {key} = " in example
