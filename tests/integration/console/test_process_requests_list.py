@@ -17,7 +17,7 @@ from tests.integration.console.test_process_requests_create import (
     request_top_up,
     signed_in,
 )
-from tests.support.console import make_console
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
 LIST_ROUTE = f"GET /app/partners/{PARTNER_A}/process-requests"
@@ -25,7 +25,13 @@ LIST_ROUTE = f"GET /app/partners/{PARTNER_A}/process-requests"
 
 @pytest.fixture
 def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+    return make_console(
+        sandbox,
+        tmp_path,
+        LOGIN_RATE_LIMIT="100 per minute",
+        OTP_RATE_LIMIT="100 per minute",
+        **STEP_UP_FOR_AN_HOUR,  # these tests are about the list; the code is asked in test_step_up.py
+    )
 
 
 def _row_ids(html: str) -> list[int]:

@@ -273,10 +273,10 @@ def reject(partner_id: int, request_id: int) -> Response:
 @bp.post("/app/partners/<int:partner_id>/process-requests/<int:request_id>/cancel")
 @guarded("balance-management", "cancel")
 def cancel(partner_id: int, request_id: int) -> Response:
+    reason = reason_from(json_body(), required=False)  # the body first, as approve and reject do
     found = load_request(partner_id, request_id)
     if found.status != "pending":
         raise ApiFailure(codes.INVALID_STATE, "Only a pending request can be cancelled.")
-    reason = reason_from(json_body(), required=False)
     now = utcnow()
     found.status = "cancelled"
     found.decided_by = current_caller().user.id
