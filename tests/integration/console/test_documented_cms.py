@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
 
 from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
 from tests.integration.console.test_cardholders_changes import new_person
@@ -79,6 +80,16 @@ def free_cards(sandbox: SandboxHandle, count: int) -> list[int]:
     finally:
         engine.dispose()
     return [int(row[0]) for row in rows]
+
+
+def request_top_up(client: FlaskClient, amount: str) -> TestResponse:
+    """A top-up request with a PDF through the console's own form, on this module's partner."""
+    state = form_state(html(client.get(f"/p/{PARTNER}/top-ups/new")))
+    return client.post(
+        f"/p/{PARTNER}/top-ups/new",
+        data={**state, "amount": amount, "observations": "Transfer", "evidence": (BytesIO(PDF), "t.pdf")},
+        content_type="multipart/form-data",
+    )
 
 
 def html(response: object) -> str:
@@ -172,12 +183,7 @@ def test_balance_and_a_top_up_request_without_the_detail_read(
     console: Flask, documented_sandbox: SandboxHandle
 ) -> None:
     client = signed_in(console, documented_sandbox)
-    state = form_state(html(client.get(f"/p/{PARTNER}/top-ups/new")))
-    done = client.post(
-        f"/p/{PARTNER}/top-ups/new",
-        data={**state, "amount": "321.50", "observations": "Transfer", "evidence": (BytesIO(PDF), "t.pdf")},
-        content_type="multipart/form-data",
-    )
+    done = request_top_up(client, "321.50")
     assert done.status_code == 303, html(done)[:2000]
     shown = client.get(done.headers["Location"])
     assert shown.status_code == 200  # found in the documented full list
@@ -200,12 +206,7 @@ def test_decisions_switched_off_in_the_configuration_are_not_offered(
         **STEP_UP_FOR_AN_HOUR,
     )
     maker = signed_in(console, documented_sandbox)
-    state = form_state(html(maker.get(f"/p/{PARTNER}/top-ups/new")))
-    done = maker.post(
-        f"/p/{PARTNER}/top-ups/new",
-        data={**state, "amount": "12.00", "observations": "Transfer", "evidence": (BytesIO(PDF), "t.pdf")},
-        content_type="multipart/form-data",
-    )
+    done = request_top_up(maker, "12.00")
     assert done.status_code == 303
     checker = signed_in(console, documented_sandbox)
     page = html(checker.get(done.headers["Location"]))

@@ -316,18 +316,22 @@ class Probe:
         op = self.contract.op(op_id)
         self._add(key, assumption, op.label, Verdict.NOT_CHECKED, reason, op.capability)
 
+    def _no_user_token(self) -> None:
+        """The user token's claims cannot be listed when the sign-in stopped before it."""
+        self._add(
+            "jwt-claims-user",
+            CLAIMS_TEXT.format(kind="user"),
+            "POST /app/users/login",
+            Verdict.NOT_CHECKED,
+            "no user token",
+        )
+
     # -- 1. sign-in -----------------------------------------------------------------------------------------
     def _sign_in(self) -> bool:
         if not self._app_login():
             for key, text, op_id in SIGN_IN_ROWS[2:]:
                 self._skip(key, text, op_id, "no app token")
-            self._add(
-                "jwt-claims-user",
-                CLAIMS_TEXT.format(kind="user"),
-                "POST /app/users/login",
-                Verdict.NOT_CHECKED,
-                "no user token",
-            )
+            self._no_user_token()
             return False
         return self._user_login()
 
@@ -405,13 +409,7 @@ class Probe:
             )
             for key in ("user-login", "user-login-otp", "otp-request", "otp-verify"):
                 self._skip(key, rows[key][0], rows[key][1], "no credentials")
-            self._add(
-                "jwt-claims-user",
-                CLAIMS_TEXT.format(kind="user"),
-                "POST /app/users/login",
-                Verdict.NOT_CHECKED,
-                "no user token",
-            )
+            self._no_user_token()
             return False
         answer = self._send(
             "user login",
@@ -429,13 +427,7 @@ class Probe:
             self.problem = f"The operator login did not give a user token: {detail}"
             for key in ("user-login-otp", "otp-request", "otp-verify"):
                 self._skip(key, rows[key][0], rows[key][1], "no operator session")
-            self._add(
-                "jwt-claims-user",
-                CLAIMS_TEXT.format(kind="user"),
-                "POST /app/users/login",
-                Verdict.NOT_CHECKED,
-                "no user token",
-            )
+            self._no_user_token()
             return False
         assert isinstance(data, Mapping)
         self.user_token = token
