@@ -72,7 +72,6 @@ SERVER_ERROR = ErrorPage(
     "unhandled_error",
 )
 
-# First match wins, so subclasses come before their bases.
 NOT_OFFERED = ErrorPage(
     501,
     "errors/not_offered.html",
@@ -80,6 +79,7 @@ NOT_OFFERED = ErrorPage(
     "The CMS this console is connected to does not offer this.",
     "upstream_error",
 )
+# First match wins, so subclasses come before their bases.
 CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
     (cms_errors.CapabilityMissing, NOT_OFFERED),
     (

@@ -38,6 +38,7 @@ from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_di
 from webapp.cms import UserTokens
 from webapp.cms import errors as cms_errors
 from webapp.cms.auth import TokenHolder
+from webapp.cms.errors import ApiErrorItem
 from webapp.cms.models import Batch, ProgressFrame, RowError
 from webapp.store import current_store
 from webapp.store.uploads import IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
@@ -201,28 +202,26 @@ def _source_row(upload: UploadRecord, upstream_row: int) -> int:
     return source_rows[index] if 0 <= index < len(source_rows) else upstream_row
 
 
+def _failed(upload: UploadRecord, row: int, error: RowError | ApiErrorItem) -> dict[str, Any]:
+    """One stored outcome of a row the CMS refused, with its reason cut to the store's column sizes."""
+    return {
+        "upload_id": upload.id,
+        "phase": UPSTREAM,
+        "row": row,
+        "status": "failed",
+        "field": (error.field or None) and str(error.field)[:40],
+        "code": str(error.code or "")[:12] or None,
+        "message": str(error.message or "")[:300],
+    }
+
+
 def store_frame_failures(upload: UploadRecord, failures: list[RowError]) -> None:
     """Per-row failures as the progress frames reported them: what there is when the CMS offers no
     batch-results read (capability `batch-status`)."""
-    outcomes: list[dict[str, Any]] = []
-    failed_rows: set[int] = set()
-    for error in failures:
-        if error.row is None:
-            continue
-        row = _source_row(upload, error.row)
-        failed_rows.add(row)
-        outcomes.append(
-            {
-                "upload_id": upload.id,
-                "phase": UPSTREAM,
-                "row": row,
-                "status": "failed",
-                "field": (error.field or None) and str(error.field)[:40],
-                "code": str(error.code or "")[:12] or None,
-                "message": str(error.message or "")[:300],
-            }
-        )
-    records.store_results(upload.id, outcomes, failed_rows)
+    rows = [(_source_row(upload, error.row), error) for error in failures if error.row is not None]
+    records.store_results(
+        upload.id, [_failed(upload, row, error) for row, error in rows], {r for r, _ in rows}
+    )
 
 
 def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
@@ -242,16 +241,7 @@ def fetch_results(upload: UploadRecord, holder: TokenHolder) -> None:
                 outcomes.append({**base, "status": "created", "cardholder_id": item.cardholder_id})
                 continue
             failed_rows.add(row)
-            for error in item.errors or []:
-                outcomes.append(
-                    {
-                        **base,
-                        "status": "failed",
-                        "field": (error.field or None) and str(error.field)[:40],
-                        "code": str(error.code or "")[:12] or None,
-                        "message": str(error.message or "")[:300],
-                    }
-                )
+            outcomes.extend(_failed(upload, row, error) for error in item.errors or [])
             if not item.errors:
                 outcomes.append({**base, "status": "failed"})
         if page >= reply.total_pages or not reply.items:
