@@ -34,3 +34,21 @@ def post_worker_init(worker: object) -> None:
     """
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+
+
+def on_starting(server: object) -> None:
+    """Empty the metrics directory: a previous run's samples (its pids may recur) must not be merged."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker is gone: drop its live gauges from /metrics (its counters and histograms are kept)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -121,6 +121,8 @@ how to find the right CMS_* values for a new environment with the conformance pr
 
 # /readyz tells anyone only "ready" or "unavailable"; its details (each check, the session backend, the app
 # token's times) go to callers sending `Authorization: Bearer <METRICS_TOKEN>` and to loopback callers.
+# /metrics (Prometheus) answers only those callers too; under gunicorn also set the environment variable
+# PROMETHEUS_MULTIPROC_DIR to an empty directory of its own so a scrape sees every worker.
 # METRICS_TOKEN = "a-long-random-string"
 # Server-Timing header (upstream, render and total time) on every answer; off: it describes internals.
 # SERVER_TIMING = False

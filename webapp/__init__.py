@@ -72,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         health,
         htmx,
         i18n,
+        metrics,
         parsing,
         security_headers,
         store,
@@ -95,6 +96,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     configure_logging(app)
     _proxy_fix(app)
     parsing.init_app(app)  # bounded `<int:...>` ids, before any route is added
+    metrics.init_app(app)  # first: its timer starts before, and its status is read after, every other hook
 
     security_headers.init_app(app)
     extensions.init_app(app)

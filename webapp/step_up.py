@@ -24,6 +24,7 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import StringField
 from wtforms.validators import Optional, Regexp
 
+from webapp import metrics
 from webapp.access import Operator, current_operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
@@ -133,6 +134,7 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
         ]
         security_event("step_up_failed", action=action, reason="expired" if expired else "invalid")
         record_event("step_up", outcome="failure", detail={"action": action})
+        metrics.count_step_up("failed")
         return False
     record_step_up(action)
     return True
@@ -158,6 +160,7 @@ def send_code() -> ResponseReturnValue:
         _rate_limited(operator, refusal, step="send")
     expires_in = cms().auth.request_otp(SessionTokenHolder(), operator.email, "elevation")
     record_event("step_up_code_sent", outcome="success")
+    metrics.count_step_up("sent")
     return render_template(
         "_macros/step_up_sent.html",
         minutes=max(1, expires_in // 60) if expires_in else None,

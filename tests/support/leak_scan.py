@@ -69,6 +69,10 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<![0-9A-Za-z])\+?\d{8,15}(?![0-9A-Za-z])")
 _INPUT_VALUE = re.compile(r"""\bvalue=("[^"]*"|'[^']*')""")
+# /metrics: each sample line ends with a measured number, and a float's 17 digits (a latency sum) can pass a
+# Luhn check. Those numbers are dropped; metric names, label values and help texts are still scanned.
+METRICS_ENDPOINT = "metrics.metrics"
+_METRIC_SAMPLE = re.compile(r"(?m)^(?!#)(.*\S) \S+$")
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "image/svg")
 _XLSX_TYPES = ("spreadsheetml", "application/zip", "application/vnd.ms-excel")
 
@@ -171,7 +175,10 @@ class LeakScanner:
         if any(kind in content_type for kind in _XLSX_TYPES) or body[:2] == b"PK":
             self.scan_text(_xlsx_text(body), f"body (xlsx) of {where}", scoped=scoped, page_body=True)
         elif not content_type or any(content_type.startswith(kind) for kind in _TEXT_TYPES):
-            self.scan_text(body.decode("utf-8", "replace"), f"body of {where}", scoped=scoped, page_body=True)
+            text = body.decode("utf-8", "replace")
+            if endpoint == METRICS_ENDPOINT:
+                text = _METRIC_SAMPLE.sub(r"\1", text)
+            self.scan_text(text, f"body of {where}", scoped=scoped, page_body=True)
 
     def scan_log_line(self, line: str, logger: str) -> None:
         with self._lock:

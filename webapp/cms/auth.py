@@ -30,7 +30,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
-from webapp.cms import errors
+from webapp.cms import errors, telemetry
 from webapp.cms.capabilities import Capabilities
 from webapp.cms.models import AppTokenStatus, UserTokens, as_object, req_str
 
@@ -191,6 +191,19 @@ class AppTokens:
                 self._access_exp = 0
 
     def _renew_locked(self) -> str:
+        """Counted as an app-token refresh when it replaces a token this process held (not the first one)."""
+        renewal = self._access is not None
+        try:
+            token = self._renew_or_sign_in()
+        except Exception:
+            if renewal:
+                telemetry.count_token_refresh("app", "failed")
+            raise
+        if renewal:
+            telemetry.count_token_refresh("app", "ok")
+        return token
+
+    def _renew_or_sign_in(self) -> str:
         now = self._clock()
         if self._refresh is not None and (
             self._refresh_exp is None or self._refresh_exp - now > self._margin
@@ -371,13 +384,18 @@ class Authenticator:
                 json={"refreshToken": current.refresh_token},
             )
             try:
-                # A 401 here is the refresh token refused: the app token is renewed by the call that
-                # failed, so renewing it again would only repeat a refresh the CMS has already judged.
-                reply = self.call(None, request, renew_on_401=False)
-            except errors.ApiError as exc:
-                raise errors.SessionEnded(
-                    exc.message, status=exc.status, errors=exc.errors, retry_after=exc.retry_after
-                ) from exc
-            fresh = self.user_tokens(as_object(reply.data, "refresh"), "refresh")
+                try:
+                    # A 401 here is the refresh token refused: the app token is renewed by the call that
+                    # failed, so renewing it again would only repeat a refresh the CMS has already judged.
+                    reply = self.call(None, request, renew_on_401=False)
+                except errors.ApiError as exc:
+                    raise errors.SessionEnded(
+                        exc.message, status=exc.status, errors=exc.errors, retry_after=exc.retry_after
+                    ) from exc
+                fresh = self.user_tokens(as_object(reply.data, "refresh"), "refresh")
+            except Exception:
+                telemetry.count_token_refresh("user", "failed")
+                raise
+            telemetry.count_token_refresh("user", "ok")
             holder.save(fresh)
             return fresh

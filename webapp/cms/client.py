@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import stamina
 
-from webapp.cms import errors
+from webapp.cms import errors, telemetry
 from webapp.cms.capabilities import Capabilities
 from webapp.cms.models import AppTokenStatus
 from webapp.parsing import is_ascii_digits, parse_int
@@ -383,6 +383,7 @@ class Upstream:
             if outcome == "ok":
                 self.breaker.record_success()
             self._log(req, status, elapsed, num, outcome)
+            telemetry.observe_breaker(self.breaker.state)
 
     def _count_for_breaker(self, exc: errors.CmsError) -> None:
         if isinstance(exc, errors.CircuitOpen):
@@ -557,10 +558,13 @@ class Upstream:
         finally:
             elapsed = self._clock() - started
             self._log(req, status, elapsed, 1, "stream")
+            telemetry.observe_breaker(self.breaker.state)
 
     # -- logging ---------------------------------------------------------------------------------------------
     @staticmethod
     def _log(req: ApiRequest, status: int | None, elapsed: float, attempt: int, outcome: str) -> None:
+        """One log line and one metric observation per attempt (webapp.cms.telemetry)."""
+        telemetry.observe_call(req.method, req.route, outcome, elapsed)
         ms = round(elapsed * 1000, 1)
         level = logging.INFO if outcome in {"ok", "stream"} else logging.WARNING
         logger.log(

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 from wtforms.fields.choices import SelectChoice
 
+from webapp import metrics
 from webapp.access import Operator, current_operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
@@ -480,6 +481,7 @@ def submit(partner_id: int, upload_id: int) -> ResponseReturnValue:
     submissions.succeeded(key, batch_id)
     records.mark_sent(record, batch_id, result.accepted.rows, records.key_secret())
     staging.discard(staged.ref)
+    metrics.count_upload("sent")
     record_event(
         "bulk_upload_submitted",
         outcome="success",
@@ -549,6 +551,7 @@ def _submit_failed(
     if isinstance(exc, cms_errors.UpstreamTimeout) or exc.outcome_unknown:
         submissions.unknown(key)
         records.mark_unknown(record.id)
+        metrics.count_upload("unknown")
         record_event(
             "bulk_upload_submitted",
             outcome="unknown",
@@ -560,6 +563,7 @@ def _submit_failed(
         return _render_detail(fresh, partner_id, form, status=504, outcome_unknown=True)
     submissions.release(key)
     records.mark_back_to_checked(record.id, exc.message)
+    metrics.count_upload("failed")
     record_event(
         "bulk_upload_submitted",
         outcome="failure",

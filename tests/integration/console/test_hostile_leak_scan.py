@@ -71,3 +71,15 @@ def test_what_is_not_a_leak() -> None:
 def test_an_empty_scan_is_a_failure() -> None:
     problems = leak_scan.LeakScanner().problems(min_responses=5, min_log_records=1)
     assert len(problems) == 2
+
+
+def test_metrics_sample_values_are_numbers_but_their_labels_are_scanned() -> None:
+    """A latency sum's 17 digits can pass a Luhn check (0.4000056655665556 s); a label value cannot hide."""
+    scanner = leak_scan.LeakScanner()
+    plain = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+    measured = f'# TYPE t histogram\nt_sum{{endpoint="a.b",status="200"}} 0.{PAN}\n'.encode()
+    scanner.scan_response("GET /metrics", leak_scan.METRICS_ENDPOINT, plain, measured)
+    assert scanner.problems(min_responses=1, min_log_records=0) == []
+    labelled = f't_count{{endpoint="a.b",path="/x/{PAN}"}} 1.0\n'.encode()
+    scanner.scan_response("GET /metrics", leak_scan.METRICS_ENDPOINT, plain, labelled)
+    assert scanner.leaks == [f"card number {leak_scan.mask(PAN)} in body of GET /metrics"]
