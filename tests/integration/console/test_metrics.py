@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.console.test_auth_login import PARTNER_A, new_operator, sign_in
+from tests.integration.console.test_cardholders_detail import REVEALER
+from tests.integration.console.test_cardholders_list import seeded_cardholder
+from tests.integration.console.test_step_up import code_for, reveal
 from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
@@ -148,3 +151,16 @@ def test_the_breaker_state_is_reported(sandbox: SandboxHandle, tmp_path: Path) -
     assert sample(scrape(client), "console_upstream_breaker_state") == 2
     breaker.record_success()
     assert sample(scrape(client), "console_upstream_breaker_state") == 0
+
+
+def test_step_up_codes_sent_and_refused_are_counted(client: FlaskClient, sandbox: SandboxHandle) -> None:
+    email, password = new_operator(sandbox, permissions={PARTNER_A: REVEALER})
+    sign_in(client, sandbox, email, password)
+    person = seeded_cardholder(sandbox)
+    before = scrape(client)
+    code_for(client, sandbox, email)
+    reveal(client, person, "000000" if sandbox.latest_otp(email) != "000000" else "111111")
+    after = scrape(client)
+    codes = "console_step_up_codes_total"
+    for event in ("sent", "failed"):
+        assert sample(after, codes, event=event) == sample(before, codes, event=event) + 1, event
