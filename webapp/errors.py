@@ -31,6 +31,7 @@ from webapp.access import current_operator
 from webapp.cms import errors as cms_errors
 from webapp.cms.capabilities import CAPABILITIES
 from webapp.logging_setup import security_event
+from webapp.parsing import parse_int
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def _retry_after(exc: BaseException, page: ErrorPage) -> int | None:
     hint = exc.retry_after if isinstance(exc, cms_errors.CmsError) else None
     if isinstance(exc, TooManyRequests) and exc.response is not None:  # the console's own limit said when
         header = exc.response.headers.get("Retry-After", "")
-        hint = int(header) if header.isdigit() else None
+        hint = parse_int(header, minimum=0, maximum=86_400)
     if hint is not None:
         return max(1, math.ceil(hint))
     return page.retry_after_default

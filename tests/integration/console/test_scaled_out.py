@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,21 +52,27 @@ def _require_services() -> None:
     pytest.skip(reason)
 
 
+def _two_node_configs(sandbox: SandboxHandle, tmp_path: Path, **extra: Any) -> list[dict[str, Any]]:
+    """Two consoles sharing one secret, Redis and database: the configuration of one scaled-out site."""
+    shared = {
+        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": DATABASE_URL,
+        "LOGIN_RATE_LIMIT": "100 per minute",
+        "OTP_RATE_LIMIT": "100 per minute",
+        **extra,
+    }
+    config_a = console_config(sandbox, tmp_path / "a", **shared)
+    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
+    return [config_a, config_b]
+
+
 @pytest.fixture
 def nodes(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two console apps with one configuration (same secret, Redis and database), each on its own port."""
     _require_services()
     from webapp import create_app
 
-    shared = {
-        "REDIS_URL": REDIS_URL,
-        "DATABASE_URL": DATABASE_URL,
-        "LOGIN_RATE_LIMIT": "100 per minute",
-        "OTP_RATE_LIMIT": "100 per minute",
-    }
-    config_a = console_config(sandbox, tmp_path / "a", **shared)
-    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
-    servers = [LiveServer(create_app(config_a)).start(), LiveServer(create_app(config_b)).start()]
+    servers = [LiveServer(create_app(config)).start() for config in _two_node_configs(sandbox, tmp_path)]
     try:
         yield servers[0].url, servers[1].url
     finally:
@@ -137,16 +144,10 @@ def test_refused_step_up_codes_are_counted_across_nodes(sandbox: SandboxHandle, 
     _require_services()
     from webapp import create_app
 
-    shared = {
-        "REDIS_URL": REDIS_URL,
-        "DATABASE_URL": DATABASE_URL,
-        "LOGIN_RATE_LIMIT": "100 per minute",
-        "OTP_RATE_LIMIT": "100 per minute",
-        "STEP_UP_RATE_LIMIT": "2 per minute",
-    }
-    config_a = console_config(sandbox, tmp_path / "a", **shared)
-    config_b = console_config(sandbox, tmp_path / "b", **shared, SECRET_KEY=config_a["SECRET_KEY"])
-    apps = [create_app(config_a), create_app(config_b)]
+    apps = [
+        create_app(config)
+        for config in _two_node_configs(sandbox, tmp_path, STEP_UP_RATE_LIMIT="2 per minute")
+    ]
     address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"  # fresh counters for this run
     person = seeded_cardholder(sandbox)
     url = f"/p/{PARTNER_A}/cardholders/{person['cardholderId']}"
