@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         access,
         errors,
         extensions,
+        formatting,
         health,
         htmx,
         i18n,
@@ -104,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     upstream.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
 
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)

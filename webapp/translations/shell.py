@@ -19,6 +19,7 @@ ES: dict[str, str] = {
     "For security, your session ends after a period without activity.": "Por seguridad, su sesión termina tras un periodo sin actividad.",
     "Time left:": "Tiempo restante:",
     "Stay signed in": "Seguir conectado",
+    "Times in {zone}": "Horas en {zone}",
     # navigation
     "Dashboard": "Panel",
     "Cardholders": "Tarjetahabientes",
