@@ -77,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         parsing,
         security_headers,
         store,
+        theme,
         upstream,
     )
     from webapp.cms_cli import cms as cms_commands
@@ -106,6 +107,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
+    theme.init_app(app)
 
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)

@@ -20,6 +20,11 @@ ES: dict[str, str] = {
     "Time left:": "Tiempo restante:",
     "Stay signed in": "Seguir conectado",
     "Times in {zone}": "Horas en {zone}",
+    # theme
+    "Theme": "Tema",
+    "System theme": "Tema del sistema",
+    "Light theme": "Tema claro",
+    "Dark theme": "Tema oscuro",
     # navigation
     "Dashboard": "Panel",
     "Cardholders": "Tarjetahabientes",
