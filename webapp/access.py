@@ -1,7 +1,9 @@
 """Who may open what: the signed-in operator, the three access markers, and the deny-by-default gate.
 
-Every view carries an `_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint
-without one, so a forgotten decorator is a 404, not an open door. Partner scope comes from the URL
+Flask-Login holds the signed-in operator (`current_user`, see webapp/extensions.py); the user loader and the
+sign-in redirect live with the session lifecycle (webapp/auth/session_lifecycle.py). Every view carries an
+`_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint without one, so a
+forgotten decorator is a 404, not an open door. Partner scope comes from the URL
 (`/p/<int:partner_id>/...`) and is checked against the operator's assigned partners before the view can call
 upstream. Permissions come from upstream at sign-in; the nav only mirrors them, this gate enforces them.
 """
@@ -12,11 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from flask import Flask, abort, g, has_request_context, request, session, url_for
+from flask import Flask, abort, g, has_request_context, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from webapp import htmx
+from webapp.extensions import login_manager
 from webapp.logging_setup import security_event
 from webapp.upstream import offers
 
@@ -46,6 +49,15 @@ class Operator:
 
     def can_any(self, partner_id: int, pairs: Iterable[tuple[str, str]]) -> bool:
         return any(self.can(partner_id, resource, action) for resource, action in pairs)
+
+    # The Flask-Login user protocol. Only a signed-in operator is ever an `Operator`; the anonymous visitor is
+    # Flask-Login's own `AnonymousUserMixin`.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     def partner(self, pid: int) -> PartnerRef | None:
         return next((p for p in self.partners if p.partner_id == pid), None)
@@ -81,22 +93,6 @@ class Operator:
         )
 
 
-def current_operator() -> Operator | None:
-    """The signed-in operator of this request (cached on `g`), or None."""
-    if not has_request_context():
-        return None
-    if "operator" not in g:
-        raw = session.get("operator")
-        g.operator = Operator.from_dict(raw) if isinstance(raw, Mapping) else None
-    operator: Operator | None = g.operator
-    return operator
-
-
-def store_operator(op: Operator) -> None:
-    session["operator"] = op.to_dict()
-    g.operator = op
-
-
 # -- markers --------------------------------------------------------------------------------------
 
 
@@ -111,6 +107,13 @@ def _mark(view: F, access: Access) -> F:
     return view
 
 
+def _behind_sign_in(view: F, access: Access) -> F:
+    """Flask-Login's `login_required` around the view, so it refuses an anonymous caller even where the gate
+    does not run (a view called directly, a test app without it), then the marker the gate reads."""
+    guarded: F = login_required(view)
+    return _mark(guarded, access)
+
+
 def public(view: F) -> F:
     """Reachable without signing in (sign-in pages, health, language switch)."""
     return _mark(view, Access("public"))
@@ -118,7 +121,7 @@ def public(view: F) -> F:
 
 def signed_in(view: F) -> F:
     """Any signed-in operator (partner scope is still checked when the URL names a partner)."""
-    return _mark(view, Access("signed_in"))
+    return _behind_sign_in(view, Access("signed_in"))
 
 
 def requires(resource: str, action: str, *, alternatives: Iterable[tuple[str, str]] = ()) -> Callable[[F], F]:
@@ -126,7 +129,7 @@ def requires(resource: str, action: str, *, alternatives: Iterable[tuple[str, st
     pairs = ((resource, action), *tuple(alternatives))
 
     def decorate(view: F) -> F:
-        return _mark(view, Access("requires", pairs))
+        return _behind_sign_in(view, Access("requires", pairs))
 
     return decorate
 
@@ -148,17 +151,6 @@ def _denied(reason: str, status: int, **fields: Any) -> None:
     abort(status)
 
 
-def _login_redirect() -> ResponseReturnValue:
-    next_path = request.full_path.rstrip("?") if request.query_string else request.path
-    try:
-        login_url = url_for("auth.login", next=next_path)
-    except BuildError:  # the sign-in blueprint is not installed: nothing else to offer
-        abort(401)
-    if htmx.is_htmx():
-        return htmx.hx_redirect(login_url, status=401)
-    return htmx.redirect(login_url, code=302)
-
-
 def gate() -> ResponseReturnValue | None:
     """before_request: deny by default, then sign-in, partner scope and permission, in that order."""
     endpoint = request.endpoint
@@ -174,9 +166,11 @@ def gate() -> ResponseReturnValue | None:
         abort(404)
     if access.kind == "public":
         return None
-    operator = current_operator()
-    if operator is None:
-        return _login_redirect()
+    if not current_user.is_authenticated:
+        # Flask-Login's unauthorized handler (webapp/auth/session_lifecycle.py) sends them to sign in.
+        response: ResponseReturnValue = login_manager.unauthorized()
+        return response
+    operator: Operator = current_user
     g.actor_id = operator.id
     partner_id = (request.view_args or {}).get("partner_id")
     if partner_id is not None:
@@ -263,13 +257,13 @@ def optional_url(endpoint: str, **values: Any) -> str | None:
 
 
 def frame_context() -> dict[str, Any]:
-    """What base.html needs around every page: who is signed in, where, and what they may open."""
+    """What base.html needs around every page besides `current_user` (Flask-Login's): where the operator is
+    and what they may open."""
     from flask import current_app
 
-    operator = current_operator()
+    operator: Operator | None = current_user if current_user.is_authenticated else None
     partner_id: int | None = g.get("partner_id")
     return {
-        "operator": operator,
         "current_partner": g.get("partner"),
         "nav_links": navigation(current_app, operator, partner_id),
         "console_env": str(current_app.config.get("CONSOLE_ENV", "sandbox")),
