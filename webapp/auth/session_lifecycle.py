@@ -112,9 +112,9 @@ def start_session_clock() -> None:
 
 def unauthorized() -> Response:
     """Flask-Login's unauthorized handler: to sign in, then back to the page or htmx request asked for."""
-    return sign_in_redirect(
-        next_path=request.full_path.rstrip("?") if request.query_string else request.path, reason=None
-    )
+    next_path = request.full_path.rstrip("?") if request.query_string else request.path
+    login_url = url_for("auth.login", next=next_path)
+    return hx_redirect(login_url, status=401) if is_htmx() else redirect(login_url, code=302)
 
 
 def sign_in_redirect(*, next_path: str | None, reason: str | None) -> Response:
