@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
@@ -147,6 +147,7 @@ def end_session(reason: str) -> Response:
     operator = recorded_operator()
     email = operator.email if operator else None
     if operator is not None:
+        g.actor_id = operator.id  # for the log lines below: the loader no longer returns a lapsed operator
         _keep_form_as_draft(operator.email)
         record_event(
             "session_expired" if reason in {"idle", "absolute"} else "session_ended",

@@ -3,6 +3,8 @@ the unauthorized handler, seen through a real sign-in against the sandbox and Fl
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ from tests.support.console import make_console, operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import Operator, PartnerRef, public
 from webapp.auth.session_lifecycle import load_operator
+from webapp.logging_setup import configure_logging
 
 PROBE = "/test-whoami"
 IDLE = 900
@@ -148,6 +151,10 @@ def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: Sandb
     client = console.test_client()
     email, password = new_operator(sandbox)
     sign_in(client, sandbox, email, password)
+    with client.session_transaction() as stored:
+        operator_id = stored["operator"]["id"]
+    written = io.StringIO()
+    configure_logging(console, written)
     with time_machine.travel(time.time(), tick=True) as clock:
         clock.shift(IDLE + 1)
         with caught(user_logged_out, console) as logged_out:
@@ -155,6 +162,8 @@ def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: Sandb
     assert "reason=idle" in response.headers["Location"]
     assert logged_out == ["-"]  # logout_user ran; the lapsed operator was refused by the loader, not loaded
     assert _whoami(client) == {"authenticated": False, "id": None}
+    ended = [json.loads(line) for line in written.getvalue().splitlines() if '"session_ended"' in line]
+    assert [(line["reason"], line["actor_id"]) for line in ended] == [("idle", operator_id)]
 
 
 def test_the_gate_hands_a_signed_out_visitor_to_flask_login(console: Flask) -> None:
