@@ -1,9 +1,8 @@
 """Who may open what: the signed-in operator, the three access markers, and the deny-by-default gate.
 
-Flask-Login holds the signed-in operator (`current_user`, see webapp/extensions.py); the user loader and the
-sign-in redirect live with the session lifecycle (webapp/auth/session_lifecycle.py). Every view carries an
-`_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint without one, so a
-forgotten decorator is a 404, not an open door. Partner scope comes from the URL
+The signed-in operator is Flask-Login's `current_user` (its loader: webapp/auth/session_lifecycle.py). Every
+view carries an `_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint
+without one, so a forgotten decorator is a 404, not an open door. Partner scope comes from the URL
 (`/p/<int:partner_id>/...`) and is checked against the operator's assigned partners before the view can call
 upstream. Permissions come from upstream at sign-in; the nav only mirrors them, this gate enforces them.
 """
@@ -50,8 +49,7 @@ class Operator:
     def can_any(self, partner_id: int, pairs: Iterable[tuple[str, str]]) -> bool:
         return any(self.can(partner_id, resource, action) for resource, action in pairs)
 
-    # The Flask-Login user protocol. Only a signed-in operator is ever an `Operator`; the anonymous visitor is
-    # Flask-Login's own `AnonymousUserMixin`.
+    # Flask-Login's user protocol: an Operator is always signed in (the anonymous visitor is Flask-Login's).
     is_authenticated = True
     is_active = True
     is_anonymous = False
@@ -103,15 +101,10 @@ class Access:
 
 
 def _mark(view: F, access: Access) -> F:
-    view._access = access  # type: ignore[attr-defined]
-    return view
-
-
-def _behind_sign_in(view: F, access: Access) -> F:
-    """Flask-Login's `login_required` around the view, so it refuses an anonymous caller even where the gate
-    does not run (a view called directly, a test app without it), then the marker the gate reads."""
-    guarded: F = login_required(view)
-    return _mark(guarded, access)
+    # Behind the gate, Flask-Login's `login_required` still refuses an anonymous caller wherever it runs.
+    marked: F = view if access.kind == "public" else login_required(view)
+    marked._access = access  # type: ignore[attr-defined]
+    return marked
 
 
 def public(view: F) -> F:
@@ -121,7 +114,7 @@ def public(view: F) -> F:
 
 def signed_in(view: F) -> F:
     """Any signed-in operator (partner scope is still checked when the URL names a partner)."""
-    return _behind_sign_in(view, Access("signed_in"))
+    return _mark(view, Access("signed_in"))
 
 
 def requires(resource: str, action: str, *, alternatives: Iterable[tuple[str, str]] = ()) -> Callable[[F], F]:
@@ -129,7 +122,7 @@ def requires(resource: str, action: str, *, alternatives: Iterable[tuple[str, st
     pairs = ((resource, action), *tuple(alternatives))
 
     def decorate(view: F) -> F:
-        return _behind_sign_in(view, Access("requires", pairs))
+        return _mark(view, Access("requires", pairs))
 
     return decorate
 
@@ -257,8 +250,7 @@ def optional_url(endpoint: str, **values: Any) -> str | None:
 
 
 def frame_context() -> dict[str, Any]:
-    """What base.html needs around every page besides `current_user` (Flask-Login's): where the operator is
-    and what they may open."""
+    """What base.html needs besides `current_user`: where the operator is and what they may open."""
     from flask import current_app
 
     operator: Operator | None = current_user if current_user.is_authenticated else None

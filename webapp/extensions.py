@@ -21,10 +21,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 csrf = CSRFProtect()
 server_sessions = Session()
 limiter = Limiter(key_func=get_remote_address)
-# The signed-in operator. Its user loader and unauthorized handler are the session lifecycle's
-# (webapp/auth/session_lifecycle.py). Session protection is off: the session id is opaque, server-side,
-# rotated at sign-in and deleted at sign-out, and nothing reads Flask-Login's "fresh" flag (SECURITY.md,
-# "Sessions").
+# Loader and unauthorized handler: webapp/auth/session_lifecycle.py; session protection off: SECURITY.md.
 login_manager = LoginManager()
 login_manager.session_protection = None
 

@@ -132,10 +132,7 @@ def fetch_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[
 
 
 def open_session(operator: Operator, holder: SessionTokenHolder) -> None:
-    """Replace the pre-sign-in session with the operator's, under a brand-new session id.
-
-    The record is what Flask-Login's user loader reads back (webapp/auth/session_lifecycle.py); no
-    remember-me cookie: the server-side session is the only way back in."""
+    """Replace the pre-sign-in session with the operator's, under a brand-new session id; no remember-me."""
     tokens_raw = session.get(PENDING_TOKENS_KEY)
     lang = session.get("lang")
     session.clear()
