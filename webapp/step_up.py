@@ -20,12 +20,13 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, Response, current_app, g, render_template, request, session
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import TooManyRequests
 from wtforms import StringField
 from wtforms.validators import Optional, Regexp
 
 from webapp import metrics
-from webapp.access import Operator, current_operator, signed_in
+from webapp.access import Operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
@@ -55,8 +56,7 @@ WRONG = "The code is not valid: check the six digits, or send a new code."
 def needs_step_up() -> bool:
     """True when the next sensitive action must carry a fresh code: the console's own step-up is older than
     STEP_UP_MAX_AGE (or there is none), or the CMS's elevation has lapsed."""
-    operator = current_operator()
-    if operator is None or not operator.otp_elevation:
+    if not current_user.is_authenticated or not current_user.otp_elevation:
         return False
     now = time.time()
     tokens = SessionTokenHolder().load()
@@ -119,8 +119,7 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
     form with everything else the operator typed."""
     if g.get("step_up_done") or not needs_step_up():
         return True
-    operator = current_operator()
-    assert operator is not None  # needs_step_up() is False without an operator
+    operator: Operator = current_user  # needs_step_up() is False without an operator
     if submission is not None and submissions.already_sent(
         submission[0], kind=submission[1], actor_id=operator.id
     ):
@@ -180,8 +179,7 @@ def record_step_up(action: str) -> None:
 @signed_in
 def send_code() -> ResponseReturnValue:
     """Mail a fresh elevation code to the operator; answers a small status fragment for the form."""
-    operator = current_operator()
-    assert operator is not None  # the access gate guarantees it
+    operator: Operator = current_user  # the access gate guarantees it
     refusal = step_up_limits().send.hit(email=operator.email, ip=_client_ip())
     if refusal is not None:
         _rate_limited(operator, refusal, step="send")
