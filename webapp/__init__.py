@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         access,
         errors,
         extensions,
+        formatting,
         health,
         htmx,
         i18n,
@@ -76,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         parsing,
         security_headers,
         store,
+        theme,
         upstream,
     )
     from webapp.cms_cli import cms as cms_commands
@@ -104,6 +106,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     upstream.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
+    theme.init_app(app)
 
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)

@@ -44,6 +44,7 @@ from webapp.cms import errors
 from webapp.cms.models import Card, Cardholder, CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
+from webapp.formatting import day
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
 from webapp.parsing import parse_id
@@ -170,8 +171,8 @@ def _row(item: CardholderSummary, detail_base: str, status_labels: Mapping[str, 
     """One list row, masked and formatted here: the template only places the values (it runs 50 times).
 
     `detail_base` is the detail URL without its id ("" for no link) and `status_labels` are translated, both
-    once per page; the date is `date.isoformat()` (what `%Y-%m-%d` shows, for a fraction of strftime's cost on
-    an aware datetime)."""
+    once per page; the date is the display zone's calendar day, formatted once per distinct day
+    (webapp/formatting.py keeps them)."""
     return ListRow(
         id=item.cardholder_id,
         url=f"{detail_base}{item.cardholder_id}" if detail_base else "",
@@ -185,7 +186,7 @@ def _row(item: CardholderSummary, detail_base: str, status_labels: Mapping[str, 
         status_label=status_labels.get(item.status, item.status),
         kind=STATUS_KINDS.get(item.status, "neutral"),
         cards=item.card_count,
-        created=item.created_at.date().isoformat() if item.created_at else "",
+        created=day(item.created_at) if item.created_at else "",
     )
 
 

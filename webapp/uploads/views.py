@@ -85,7 +85,6 @@ def _helpers() -> dict[str, Any]:
     return {
         "status_kind": STATUS_KIND,
         "status_label": lambda status: _(STATUS_LABELS.get(str(status), str(status))),
-        "when": lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—",
         "kind_label": lambda kind: _("Cards") if kind == "cards" else _("Cardholders"),
     }
 
