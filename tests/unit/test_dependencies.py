@@ -31,9 +31,6 @@ ENTRY_POINTS = (ROOT / "wsgi.py", ROOT / "gunicorn.conf.py")
 LOADED_BY_NAME = {
     "psycopg": ("instance/config.example.py", "postgresql+psycopg://"),  # SQLAlchemy's PostgreSQL driver
 }
-# Declared ahead of the code that imports it: the signed-in operator moves to flask-login in work that is
-# not merged yet. The entry goes when that code lands (test_the_allowances_are_still_needed says so).
-NOT_YET_IMPORTED = {"flask-login"}
 
 
 def normalise(name: str) -> str:
@@ -116,7 +113,7 @@ def third_party(files: Iterable[Path], own: Iterable[str] = ("webapp",)) -> dict
 
 
 def test_every_runtime_dependency_is_imported() -> None:
-    unused = declared() - third_party(production_files()).keys() - LOADED_BY_NAME.keys() - NOT_YET_IMPORTED
+    unused = declared() - third_party(production_files()).keys() - LOADED_BY_NAME.keys()
     assert not unused, f"declared in pyproject.toml but never imported by the production code: {unused}"
 
 
@@ -145,9 +142,6 @@ def test_tests_and_benchmarks_import_only_declared_packages() -> None:
 
 def test_the_allowances_are_still_needed() -> None:
     imported = third_party(production_files()).keys()
-    landed = NOT_YET_IMPORTED & imported
-    assert not landed, f"now imported: remove {landed} from NOT_YET_IMPORTED"
-    assert declared() >= NOT_YET_IMPORTED
     for dist, (file_name, named_as) in LOADED_BY_NAME.items():
         assert dist in declared()
         assert dist not in imported, f"{dist} is imported now: remove it from LOADED_BY_NAME"
