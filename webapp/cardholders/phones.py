@@ -1,17 +1,18 @@
 """Phone numbers as people say them, read with libphonenumber (the `phonenumbers` package).
 
-The API keeps a phone as digits with the country code and no "+" (`50255501234`, KNOWN-API's example form).
-Operators type "+502 5550 1234", "5550-1234" or "(502) 55501234"; `normalise` turns each into the stored
-form, reading a number without "+" as one of the default region (the `PHONE_REGION` setting), and refuses
-what is not a real number there. The form, the bulk dry run, the search and the sandbox all call it, so they
-cannot disagree about what a valid phone is.
+The API keeps a phone as digits with the country code and no "+" (`50255501234`; see
+webapp/cms/contract/ASSUMPTIONS.md). Operators type "+502 5550 1234", "5550-1234" or "(502) 55501234";
+`normalise` turns each into the stored form, reading a number without "+" as one of the default region (the
+`PHONE_REGION` setting), and refuses what is not a real number. The forms, the bulk dry run, the search and
+the sandbox all call it, so they cannot disagree about what a valid phone is.
 
 Pure Python, no Flask: the dry run calls it once per row of a 100,000-row file. The library's `parse` costs
-some 15 µs a number, which alone would take most of the dry run's budget, so digit-only input of the default
-region's own country code takes a short path that asks the library only the validity question (4 µs). The
-short path is taken only where it provably reads the number as `parse` would (a region without a national
-prefix, no leading zero, no international dialling prefix); tests/unit/cardholders/test_phones.py compares
-both paths on generated numbers.
+some 15 µs a number, most of the dry run's budget on its own, so a number of the default region's own
+country code is first matched against patterns built once from the library's metadata (the same regular
+expressions `is_valid_number` tries, well under a microsecond). Only where that match reads the number
+exactly as `parse` would (a region without a national prefix, no leading zero, no international dialling
+prefix) does it answer; anything else goes to `parse`, whose answers are cached per text.
+tests/unit/cardholders/test_phones.py holds both paths to the same answers on generated numbers.
 """
 
 from __future__ import annotations
