@@ -222,7 +222,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append("STEP_UP_MAX_AGE must be a whole number of seconds, 0 or more")
     problems.extend(_cms_problems(config))
     problems.extend(_upload_problems(config))
-    if config.get("PHONE_REGION") not in REGIONS:
+    if config.get("PHONE_REGION") is not None and config["PHONE_REGION"] not in REGIONS:
         problems.append("PHONE_REGION must be a two-letter region code libphonenumber knows, e.g. GT")
     if env != "sandbox" and not config.get("SECRET_KEY"):
         # A generated key is one per process: two workers would refuse each other's forms and sessions.
@@ -300,6 +300,8 @@ def derive(config: dict[str, Any], instance_path: str) -> None:
         # run working.
         config["SECRET_KEY"] = secrets.token_urlsafe(48)
         config["SECRET_KEY_GENERATED"] = True
+    if config.get("PHONE_REGION") is None:  # an empty variable means "unset", as for every other key
+        config["PHONE_REGION"] = DEFAULTS["PHONE_REGION"]
     if config.get("COOKIE_SECURE") is None:
         plain_http_dev = config["TESTING"] or (
             config["CONSOLE_ENV"] == "sandbox" and _is_loopback_url(config.get("CMS_BASE_URL"))
