@@ -9,7 +9,7 @@ ES: dict[str, str] = {
     "Pending top-up requests": "Solicitudes de recarga pendientes",
     "waiting for a decision": "en espera de una decisión",
     "Waiting for your decision": "Esperan su decisión",
-    "Oldest sent": "La más antigua se envió el",
+    "Oldest sent": "La más antigua:",
     "Nothing to decide right now.": "Nada que decidir por ahora.",
     "Review the requests": "Revisar las solicitudes",
     "Unavailable right now": "No disponible en este momento",
