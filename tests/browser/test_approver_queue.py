@@ -11,6 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR_PASSWORD, give_code, new_operator, shoot
+from tests.browser.test_accessibility import axe_violations
 from tests.integration.console.test_process_requests_create import png_bytes
 from tests.support.sandbox import SandboxHandle
 
@@ -91,6 +92,13 @@ def test_dashboard_to_queue_to_one_screen_decision(
     checker.get_by_test_id("queue-link").click()
     expect(checker.get_by_test_id("queue-filter")).to_contain_text("las que usted envió no aparecen")
     shoot(checker, "queue-06-list-es")
+
+    # axe needs its script injected, which the console's CSP rightly refuses: a second page without it.
+    audited, _ = page_factory(bypass_csp=True)
+    signed_in_page(checker_email, OPERATOR_PASSWORD, target=audited)
+    for path in ("/", "/top-ups/?status=pending&awaiting=me", f"/top-ups/{request_id}/approve"):
+        audited.goto(f"{console_url}/p/{PARTNER}{path}")
+        assert axe_violations(audited) == [], path
 
     checker.goto(f"{console_url}/p/{PARTNER}/top-ups/{request_id}/approve")
     checker.get_by_label("Motivo").fill("Depósito confirmado")
