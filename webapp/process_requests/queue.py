@@ -17,8 +17,9 @@ from webapp.cms.models import ProcessRequest
 from webapp.cms.pagination import Page
 
 PERMISSION = ("approvals", "update")
-READ_LIMIT = 100  # the largest page the CMS list is known to give (the sandbox caps `limit` there)
-MAX_READS = 10  # a queue longer than 1,000 pending requests is shown as its newest 1,000
+# The sandbox's largest page (webapp/sandbox/envelope.py); a CMS that gives fewer still says when more follow.
+READ_LIMIT = 100
+MAX_READS = 10  # past 1,000 pending requests the queue shows the newest ones and says it is not complete
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A
+from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, new_operator, sign_in
 from tests.integration.console.test_process_requests_create import (
     CHECKER,
     MAKER,
@@ -39,13 +39,13 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
     )
 
 
-def pending_in_sandbox(sandbox: SandboxHandle) -> list[dict[str, Any]]:
-    """Partner A's pending requests read straight from the sandbox, as an all-seeing admin would."""
+def pending_in_sandbox(sandbox: SandboxHandle, partner: int = PARTNER_A) -> list[dict[str, Any]]:
+    """A partner's pending requests read straight from the sandbox, as an all-seeing admin would."""
     from tests.support.sandbox_login import operator
 
     admin = operator(sandbox, "diego.admin@demo.migo")
     try:
-        items = admin.http.get(f"/app/partners/{PARTNER_A}/process-request").json()["data"]
+        items = admin.http.get(f"/app/partners/{partner}/process-request").json()["data"]
     finally:
         admin.close()
     return [item for item in items if item["status"] == "pending"]
@@ -59,8 +59,8 @@ def expected_queue(sandbox: SandboxHandle, email: str) -> tuple[set[int], dateti
     return {item["id"] for item in mine}, min(datetime.fromisoformat(item["createdAt"]) for item in mine)
 
 
-def queue_panel(client: FlaskClient) -> str | None:
-    html = client.get(f"/p/{PARTNER_A}/").get_data(as_text=True)
+def queue_panel(client: FlaskClient, partner: int = PARTNER_A) -> str | None:
+    html = client.get(f"/p/{partner}/").get_data(as_text=True)
     found = re.search(r'<section class="panel" data-testid="panel-decision_queue".*?</section>', html, re.S)
     return found.group(0) if found else None
 
@@ -117,6 +117,20 @@ def test_the_dashboard_counts_only_what_this_operator_may_decide(
 
     assert queue_panel(maker) is None  # no approve permission: nothing waits for them
     assert queue_panel(viewer) is None
+
+
+def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle) -> None:
+    """Partner B has no seeded top-ups and no test sends one there."""
+    assert pending_in_sandbox(sandbox, PARTNER_B) == []
+    client = console.test_client()
+    email, password = new_operator(sandbox, partners=(PARTNER_B,), permissions={PARTNER_B: CHECKER})
+    sign_in(client, sandbox, email, password)
+    panel = queue_panel(client, PARTNER_B)
+    assert panel is not None
+    assert panel_count(panel) == 0
+    assert "Nothing to decide right now." in panel
+    assert 'data-testid="queue-oldest"' not in panel
+    assert 'data-testid="queue-link"' not in panel
 
 
 def test_the_queue_list_is_the_dashboard_figure(console: Flask, sandbox: SandboxHandle) -> None:
