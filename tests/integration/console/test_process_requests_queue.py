@@ -133,6 +133,22 @@ def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle) -> None:
     assert 'data-testid="queue-link"' not in panel
 
 
+def test_a_failing_queue_leaves_the_other_figures(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+) -> None:
+    checker, _ = signed_in(console, sandbox, CHECKER)
+    clean_faults.set_fault(f"GET /app/partners/{PARTNER_A}/process-requests", "status", status=500)
+    page = checker.get(f"/p/{PARTNER_A}/")
+    assert page.status_code == 200
+    panel = queue_panel(checker)
+    assert panel is not None
+    assert "Unavailable right now" in panel
+    assert 'data-testid="queue-count"' not in panel
+    html = page.get_data(as_text=True)
+    balance = html[html.index('data-testid="panel-balance"') : html.index('data-testid="panel-pending')]
+    assert "Unavailable right now" not in balance
+
+
 def test_the_queue_list_is_the_dashboard_figure(console: Flask, sandbox: SandboxHandle) -> None:
     maker, _ = signed_in(console, sandbox, MAKER)
     both, both_email = signed_in(console, sandbox, BOTH)
