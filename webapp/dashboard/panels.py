@@ -13,20 +13,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from webapp.cms import CmsClient, TokenHolder, errors
+from webapp.process_requests.queue import PERMISSION as QUEUE_PERMISSION
+from webapp.process_requests.queue import Queue, decision_queue
 
-Fetch = Callable[[CmsClient, TokenHolder, int], Any]
+Fetch = Callable[[CmsClient, TokenHolder, int, int], Any]  # client, holder, partner id, operator id
 
 
-def _balance(client: CmsClient, holder: TokenHolder, partner_id: int) -> Any:
+def _balance(client: CmsClient, holder: TokenHolder, partner_id: int, _operator_id: int) -> Any:
     return client.partners.balance(holder, partner_id)
 
 
-def _cardholder_count(client: CmsClient, holder: TokenHolder, partner_id: int) -> int:
+def _cardholder_count(client: CmsClient, holder: TokenHolder, partner_id: int, _operator_id: int) -> int:
     return int(client.cardholders.list(holder, partner_id, page=1, limit=1).total)
 
 
-def _pending_requests(client: CmsClient, holder: TokenHolder, partner_id: int) -> int:
+def _pending_requests(client: CmsClient, holder: TokenHolder, partner_id: int, _operator_id: int) -> int:
     return int(client.process_requests.list(holder, partner_id, page=1, limit=1, status="pending").total)
+
+
+def _decision_queue(client: CmsClient, holder: TokenHolder, partner_id: int, operator_id: int) -> Queue:
+    return decision_queue(client, holder, partner_id, operator_id)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec("cardholders", (("cardholders", "list"),), _cardholder_count),
     PanelSpec("pending_requests", (("balance-management", "list"), ("approvals", "list")), _pending_requests),
+    PanelSpec("decision_queue", (QUEUE_PERMISSION,), _decision_queue),
 )
 
 
@@ -64,7 +71,13 @@ def visible_panels(can: Callable[[str, str], bool]) -> list[PanelSpec]:
 
 
 def load_panels(
-    client: CmsClient, holder: TokenHolder, partner_id: int, specs: list[PanelSpec], max_workers: int = 3
+    client: CmsClient,
+    holder: TokenHolder,
+    partner_id: int,
+    specs: list[PanelSpec],
+    max_workers: int = 4,
+    *,
+    operator_id: int,
 ) -> Mapping[str, Panel]:
     """Every panel in `specs`, fetched at once. A SessionEnded from any of them ends the whole page."""
     if not specs:
@@ -72,7 +85,9 @@ def load_panels(
     ended: errors.SessionEnded | None = None
     panels: dict[str, Panel] = {}
     with ThreadPoolExecutor(max_workers=min(max_workers, len(specs))) as pool:
-        futures = {spec.key: pool.submit(spec.fetch, client, holder, partner_id) for spec in specs}
+        futures = {
+            spec.key: pool.submit(spec.fetch, client, holder, partner_id, operator_id) for spec in specs
+        }
         for key, future in futures.items():
             try:
                 panels[key] = Panel(key, value=future.result())

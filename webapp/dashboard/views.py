@@ -6,12 +6,12 @@ from flask import current_app, g, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.access import Operator, signed_in
+from webapp.access import Operator, optional_url, signed_in
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.dashboard import bp
 from webapp.dashboard.panels import load_panels, visible_panels
 from webapp.htmx import redirect, render
-from webapp.upstream import cms
+from webapp.upstream import cms, offers
 
 
 @bp.route("/", methods=["GET"])
@@ -34,14 +34,24 @@ def partner_dashboard(partner_id: int) -> Response:
     if session.get("partner_id") != partner_id:  # an unchanged session is not written back
         session["partner_id"] = partner_id
     specs = visible_panels(lambda resource, action: operator.can(partner_id, resource, action))
+    if not offers("process-request-decisions"):  # nobody decides through this console: no queue to show
+        specs = [spec for spec in specs if spec.key != "decision_queue"]
     holder = SessionTokenHolder(app=current_app._get_current_object())  # type: ignore[attr-defined]
-    panels = load_panels(cms(), holder, partner_id, specs)
+    panels = load_panels(cms(), holder, partner_id, specs, operator_id=operator.id)
+    # The queue links to its list only when the operator may open that list at all.
+    lists = operator.can_any(partner_id, (("balance-management", "list"), ("approvals", "list")))
+    queue_url = (
+        optional_url("process_requests.index", partner_id=partner_id, status="pending", awaiting="me")
+        if lists
+        else None
+    )
     response = render(
         "dashboard/partner.html",
         partner=getattr(g, "partner", None) or operator.partner(partner_id),
         partner_id=partner_id,
         panels=panels,
         panel_order=[spec.key for spec in specs],
+        queue_url=queue_url,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -23,6 +23,7 @@ class ListFilters:
     date_to: date | None = None
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict)  # field → English message key
+    awaiting_me: bool = False  # `awaiting=me`: only the requests this operator may decide (queue.py)
 
     def query(self, **changes: Any) -> dict[str, str]:
         """The filters as query arguments (for the pager and links), empty ones left out."""
@@ -30,13 +31,14 @@ class ListFilters:
             "status": self.status,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
+            "awaiting": "me" if self.awaiting_me else None,
         }
         values.update(changes)
         return {key: str(value) for key, value in values.items() if value}
 
     @property
     def active(self) -> bool:
-        return bool(self.status or self.date_from or self.date_to)
+        return bool(self.status or self.date_from or self.date_to or self.awaiting_me)
 
 
 def _day(raw: str | None) -> date | None:
@@ -63,4 +65,8 @@ def parse_filters(args: Mapping[str, str]) -> ListFilters:
     if days["from"] and days["to"] and days["from"] > days["to"]:
         errors["to"] = "The end date is before the start date."
         days["to"] = None
-    return ListFilters(status, days["from"], days["to"], parse_page(args.get("page")), errors)
+    # Waiting for a decision means pending: the queue is never combined with another status.
+    awaiting_me = args.get("awaiting") == "me" and status in (None, "pending")
+    if awaiting_me:
+        status = "pending"
+    return ListFilters(status, days["from"], days["to"], parse_page(args.get("page")), errors, awaiting_me)

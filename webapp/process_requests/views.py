@@ -21,6 +21,7 @@ from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
+from webapp.cms.pagination import Page
 from webapp.errors import page_for
 from webapp.formatting import locale_name, money
 from webapp.htmx import redirect, render
@@ -39,7 +40,8 @@ from webapp.process_requests.evidence import (
     read_capped,
 )
 from webapp.process_requests.forms import CancelForm, DecisionForm, TopUpForm
-from webapp.process_requests.listing import PAGE_SIZE, STATUS_KIND, STATUSES, parse_filters
+from webapp.process_requests.listing import PAGE_SIZE, STATUS_KIND, STATUSES, ListFilters, parse_filters
+from webapp.process_requests.queue import decision_queue, may_decide
 from webapp.process_requests.serving import evidence_response
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
@@ -172,15 +174,17 @@ def _apply_field_errors(form: Any, exc: cms_errors.CmsError) -> list[str]:
 def index(partner_id: int) -> ResponseReturnValue:
     operator = _operator()
     filters = parse_filters(request.args)
-    page = cms().process_requests.list(
-        _holder(),
-        partner_id,
-        page=filters.page,
-        limit=PAGE_SIZE,
-        status=filters.status,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-    )
+    page = _queue_page(operator, partner_id, filters) if filters.awaiting_me else None
+    if page is None:
+        page = cms().process_requests.list(
+            _holder(),
+            partner_id,
+            page=filters.page,
+            limit=PAGE_SIZE,
+            status=filters.status,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        )
     return render(
         "process_requests/index.html",
         partner_id=partner_id,
@@ -190,6 +194,17 @@ def index(partner_id: int) -> ResponseReturnValue:
         balance=_balance(operator, partner_id),
         can_create=operator.can(partner_id, "balance-management", "create"),
     )
+
+
+def _queue_page(operator: Operator, partner_id: int, filters: ListFilters) -> Page[ProcessRequest]:
+    """The dashboard's "waiting for your decision": the same queue it counted, one page of it. Without the
+    approve permission nothing waits for this operator, so the queue is empty rather than refused."""
+    if not (may_decide(operator, partner_id) and offers("process-request-decisions")):
+        return Page([], filters.page, PAGE_SIZE, 0, 0)
+    queue = decision_queue(
+        cms(), _holder(), partner_id, operator.id, date_from=filters.date_from, date_to=filters.date_to
+    )
+    return queue.page(filters.page, PAGE_SIZE)
 
 
 # -- create -----------------------------------------------------------------------------------------------
@@ -466,6 +481,7 @@ def _render_decision(
     status: int = 200,
     **extra: Any,
 ) -> ResponseReturnValue:
+    operator = _operator()
     return render(
         "process_requests/decide.html",
         status=status,
@@ -474,6 +490,10 @@ def _render_decision(
         partner_id=partner_id,
         item=found,
         step_up=action != "cancel",
+        # The decision needs one screen: the evidence (when this operator may open it) and the history.
+        show_evidence=operator.can_any(partner_id, (("balance-management", "list"), *READERS)),
+        evidence_offered=offers("process-request-detail"),
+        history=recent_events(partner_id=partner_id, target=_target(found.id), limit=20),
         **extra,
     )
 

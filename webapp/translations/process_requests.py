@@ -180,4 +180,9 @@ ES: dict[str, str] = {
     "This CMS does not offer the evidence file for viewing.": (
         "Este CMS no ofrece el archivo de evidencia para verlo."
     ),
+    # the approver's queue (webapp/process_requests/queue.py)
+    "Only the pending requests you may decide: the ones you sent are not here.": (
+        "Solo las solicitudes pendientes que usted puede decidir: las que usted envió no aparecen aquí."
+    ),
+    "Decision": "Decisión",
 }
