@@ -55,7 +55,7 @@ def test_dashboard_to_queue_to_one_screen_decision(
     checker.goto(f"{console_url}/p/{PARTNER}/")
     queue_panel = checker.get_by_test_id("panel-decision_queue")
     expect(queue_panel).to_contain_text("Waiting for your decision")
-    expect(queue_panel.get_by_test_id("queue-oldest")).to_contain_text("UTC")
+    expect(queue_panel.get_by_test_id("queue-oldest")).to_contain_text("GMT-6")
     assert int(queue_panel.get_by_test_id("queue-count").inner_text().replace(",", "")) >= 1
     shoot(checker, "queue-01-dashboard")
 
