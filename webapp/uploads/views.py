@@ -40,6 +40,7 @@ from webapp.store import submissions
 from webapp.store.audit import record_event
 from webapp.store.uploads import DRY_RUN, IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
 from webapp.uploads import bp, progress, records
+from webapp.uploads.card_pool import free_cards
 from webapp.uploads.checking import (
     KIND_FIELDS,
     MAX_FILE_BYTES,
@@ -49,7 +50,9 @@ from webapp.uploads.checking import (
     check_file,
     choose_mapping,
     inspect,
+    missing_fields,
     read_header,
+    workbook_sheets,
 )
 from webapp.uploads.forms import ALL_OR_NOTHING, VALID_ONLY, MappingForm, SubmitForm, UploadForm
 from webapp.uploads.mapping import remember, remembered
@@ -206,7 +209,7 @@ def new(partner_id: int) -> ResponseReturnValue:
         return _render_new(form, partner_id, status=422)
     sheet = form.sheet.data or None
     try:
-        _sniffed, sheet = inspect(staged.path, file_name=staged.file_name, sheet=sheet)
+        _sniffed, sheet = inspect(staged.path, file_name=staged.file_name, sheet=sheet, kind=kind)
         return _after_sheet(staged, kind, sheet, partner_id, operator)
     except NeedsSheet as needs:
         form.sheet.choices = [SelectChoice(name, name) for name in needs.names]
@@ -253,6 +256,7 @@ def _check_and_record(
         mapping=mapping,
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
+        free_cards=free_cards(partner_id),
     )
     upload_id = records.create_checked(
         partner_id=partner_id,
@@ -332,6 +336,7 @@ def columns(partner_id: int, ref: str) -> ResponseReturnValue:
         chosen=chosen,
         errors=errors,
         problem=problem,
+        missing=missing_fields(header, kind),
     )
 
 
@@ -395,6 +400,9 @@ def _render_detail(
         report_allowed=staged is None or may_download_values(record, _operator()),
         in_flight=record.status in IN_FLIGHT,
         state=_progress_state(record),
+        sheets=workbook_sheets(staged.path, staged.file_name)
+        if staged is not None and not sent and record.sheet and record.actor_id == _operator().id
+        else [],
         **extra,
     )
 
@@ -513,6 +521,7 @@ def _converted(staged: StagedFile, record: UploadRecord, partner_id: int) -> tup
         mapping=record.mapping,
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
+        free_cards=free_cards(partner_id),
     )
     if not len(result.accepted):
         raise FileRejected(Reason.EMPTY, "No row is valid: there is nothing to send.")
