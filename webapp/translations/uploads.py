@@ -214,6 +214,7 @@ ES: dict[str, str] = {
         "Los saltos de línea dentro de una celda se envían como espacios: {n} filas (filas {rows})."
     ),
     "Dry run": "Revisión previa",
+    "No problems in the checks the console can make.": "Sin problemas en las revisiones que la consola puede hacer.",
     "Sent: outcome from the CMS": "Enviado: resultado del CMS",
     "No column of the file is named after these required fields:": (
         "Ninguna columna del archivo lleva el nombre de estos campos obligatorios:"
