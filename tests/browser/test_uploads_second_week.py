@@ -74,6 +74,10 @@ def test_a_batch_where_every_row_failed_looks_failed(
     expect(page.get_by_role("heading", name="Sent: outcome from the CMS")).to_be_visible()
     expect(page.get_by_test_id("outcomes")).to_contain_text("8014")
     shoot(page, "uploads14-02-every-row-failed")
+    page.get_by_role("button", name="ES", exact=True).click()
+    expect(page.get_by_role("heading", name="Enviado: resultado del CMS")).to_be_visible()
+    expect(page.get_by_test_id("cms-only-checks")).to_contain_text("Su cuenta no puede listar")
+    shoot(page, "uploads14-02-every-row-failed-es")
 
 
 def test_the_new_dry_run_screens(
