@@ -216,6 +216,13 @@ def new(partner_id: int) -> ResponseReturnValue:
         form.staged_ref.data = staged.ref
         return _render_new(form, partner_id, status=200, choose_sheet=True, staged=staged)
     except FileRejected as rejected:
+        names = workbook_sheets(staged.path, staged.file_name) if sheet else []
+        if len(names) > 1 and rejected.reason_code == Reason.BAD_HEADER:
+            # A sheet the operator picked lacks columns: keep the workbook so another sheet can be picked.
+            form.sheet.choices = [SelectChoice(name, name) for name in names]
+            form.staged_ref.data = staged.ref
+            form.sheet.errors = [_file_message(rejected)]
+            return _render_new(form, partner_id, status=422, choose_sheet=True, staged=staged)
         staging.discard(staged.ref)
         form.staged_ref.data = ""
         form.file.errors = [_file_message(rejected)]

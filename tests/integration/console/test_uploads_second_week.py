@@ -84,7 +84,8 @@ def test_the_sheet_whose_header_matches_is_read_and_can_be_switched(
     client = signed_in(console, sandbox)
     rows = [person(0, NOT_A_CARD)]
     notes = [[f"Nota {i}" for i in range(12)], ["x"] * 12]
-    content = _workbook({"Notas": notes, "Altas": [list(FIELDS), *[[r[f] for f in FIELDS] for r in rows]]})
+    altas = [list(FIELDS), *[[r[f] for f in FIELDS] for r in rows]]
+    content = _workbook({"Notas": notes, "Altas": altas, "Corto": [["nombre"], ["Ana"]]})
     upload_id = upload_id_of(post_file(client, content, "altas.xlsx"))
     html = client.get(detail_url(upload_id)).get_data(as_text=True)
     assert "“Altas”" in html
@@ -100,6 +101,17 @@ def test_the_sheet_whose_header_matches_is_read_and_can_be_switched(
     assert switched.status_code == 303
     assert "/columns" in switched.headers["Location"]  # the same file, now read from "Notas"
     assert "sheet=Notas" in switched.headers["Location"]
+    # A sheet with fewer columns than fields: refused by name, and the workbook is kept for another pick.
+    too_short = client.post(
+        f"/p/{PARTNER}/uploads/new",
+        data={"csrf_token": csrf(client, detail_url(upload_id)), "kind": "users",
+              "staged_ref": ref.group(1), "sheet": "Corto"},
+    )  # fmt: skip
+    assert too_short.status_code == 422
+    page = too_short.get_data(as_text=True)
+    assert "Required columns are missing" in page
+    assert 'data-testid="choose-sheet"' in page
+    assert f'value="{ref.group(1)}"' in page
 
 
 def test_missing_columns_are_named_at_once_and_the_mapping_page_does_not_call_them_optional(
