@@ -53,7 +53,7 @@ def test_a_batch_where_every_row_failed_looks_failed(
     expect(page.locator('[data-count="valid"]')).to_have_text("2")
     expect(page.get_by_test_id("ignored-columns")).to_have_class("alert alert-warning up-problem")
     expect(page.get_by_test_id("ignored-columns")).to_contain_text("Notas")
-    expect(page.get_by_test_id("cms-only-checks")).to_be_visible()
+    expect(page.get_by_test_id("cards-unchecked")).to_be_visible()
     expect(page.get_by_text("No problems in the checks the console can make.")).to_be_visible()
     expect(page.get_by_test_id("policy-choices")).to_have_count(0)  # no row with problems: no choice
     expect(page.get_by_text("Rows with problems")).to_have_count(0)
@@ -76,7 +76,7 @@ def test_a_batch_where_every_row_failed_looks_failed(
     shoot(page, "uploads14-02-every-row-failed")
     page.get_by_role("button", name="ES", exact=True).click()
     expect(page.get_by_role("heading", name="Enviado: resultado del CMS")).to_be_visible()
-    expect(page.get_by_test_id("cms-only-checks")).to_contain_text("Su cuenta no puede listar")
+    expect(page.get_by_test_id("cards-unchecked")).to_contain_text("Su cuenta no puede listar")
     shoot(page, "uploads14-02-every-row-failed-es")
 
 
@@ -97,6 +97,7 @@ def test_the_new_dry_run_screens(
     expect(page.locator('[data-count="invalid"]')).to_have_text("1")
     expect(page.get_by_test_id("issues")).to_contain_text("This card is not free for this partner")
     expect(page.get_by_test_id("line-breaks")).to_contain_text("rows 2")
+    expect(page.get_by_test_id("cards-unchecked")).to_have_count(0)
     expect(page.get_by_test_id("policy-choices")).to_be_visible()
     shoot(page, "uploads14-03-dry-run-card-not-free")
 

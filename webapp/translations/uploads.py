@@ -202,8 +202,13 @@ ES: dict[str, str] = {
     "Required columns are missing": "Faltan columnas obligatorias",
     "Sheet read:": "Hoja leída:",
     "Check this sheet instead": "Revisar esta hoja",
-    "Only the CMS can check, when the file is sent, whether each card is free for this partner.": (
-        "Solo el CMS puede comprobar, al enviar el archivo, si cada tarjeta está libre para este socio."
+    "Only the CMS can check these, when the file is sent:": "Solo el CMS puede comprobar esto, al enviar el archivo:",
+    "Whether each card is free for this partner.": "Si cada tarjeta está libre para este socio.",
+    "Whether a cardholder with that document exists and is not closed.": (
+        "Si existe un tarjetahabiente con ese documento y no está cerrado."
+    ),
+    "Whether a document number or e-mail is already used by a cardholder registered outside these uploads.": (
+        "Si un número de documento o un correo ya lo usa un tarjetahabiente registrado fuera de estas cargas."
     ),
     "This CMS does not offer the list of the partner's cards.": (
         "Este CMS no ofrece la lista de tarjetas del socio."

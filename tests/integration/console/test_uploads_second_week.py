@@ -46,7 +46,8 @@ def test_a_card_that_is_not_free_fails_in_the_dry_run_as_it_would_on_send(
     html = client.get(detail_url(upload_id)).get_data(as_text=True)
     assert counts(html) == {"total": 2, "valid": 1, "invalid": 1, "duplicate": 0}
     assert "This card is not free for this partner" in html
-    assert 'data-testid="cms-only-checks"' not in html
+    assert 'data-testid="cards-unchecked"' not in html  # checked here; what is left to the CMS is listed
+    assert "registered outside these uploads" in html
 
 
 def test_when_the_cms_cannot_tell_the_page_says_which_check_only_it_makes(
@@ -57,8 +58,8 @@ def test_when_the_cms_cannot_tell_the_page_says_which_check_only_it_makes(
     upload_id = upload_id_of(post_file(client, csv_file(rows)))
     html = client.get(detail_url(upload_id)).get_data(as_text=True)
     assert counts(html)["valid"] == 1
-    assert 'data-testid="cms-only-checks"' in html
-    assert "whether each card is free for this partner" in html
+    assert 'data-testid="cards-unchecked"' in html
+    assert "Whether each card is free for this partner." in html
     assert "Your account may not list the partner&#39;s cards." in html
     # And the sandbox, like the CMS, refuses that row on send: 8014.
     assert send(client, upload_id).status_code == 303
