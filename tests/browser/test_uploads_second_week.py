@@ -120,8 +120,13 @@ def test_the_new_dry_run_screens(
     expect(switch.locator("select")).to_have_value("Altas")  # the sheet whose header matches
     expect(page.locator('[data-count="total"]')).to_have_text("1")
     shoot(page, "uploads14-05-sheet-read")
-    switch.locator("select").select_option("Notas")
+    switch.locator("select").select_option("Corto")
     switch.get_by_role("button").click()
+    expect(page.get_by_test_id("choose-sheet")).to_be_visible()  # the workbook is kept
+    expect(page.get_by_text("Required columns are missing", exact=False)).to_be_visible()
+    shoot(page, "uploads14-06-sheet-lacks-columns")
+    page.locator("#sheet").select_option("Notas")
+    page.get_by_test_id("check-file").click()
     expect(page.get_by_test_id("missing-columns")).to_be_visible()  # the same file, read from "Notas"
 
 
@@ -136,5 +141,8 @@ def _two_sheets(rows: list[dict[str, str]]) -> bytes:
     for r, values in enumerate([list(FIELDS), *[[row[f] for f in FIELDS] for row in rows]]):
         for c, value in enumerate(values):
             data.write_string(r, c, value)
+    short = book.add_worksheet("Corto")
+    short.write_string(0, 0, "nombre")
+    short.write_string(1, 0, "Ana")
     book.close()
     return buffer.getvalue()
