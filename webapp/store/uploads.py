@@ -44,6 +44,8 @@ class UploadRecord(Base):
     sheet: Mapped[str | None] = mapped_column(String(100), nullable=True)
     mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     extra_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Dry-run facts beyond the counts: checks only the CMS can make, line breaks sent as spaces.
+    notices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     valid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     invalid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

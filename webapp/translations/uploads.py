@@ -73,7 +73,6 @@ ES: dict[str, str] = {
     "Field": "Campo",
     "Column in your file": "Columna en su archivo",
     "— choose —": "— elegir —",
-    "Columns you leave unassigned are ignored.": "Las columnas que no asigne se ignoran.",
     "Use these columns and check": "Usar estas columnas y revisar",
     "Choose another file": "Elegir otro archivo",
     "Choose the column that holds this field.": "Elija la columna que contiene este campo.",
@@ -195,5 +194,37 @@ ES: dict[str, str] = {
     ),
     "The converted workbook is larger than 16 MB; split the file.": (
         "El libro convertido supera los 16 MB; divida el archivo."
+    ),
+    # issue 14: the dry run predicts the send
+    "This card is not free for this partner: the CMS would refuse the row.": (
+        "Esta tarjeta no está libre para este socio: el CMS rechazaría la fila."
+    ),
+    "Required columns are missing": "Faltan columnas obligatorias",
+    "Sheet read:": "Hoja leída:",
+    "Check this sheet instead": "Revisar esta hoja",
+    "Only the CMS can check these, when the file is sent:": "Solo el CMS puede comprobar esto, al enviar el archivo:",
+    "Whether each card is free for this partner.": "Si cada tarjeta está libre para este socio.",
+    "Whether a cardholder with that document exists and is not closed.": (
+        "Si existe un tarjetahabiente con ese documento y no está cerrado."
+    ),
+    "Whether a document number or e-mail is already used by a cardholder registered outside these uploads.": (
+        "Si un número de documento o un correo ya lo usa un tarjetahabiente registrado fuera de estas cargas."
+    ),
+    "This CMS does not offer the list of the partner's cards.": (
+        "Este CMS no ofrece la lista de tarjetas del socio."
+    ),
+    "Your account may not list the partner's cards.": "Su cuenta no puede listar las tarjetas del socio.",
+    "The CMS did not answer when asked.": "El CMS no respondió a la consulta.",
+    "Line breaks inside a cell are sent as spaces: {n} rows (rows {rows}).": (
+        "Los saltos de línea dentro de una celda se envían como espacios: {n} filas (filas {rows})."
+    ),
+    "Dry run": "Revisión previa",
+    "No problems in the checks the console can make.": "Sin problemas en las revisiones que la consola puede hacer.",
+    "Sent: outcome from the CMS": "Enviado: resultado del CMS",
+    "No column of the file is named after these required fields:": (
+        "Ninguna columna del archivo lleva el nombre de estos campos obligatorios:"
+    ),
+    "Every field above is required. Columns of your file that no field uses are not sent.": (
+        "Todos los campos son obligatorios. Las columnas de su archivo que ningún campo usa no se envían."
     ),
 }

@@ -33,7 +33,7 @@ from webapp.files.dry_run import (
     dry_run,
     mask_value,
 )
-from webapp.files.errors import FileRejected
+from webapp.files.errors import FileRejected, Reason
 from webapp.files.excel_reader import iter_sheet_rows, sheet_names
 from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
 from webapp.files.sniff import FileKind, Sniffed, sniff
@@ -49,11 +49,27 @@ KIND_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
     "cards": ("cardId",),
 }
 ALREADY_UPLOADED: Final = "Already sent in an earlier upload of this partner."
+# The upstream answers 8014 for a card that is not a free card of the partner (webapp/sandbox/codes.py).
+CARD_NOT_FREE: Final = "This card is not free for this partner: the CMS would refuse the row."
+# Free-text fields whose inner whitespace the validators collapse (`cardholders.rules._free_text`).
+_LINE_BREAK_FIELDS: Final = ("name", "lastName", "address")
+LINE_BREAK_ROWS_KEPT: Final = 20
+MISSING_COLUMNS: Final = "Required columns are missing"
 _EXPORT_TRIGGERS: Final = ("'=", "'+", "'-", "'@")
 
 Payload = tuple[str | int, ...]
 # Answers which of the given digests earlier uploads of this partner already hold.
 KnownDigests = Callable[[Collection[str]], set[str]]
+# Answers which of the given card ids are free cards of the partner; raises CardsUnknown when it cannot tell.
+FreeCards = Callable[[Collection[int]], set[int]]
+
+
+class CardsUnknown(Exception):
+    """The CMS cannot say which cards are free (operation missing, not permitted, or not answering)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def key_digest(secret: bytes, field_name: str, value: str) -> str:
@@ -94,6 +110,8 @@ class CheckResult:
     issues: list[Issue]
     issues_omitted: int
     accepted: Accepted
+    # Facts about the dry run itself, shown above its counts: checks only the CMS could make, line breaks.
+    notices: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def has_problems(self) -> bool:
@@ -125,8 +143,12 @@ def _rows(path: Path, sniffed: Sniffed, sheet: str | None, file_name: str) -> Ge
             yield from iter_sheet_rows(stream, sheet=sheet, file_name=file_name)
 
 
-def inspect(path: Path, *, file_name: str, sheet: str | None) -> tuple[Sniffed, str | None]:
-    """Type the file by content and settle the sheet; FileRejected or NeedsSheet when that is not possible."""
+def inspect(
+    path: Path, *, file_name: str, sheet: str | None, kind: str | None = None
+) -> tuple[Sniffed, str | None]:
+    """Type the file by content and settle the sheet; FileRejected or NeedsSheet when that is not possible.
+
+    With `kind`, a workbook of several sheets settles on the one sheet whose header names every field."""
     with path.open("rb") as stream:
         sniffed = sniff(stream, max_bytes=MAX_FILE_BYTES, file_name=file_name)
         if sniffed.kind is FileKind.CSV:
@@ -137,8 +159,36 @@ def inspect(path: Path, *, file_name: str, sheet: str | None) -> tuple[Sniffed, 
             raise NeedsSheet(names)
         return sniffed, sheet
     if len(names) > 1:
+        matching = [name for name in names if kind and _header_matches(path, sniffed, name, file_name, kind)]
+        if len(matching) == 1:
+            return sniffed, matching[0]
         raise NeedsSheet(names)
     return sniffed, names[0] if names else None
+
+
+def workbook_sheets(path: Path, file_name: str) -> list[str]:
+    """The sheet names of a staged workbook, so the operator can switch sheet without uploading again."""
+    try:
+        with path.open("rb") as stream:
+            return sheet_names(stream, file_name=file_name)
+    except FileRejected:
+        return []
+
+
+def missing_fields(header: Sequence[str], kind: str) -> tuple[str, ...]:
+    """The fields no header cell names (for the mapping page to list before asking)."""
+    try:
+        return match_headers(header, fields=KIND_FIELDS[kind]).missing
+    except FileRejected:
+        return KIND_FIELDS[kind]
+
+
+def _header_matches(path: Path, sniffed: Sniffed, sheet: str, file_name: str, kind: str) -> bool:
+    try:
+        _row, header = read_header(path, sniffed, sheet, file_name=file_name)
+        return match_headers(header, fields=KIND_FIELDS[kind]).complete
+    except FileRejected:
+        return False  # an empty or unreadable sheet is simply not the one
 
 
 def read_header(path: Path, sniffed: Sniffed, sheet: str | None, *, file_name: str) -> tuple[int, list[str]]:
@@ -158,6 +208,9 @@ def choose_mapping(
     plain = match_headers(header, fields=fields)
     if plain.complete:
         return plain, None
+    if sum(1 for text in header if text.strip()) < len(fields):
+        # Fewer columns than fields: no mapping can complete it, so the missing names are said at once.
+        raise FileRejected(Reason.BAD_HEADER, MISSING_COLUMNS, details=plain.missing)
     for mapping in remembered:
         usable = {text: name for text, name in mapping.items() if name in fields}
         try:
@@ -172,13 +225,21 @@ def choose_mapping(
 Record = tuple[int, dict[str, str]]
 
 
-def _undo_export_apostrophe(records: Iterable[Record]) -> Iterator[Record]:
+def _undo_export_apostrophe(records: Iterable[Record], line_breaks: list[int]) -> Iterator[Record]:
     """Our own error report prefixes a formula-like cell with `'`; a fixed report read back drops it again,
-    so "+502 3000 1234" survives the round trip (a real formula is still refused by the validators)."""
+    so "+502 3000 1234" survives the round trip (a real formula is still refused by the validators).
+
+    Rows with a line break inside a free-text cell are noted in `line_breaks`: the validators send it as a
+    space, and the dry run says so."""
     for row_number, values in records:
         for name, value in values.items():
             if value[:2] in _EXPORT_TRIGGERS:
                 values[name] = value[1:]
+        for name in _LINE_BREAK_FIELDS:
+            text = values.get(name)
+            if text and ("\n" in text or "\r" in text) and (text.strip() != " ".join(text.split())):
+                line_breaks.append(row_number)
+                break
         yield row_number, values
 
 
@@ -192,14 +253,18 @@ def check_file(
     known: KnownDigests,
     secret: bytes,
     region: str = DEFAULT_REGION,
+    free_cards: FreeCards | None = None,
 ) -> CheckResult:
-    """The whole dry run; FileRejected for a file that cannot be used as a whole."""
+    """The whole dry run; FileRejected for a file that cannot be used as a whole.
+
+    `free_cards` is how the CMS is asked which card ids are free; None when it cannot be asked."""
     fields = KIND_FIELDS[kind]
+    line_breaks: list[int] = []
     with path.open("rb") as stream:
         table = read_table(
             stream, file_name=file_name, max_bytes=MAX_FILE_BYTES, fields=fields, mapping=mapping, sheet=sheet
         )
-        records = _undo_export_apostrophe(table.records)
+        records = _undo_export_apostrophe(table.records, line_breaks)
         if kind == "users":
             report = dry_run(records, region=region)
             accepted = Accepted([(row, payload) for row, payload in _user_payloads(report)])
@@ -219,6 +284,11 @@ def check_file(
         accepted=accepted,
     )
     _against_earlier_uploads(result, known, secret)
+    _against_free_cards(result, free_cards)
+    if line_breaks:
+        result.notices.append(
+            {"code": "line_breaks", "count": len(line_breaks), "rows": line_breaks[:LINE_BREAK_ROWS_KEPT]}
+        )
     result.issues.sort(key=lambda issue: issue.row)
     return result
 
@@ -291,3 +361,34 @@ def _against_earlier_uploads(result: CheckResult, known: KnownDigests, secret: b
             result.issues.append(Issue(row_number, name, ALREADY_UPLOADED, mask_value(name, value)))
     result.valid -= len(hits)
     result.duplicate += len(hits)
+
+
+def _against_free_cards(result: CheckResult, free_cards: FreeCards | None) -> None:
+    """Valid rows whose card is not a free card of the partner become invalid, as the send would make them
+    (8014); when the CMS cannot tell, the result says that only the CMS can make this check."""
+    if not len(result.accepted):
+        return
+    if free_cards is None:
+        result.notices.append({"code": "cards_unchecked", "reason": "unavailable"})
+        return
+    card_index = KIND_FIELDS[result.kind].index("cardId")
+    wanted = {int(payload[card_index]) for _row, payload in result.accepted}
+    try:
+        free = free_cards(wanted)
+    except CardsUnknown as unknown:
+        result.notices.append({"code": "cards_unchecked", "reason": unknown.reason})
+        return
+    kept: list[tuple[int, Payload]] = []
+    for row_number, payload in result.accepted:
+        card_id = int(payload[card_index])
+        if card_id in free:
+            kept.append((row_number, payload))
+        else:
+            result.issues.append(
+                Issue(row_number, "cardId", CARD_NOT_FREE, mask_value("cardId", str(card_id)))
+            )
+    taken = len(result.accepted) - len(kept)
+    result.accepted.rows = kept
+    result.valid -= taken
+    result.invalid += taken
+    result.notices.append({"code": "cards_checked"})

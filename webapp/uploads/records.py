@@ -92,6 +92,7 @@ def create_checked(
             sheet=result.sheet,
             mapping=mapping,
             extra_columns=[text[:80] for text in result.extra_columns[:50]],
+            notices=result.notices,
             total=result.total,
             valid=result.valid,
             invalid=result.invalid,

@@ -42,6 +42,7 @@ from webapp.store import submissions
 from webapp.store.audit import record_event
 from webapp.store.uploads import DRY_RUN, IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
 from webapp.uploads import bp, progress, records
+from webapp.uploads.card_pool import free_cards
 from webapp.uploads.checking import (
     KIND_FIELDS,
     MAX_FILE_BYTES,
@@ -51,7 +52,9 @@ from webapp.uploads.checking import (
     check_file,
     choose_mapping,
     inspect,
+    missing_fields,
     read_header,
+    workbook_sheets,
 )
 from webapp.uploads.forms import ALL_OR_NOTHING, VALID_ONLY, MappingForm, SubmitForm, UploadForm
 from webapp.uploads.mapping import remember, remembered
@@ -212,13 +215,20 @@ def new(partner_id: int) -> ResponseReturnValue:
         return _render_new(form, partner_id, status=422)
     sheet = form.sheet.data or None
     try:
-        _sniffed, sheet = inspect(staged.path, file_name=staged.file_name, sheet=sheet)
+        _sniffed, sheet = inspect(staged.path, file_name=staged.file_name, sheet=sheet, kind=kind)
         return _after_sheet(staged, kind, sheet, partner_id, operator)
     except NeedsSheet as needs:
         form.sheet.choices = [SelectChoice(name, name) for name in needs.names]
         form.staged_ref.data = staged.ref
         return _render_new(form, partner_id, status=200, choose_sheet=True, staged=staged)
     except FileRejected as rejected:
+        names = workbook_sheets(staged.path, staged.file_name) if sheet else []
+        if len(names) > 1 and rejected.reason_code == Reason.BAD_HEADER:
+            # A sheet the operator picked lacks columns: keep the workbook so another sheet can be picked.
+            form.sheet.choices = [SelectChoice(name, name) for name in names]
+            form.staged_ref.data = staged.ref
+            form.sheet.errors = [_file_message(rejected)]
+            return _render_new(form, partner_id, status=422, choose_sheet=True, staged=staged)
         staging.discard(staged.ref)
         form.staged_ref.data = ""
         form.file.errors = [_file_message(rejected)]
@@ -260,6 +270,7 @@ def _check_and_record(
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
         region=current_app.config["PHONE_REGION"],
+        free_cards=free_cards(partner_id),
     )
     upload_id = records.create_checked(
         partner_id=partner_id,
@@ -339,6 +350,7 @@ def columns(partner_id: int, ref: str) -> ResponseReturnValue:
         chosen=chosen,
         errors=errors,
         problem=problem,
+        missing=missing_fields(header, kind),
     )
 
 
@@ -402,6 +414,9 @@ def _render_detail(
         report_allowed=staged is None or may_download_values(record, _operator()),
         in_flight=record.status in IN_FLIGHT,
         state=_progress_state(record),
+        sheets=workbook_sheets(staged.path, staged.file_name)
+        if staged is not None and not sent and record.sheet and record.actor_id == _operator().id
+        else [],
         **extra,
     )
 
@@ -521,6 +536,7 @@ def _converted(staged: StagedFile, record: UploadRecord, partner_id: int) -> tup
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
         region=current_app.config["PHONE_REGION"],
+        free_cards=free_cards(partner_id),
     )
     if not len(result.accepted):
         raise FileRejected(Reason.EMPTY, "No row is valid: there is nothing to send.")

@@ -262,9 +262,13 @@ def test_files_that_cannot_be_used_are_refused_with_a_clear_message(
     big = post_file(client, b"a" * (16 * 1024 * 1024 + 1), "huge.csv")
     assert big.status_code == 413
     assert "larger than 16 MB" in big.get_data(as_text=True)
-    missing = post_file(client, b"name,lastName\r\nAna,Perez\r\n", "short.csv", kind="cards")
-    assert missing.status_code == 303
-    assert "/columns" in missing.headers["Location"]
+    short = post_file(client, b"name,lastName\r\nAna,Perez\r\n", "short.csv", kind="cards")
+    assert short.status_code == 422  # fewer columns than fields: named at once, no mapping step
+    missing = "Required columns are missing (documentType, documentNumber, cardId)"
+    assert missing in short.get_data(as_text=True)
+    renamed = post_file(client, b"a,b,c\r\nDPI,1234567890101,42\r\n", "short.csv", kind="cards")
+    assert renamed.status_code == 303
+    assert "/columns" in renamed.headers["Location"]
     staged = Path(console.instance_path) / "uploads"
     leftovers = [p for p in staged.iterdir() if p.suffix == ".bin"] if staged.is_dir() else []
     assert len(leftovers) == 1  # only the file waiting for its columns; refused ones are gone

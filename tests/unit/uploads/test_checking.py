@@ -196,3 +196,65 @@ def test_the_checker_answers_rows_or_a_refusal_never_anything_else(tmp_path: Pat
         return
     assert result.total == result.valid + result.invalid + result.duplicate
     assert len(result.accepted) == result.valid
+
+
+# -- issue 14: the dry run predicts the send -----------------------------------------------------------
+
+
+def test_a_card_that_is_not_free_makes_its_row_invalid(tmp_path: Path) -> None:
+    from webapp.uploads.checking import CARD_NOT_FREE
+
+    asked: list[set[int]] = []
+
+    def free(wanted: object) -> set[int]:
+        asked.append(set(wanted))  # type: ignore[call-overload]
+        return {1000}
+
+    result = check(tmp_path, cardholder_csv([numbered_row(0), numbered_row(1)]), free_cards=free)
+    assert asked == [{1000, 1001}]
+    assert (result.valid, result.invalid) == (1, 1)
+    assert [row for row, _payload in result.accepted] == [2]
+    assert [(i.row, i.field, i.message) for i in result.issues] == [(3, "cardId", CARD_NOT_FREE)]
+    assert result.notices == [{"code": "cards_checked"}]
+
+
+def test_a_cards_file_is_checked_against_the_free_cards_too(tmp_path: Path) -> None:
+    content = csv_bytes([list(CARD_FIELDS), ["DPI", "1234567890101", "77"]])
+    result = check(tmp_path, content, kind="cards", free_cards=lambda wanted: set())
+    assert (result.valid, result.invalid) == (0, 1)
+
+
+def test_when_the_cms_cannot_tell_the_result_says_so(tmp_path: Path) -> None:
+    from webapp.uploads.checking import CardsUnknown
+
+    def cannot(_wanted: object) -> set[int]:
+        raise CardsUnknown("forbidden")
+
+    result = check(tmp_path, cardholder_csv([numbered_row(0)]), free_cards=cannot)
+    assert result.valid == 1
+    assert result.notices == [{"code": "cards_unchecked", "reason": "forbidden"}]
+
+
+def test_line_breaks_inside_a_free_text_cell_are_announced(tmp_path: Path) -> None:
+    rows = [
+        numbered_row(0, address="5a Avenida\r\nZona 1"),
+        numbered_row(1, name="Ana\n"),  # only at the end: trimmed, nothing changes inside
+        numbered_row(2, lastName="Núñez\nPérez"),
+    ]
+    result = check(tmp_path, cardholder_csv(rows), free_cards=lambda wanted: set(wanted))
+    assert {"code": "line_breaks", "count": 2, "rows": [2, 4]} in result.notices
+    assert result.valid == 3
+
+
+def test_the_one_sheet_whose_header_matches_is_picked(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(xlsx_bytes([list(FIELDS)], sheet="Altas", more_sheets=["Notas"]))
+    assert inspect(path, file_name="book.xlsx", sheet=None, kind="users")[1] == "Altas"
+    with pytest.raises(NeedsSheet):
+        inspect(path, file_name="book.xlsx", sheet=None)  # no kind: nothing to match against, so ask
+
+
+def test_a_header_with_fewer_columns_than_fields_names_the_missing_ones(tmp_path: Path) -> None:
+    with pytest.raises(FileRejected) as refused:
+        choose_mapping(["documentType", "cardId"], "cards", [])
+    assert refused.value.details == ("documentNumber",)
