@@ -22,6 +22,7 @@ from webapp.audit.collect import collect
 from webapp.audit.data import AuditData
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
+from webapp.formatting import display_zone
 from webapp.i18n import _
 from webapp.store.audit import record_event
 from webapp.store.audit_snapshots import (
@@ -172,12 +173,13 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
         target=f"audit_snapshot:{found.id}",
         detail={"format": fmt},
     )
+    rows = export.rows(data, matrix, names)
     if fmt == "csv":
-        body = b"".join(csv_chunks(export.header(names), export.rows(data, matrix, names)))
+        body = b"".join(csv_chunks(export.header(names), rows, zone=display_zone()))
         mimetype = "text/csv"
     else:
         buffer = io.BytesIO()
-        write_xlsx_export(buffer, export.header(names), export.rows(data, matrix, names), sheet_name="Audit")
+        write_xlsx_export(buffer, export.header(names), rows, sheet_name="Audit", zone=display_zone())
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = BaseResponse(body, mimetype=mimetype)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from datetime import tzinfo
 from typing import IO, Final
 
 from webapp.cardholders.masking import mask_document, mask_email, mask_phone
@@ -69,18 +70,19 @@ def masked_row(item: CardholderSummary) -> Sequence[ExportValue]:
         mask_document(item.document_number),
         item.status,
         item.card_count,
-        item.created_at.isoformat() if item.created_at else "",
+        item.created_at,
     )
 
 
-def csv_stream(items: Iterator[CardholderSummary]) -> Iterator[bytes]:
-    return csv_chunks(HEADER, (masked_row(item) for item in items))
+def csv_stream(items: Iterator[CardholderSummary], zone: tzinfo | None = None) -> Iterator[bytes]:
+    return csv_chunks(HEADER, (masked_row(item) for item in items), zone=zone)
 
 
-def xlsx_file(items: Iterator[CardholderSummary]) -> IO[bytes]:
+def xlsx_file(items: Iterator[CardholderSummary], zone: tzinfo | None = None) -> IO[bytes]:
     """The workbook in a spooled temporary file (memory up to SPOOL_BYTES, disk beyond), rewound."""
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
-    write_xlsx_export(spool, HEADER, (masked_row(item) for item in items), sheet_name="Cardholders")
+    rows = (masked_row(item) for item in items)
+    write_xlsx_export(spool, HEADER, rows, sheet_name="Cardholders", zone=zone)
     spool.seek(0)
     return spool
 

@@ -47,7 +47,7 @@ from webapp.cms import errors
 from webapp.cms.models import Card, Cardholder, CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
-from webapp.formatting import day
+from webapp.formatting import day, display_zone
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
 from webapp.parsing import parse_id
@@ -343,13 +343,13 @@ def export(partner_id: int) -> Response:
     if fmt == "csv":
         body = stream_with_context(_csv_or_note(exporting.summaries(fetch)))
     else:
-        body = exporting.file_chunks(exporting.xlsx_file(exporting.summaries(fetch)))
+        body = exporting.file_chunks(exporting.xlsx_file(exporting.summaries(fetch), display_zone()))
     return Response(body, mimetype=exporting.MIME_TYPES[fmt], headers=headers)
 
 
 def _csv_or_note(items: Any) -> Any:
     """The CSV stream; if the CMS fails half-way the file ends with a line saying so, never silently short."""
-    stream = exporting.csv_stream(items)
+    stream = exporting.csv_stream(items, display_zone())
     try:
         yield from stream
     except errors.CmsError:

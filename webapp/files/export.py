@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import tempfile
@@ -41,6 +42,19 @@ _FILENAME_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 _EXTENSION: Final = re.compile(r"\.?[A-Za-z0-9]{1,8}")
 
 ExportValue = str | int | float | Decimal | bool | dt.date | dt.datetime | None
+# Column widths are measured on the header and the first rows (the rest stream past unseen), within bounds a
+# reader can still scan: a long observation wraps rather than pushing every other column off screen.
+WIDTH_SAMPLE_ROWS: Final = 200
+MIN_WIDTH: Final = 6
+MAX_WIDTH: Final = 60
+
+
+def in_zone(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """`moment` in `zone` (a naive moment is UTC, as the store writes it); unchanged without a zone."""
+    if zone is None:
+        return moment
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(zone)
 
 
 def neutralise_text(text: str) -> str:
@@ -65,7 +79,9 @@ def cell_value(value: ExportValue) -> Value:
     return neutralise_text(value)
 
 
-def _csv_text(value: ExportValue) -> str:
+def _csv_text(value: ExportValue, zone: dt.tzinfo | None = None) -> str:
+    if isinstance(value, dt.datetime):
+        return in_zone(value, zone).isoformat(timespec="seconds")  # the offset says which zone
     cell = cell_value(value)
     if isinstance(value, Decimal) and value.is_finite():
         return str(value)  # keep "12.50" as written rather than the float 12.5
@@ -79,14 +95,16 @@ def csv_chunks(
     delimiter: str = ",",
     bom: bool = True,
     chunk_bytes: int = CSV_CHUNK_BYTES,
+    zone: dt.tzinfo | None = None,
 ) -> Iterator[bytes]:
-    """Yield the CSV in chunks of about `chunk_bytes`: header first, CRLF line ends, RFC 4180 quoting."""
+    """Yield the CSV in chunks of about `chunk_bytes`: header first, CRLF line ends, RFC 4180 quoting.
+    Times are ISO 8601 with their offset, in `zone` when one is given."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     prefix = b"\xef\xbb\xbf" if bom else b""
     writer.writerow([neutralise_text(name) for name in header])
     for row in rows:
-        writer.writerow([_csv_text(value) for value in row])
+        writer.writerow([_csv_text(value, zone) for value in row])
         if buffer.tell() >= chunk_bytes:
             yield prefix + buffer.getvalue().encode("utf-8", errors="replace")
             prefix = b""
@@ -103,34 +121,64 @@ def write_xlsx_export(
     rows: Iterable[Sequence[ExportValue]],
     *,
     sheet_name: str = "Export",
+    zone: dt.tzinfo | None = None,
 ) -> int:
     """An .xlsx export with the same neutralising as the CSV; answers the number of data rows.
 
     Text is always written as a string (never `write()`, which would turn "=..." into a formula or a URL
-    into a link) in the text number format "@", numbers as numbers; an empty value leaves the cell empty.
+    into a link) in the text number format "@", numbers as numbers, dates and times as real Excel dates (times
+    in `zone`, which the caller names in the header: a cell has no zone); an empty value leaves the cell
+    empty. The header row is frozen and carries a filter; columns are as wide as their first rows need.
     The row data passes through a temporary directory of our own, removed even when the rows fail midway.
     """
+    rows = iter(rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
     with tempfile.TemporaryDirectory(prefix="xlsx-export-") as scratch:
         workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "tmpdir": scratch})
         try:
             # 49 is Excel's built-in text format "@" (a "@" string would become a custom format).
             bold_text = workbook.add_format({"bold": True, "num_format": 49})
             text = workbook.add_format({"num_format": 49})
+            day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+            moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
             sheet = workbook.add_worksheet(clean_sheet_name(sheet_name))
+            for column, width in enumerate(_widths(header, sample)):
+                sheet.set_column(column, column, width)
+            sheet.freeze_panes(1, 0)
             for column, name in enumerate(header):
                 sheet.write_string(0, column, _storable(neutralise_text(name)), bold_text)
             count = 0
-            for count, row in enumerate(rows, start=1):
+            for count, row in enumerate(itertools.chain(sample, rows), start=1):
                 for column, value in enumerate(row):
+                    if isinstance(value, dt.datetime):
+                        local = in_zone(value, zone).replace(tzinfo=None)
+                        sheet.write_datetime(count, column, local, moment)
+                        continue
+                    if isinstance(value, dt.date):
+                        sheet.write_datetime(count, column, value, day)
+                        continue
                     cell = cell_value(value)
                     if isinstance(cell, str):
                         if cell:
                             sheet.write_string(count, column, _storable(cell), text)
                     elif cell is not None:
                         sheet.write_number(count, column, cell)
+            if header:
+                sheet.autofilter(0, 0, count, len(header) - 1)
         finally:
             workbook.close()
     return count
+
+
+def _widths(header: Sequence[str], sample: Sequence[Sequence[ExportValue]]) -> list[int]:
+    """Characters per column: the longest of the header and the sampled values, within the bounds."""
+    widths = [len(name) + 3 for name in header]  # room for the filter button
+    for row in sample:
+        for column, value in enumerate(row[: len(widths)]):
+            shown = 16 if isinstance(value, dt.datetime) else 10 if isinstance(value, dt.date) else None
+            length = shown if shown is not None else len(_csv_text(value))
+            widths[column] = max(widths[column], length + 1)
+    return [min(MAX_WIDTH, max(MIN_WIDTH, width)) for width in widths]
 
 
 def _storable(text: str) -> str:

@@ -33,6 +33,7 @@ from webapp.files.excel_writer import write_cardholders_xlsx, write_xlsx
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.files.headers import header_key
 from webapp.files.sniff import sniff
+from webapp.formatting import display_zone
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.i18n import _
 from webapp.logging_setup import security_event
@@ -653,10 +654,11 @@ def _format_or_404(fmt: str) -> None:
 def _download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     if fmt == "csv":
         # The rows are read from the store while the answer streams: keep the request (and app) context.
-        response = Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv")
+        chunks = csv_chunks(header, rows, zone=display_zone())
+        response = Response(stream_with_context(chunks), mimetype="text/csv")
     else:
         buffer = io.BytesIO()
-        write_xlsx_export(buffer, header, rows, sheet_name=stem[:31])
+        write_xlsx_export(buffer, header, rows, sheet_name=stem[:31], zone=display_zone())
         response = Response(
             buffer.getvalue(),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

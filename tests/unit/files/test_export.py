@@ -221,3 +221,43 @@ def test_attachment_filename_refuses_odd_extensions() -> None:
 
 def test_content_disposition_forces_a_download() -> None:
     assert content_disposition("Núñez report", "csv") == 'attachment; filename="Nunez_report.csv"'
+
+
+GUATEMALA = dt.timezone(dt.timedelta(hours=-6))
+
+
+def test_xlsx_dates_and_times_are_real_dates_in_the_given_zone() -> None:
+    out = io.BytesIO()
+    created = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    rows: list[list[ExportValue]] = [[created, dt.date(1990, 5, 17), dt.datetime(2026, 1, 2, 3, 4)]]
+    write_xlsx_export(out, ["created", "born", "naive"], rows, zone=GUATEMALA)
+    _names, cells = _read_back(out.getvalue())
+    # 03:04 UTC is 21:04 the evening before in UTC-6; a naive time is UTC, as the store writes it.
+    assert cells[1] == [dt.datetime(2026, 1, 1, 21, 4), dt.date(1990, 5, 17), dt.datetime(2026, 1, 1, 21, 4)]
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
+        styles = book.read("xl/styles.xml").decode()
+    assert 'formatCode="yyyy-mm-dd hh:mm"' in styles
+    assert 'formatCode="yyyy-mm-dd"' in styles
+
+
+def test_csv_times_carry_their_offset_in_the_given_zone() -> None:
+    created = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    text = b"".join(csv_chunks(["created"], [[created]], zone=GUATEMALA, bom=False)).decode()
+    assert text.splitlines()[1] == "2026-01-01T21:04:00-06:00"
+    utc = b"".join(csv_chunks(["created"], [[created]], bom=False)).decode()
+    assert utc.splitlines()[1] == "2026-01-02T03:04:00+00:00"
+
+
+def test_xlsx_has_a_frozen_filtered_header_and_fitted_columns() -> None:
+    out = io.BytesIO()
+    rows: list[list[ExportValue]] = [["Ana", "x" * 200, 7], ["Bea", "short", 8], ["Cy", "", 9]]
+    write_xlsx_export(out, ["Name", "Observations", "Cards"], rows)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert re.search(r'<pane [^>]*ySplit="1"[^>]*state="frozen"', sheet)
+    assert '<autoFilter ref="A1:C4"/>' in sheet
+    widths = [float(w) for w in re.findall(r'<col min="\d+" max="\d+" width="([\d.]+)"', sheet)]
+    assert len(widths) == 3
+    assert max(widths) == widths[1] <= 61  # the long text sets the widest column, capped
+    assert widths[0] >= 7  # "Name" and room for the filter button
+    assert widths[2] >= 8
