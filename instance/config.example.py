@@ -115,6 +115,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # UPLOADS_PROGRESS_IDLE_SECONDS = 30.0
 # UPLOADS_RETENTION_DAYS = 30
 
+# Days audit events stay in the database. `flask --app wsgi audit-trail archive` (cron, e.g. monthly) writes
+# older ones to a file with the chain's anchor and removes them; `audit-trail verify` checks the hash chain.
+# AUDIT_TRAIL_RETENTION_DAYS = 400
+
 # Folder of the lock files that keep token refreshes one at a time when sessions live on the filesystem
 # (default: instance/locks). With REDIS_URL the locks live in Redis.
 # CONSOLE_LOCK_DIR = "/var/lib/console/locks"
