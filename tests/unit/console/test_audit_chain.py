@@ -166,3 +166,32 @@ def test_the_retention_setting_picks_the_default_cut(bare_app: Flask, tmp_path: 
     code, output = _cli(bare_app, "archive", "--directory", str(tmp_path))
     assert code == 0, output
     assert "Archived 1 events" in output
+
+
+def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from webapp.store import HERE, create_store, migrate
+
+    store = create_store(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    config = Config(str(HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(HERE / "migrations"))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for number in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (occurred_at, action, outcome, partner_id, detail) "
+                    "VALUES (:at, 'card_block', 'success', 1, :detail)"
+                ),
+                {"at": datetime(2026, 1, 1 + number, tzinfo=UTC), "detail": json.dumps({"card_id": number})},
+            )
+    migrate(store.engine)
+    with store.sessions() as db:
+        verdict = chain.verify(db)
+        hashes = [e.row_hash for e in db.query(AuditEvent).order_by(AuditEvent.id)]
+    assert verdict.ok
+    assert verdict.checked == 3
+    assert all(hashes)
