@@ -26,6 +26,7 @@ ES: dict[str, str] = {
     "Last 7 days": "Últimos 7 días",
     "Last 30 days": "Últimos 30 días",
     "Last month": "Mes pasado",
+    "1 event": "1 evento",
     "{count} events, newest first": "{count} eventos, los más recientes primero",
     "Export": "Exportar",
     "No events match.": "Ningún evento coincide.",
