@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from webapp.parsing import parse_id, parse_page
 from webapp.store import current_store
 from webapp.store.models import AuditEvent
 
@@ -114,8 +115,7 @@ ACTION_LABELS: Final = {
     "partner_switch": "Partner switch",
 }
 SUBJECT_TYPES: Final = ("cardholder", "cms_user", "process_request", "upload", "audit_snapshot")
-_SUBJECT: Final = re.compile(rf"^({'|'.join(SUBJECT_TYPES)}):(\d{{1,12}})$")
-_MAX_ID: Final = 2**31 - 1
+_SUBJECT: Final = re.compile(rf"({'|'.join(SUBJECT_TYPES)}):([0-9]{{1,10}})")
 
 
 @dataclass(frozen=True)
@@ -151,11 +151,19 @@ class Filters:
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
+_FIRST_DAY: Final = date(1970, 1, 1)
+_LAST_DAY: Final = date(9000, 12, 31)  # far enough; the day after still fits in a datetime
+
+
 def _day(raw: str | None) -> date | None:
+    """A `YYYY-MM-DD` day (what a date input sends), or None."""
+    if not raw or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+        return None
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw)
     except ValueError:
         return None
+    return day if _FIRST_DAY <= day <= _LAST_DAY else None
 
 
 def parse_filters(args: Mapping[str, str]) -> Filters:
@@ -163,9 +171,8 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     operator: int | None = None
     raw_operator = (args.get("operator") or "").strip()
     if raw_operator:
-        if raw_operator.isdigit() and 0 < int(raw_operator) <= _MAX_ID:
-            operator = int(raw_operator)
-        else:
+        operator = parse_id(raw_operator)
+        if operator is None:
             errors["operator"] = "Choose an operator from the list."
     kind = args.get("kind") or ""
     if kind and kind not in KINDS:
@@ -174,7 +181,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if outcome and outcome not in OUTCOMES:
         errors["outcome"], outcome = "Choose an outcome from the list.", ""
     subject = (args.get("subject") or "").strip()
-    if subject and not _SUBJECT.match(subject):
+    if subject and not _SUBJECT.fullmatch(subject):
         errors["subject"], subject = "Give a subject as shown in the list, for example cardholder:123.", ""
     dates: dict[str, date | None] = {}
     for name in ("from", "to"):
@@ -184,8 +191,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         errors["to"] = "The end date is before the start date."
         dates["to"] = None
-    raw_page = args.get("page") or "1"
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100_000 else 1
+    page = parse_page(args.get("page"))
     scope = "all" if args.get("scope") == "all" else ""
     return Filters(operator, kind, outcome, subject, dates["from"], dates["to"], page, errors, scope)
 
@@ -331,7 +337,7 @@ def reason(detail: Mapping[str, Any] | None) -> str:
 
 def subject_of(target: str | None) -> tuple[str, int] | None:
     """(type, id) of a typed subject (`cardholder:12`); None for the rest (e-mails of sign-in attempts)."""
-    found = _SUBJECT.match(target or "")
+    found = _SUBJECT.fullmatch(target or "")
     return (found.group(1), int(found.group(2))) if found else None
 
 
