@@ -195,3 +195,24 @@ def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
     assert verdict.ok
     assert verdict.checked == 3
     assert all(hashes)
+
+
+def test_concurrent_appends_stay_one_chain(bare_app: Flask) -> None:
+    """Requests write events at the same time: appends are serialised, so no two rows share a parent."""
+    import threading
+
+    def writer(number: int) -> None:
+        with bare_app.test_request_context("/"):
+            for step in range(15):
+                record_event(
+                    "card_block", outcome="success", target=f"cardholder:{number}{step}", partner_id=1
+                )
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    code, output = _cli(bare_app, "verify")
+    assert code == 0, output
+    assert "OK: 60 events" in output
