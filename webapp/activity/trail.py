@@ -54,16 +54,16 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
         "Users and permissions",
         ("permissions_change", "permission_create", "cms_user_create", "cms_user_update", "cms_user_status"),
     ),
-    "audit": (
-        "Audits and exports",
+    "export": (
+        "Exports",
         (
-            "permission_audit_run",
+            "cardholder_export",
             "permission_audit_export",
-            "activity_viewed",
             "activity_exported",
-            "audit_trail_archived",
+            "bulk_upload_report_downloaded",
         ),
     ),
+    "audit": ("Audits and trail views", ("permission_audit_run", "activity_viewed", "audit_trail_archived")),
     "denied": ("Access denied", ("authz_denied", "partner_switch")),
 }
 OUTCOMES: Final = (
@@ -89,6 +89,7 @@ ACTION_LABELS: Final = {
     "cardholder_create": "Cardholder created",
     "cardholder_update": "Cardholder edited",
     "cardholder_close": "Cardholder closed",
+    "cardholder_export": "Cardholders exported",
     "card_activate": "Card activated",
     "card_block": "Card blocked",
     "card_unblock": "Card unblocked",

@@ -77,7 +77,8 @@ ES: dict[str, str] = {
     "Bulk uploads": "Cargas masivas",
     "Top-up requests": "Solicitudes de recarga",
     "Users and permissions": "Usuarios y permisos",
-    "Audits and exports": "Auditorías y exportaciones",
+    "Exports": "Exportaciones",
+    "Audits and trail views": "Auditorías y consultas del registro",
     "Access denied": "Acceso denegado",
     # events
     "Sign-in": "Inicio de sesión",
@@ -90,6 +91,7 @@ ES: dict[str, str] = {
     "Cardholder created": "Tarjetahabiente creado",
     "Cardholder edited": "Tarjetahabiente editado",
     "Cardholder closed": "Tarjetahabiente cerrado",
+    "Cardholders exported": "Tarjetahabientes exportados",
     "Card activated": "Tarjeta activada",
     "Card blocked": "Tarjeta bloqueada",
     "Card unblocked": "Tarjeta desbloqueada",

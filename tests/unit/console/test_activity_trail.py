@@ -66,3 +66,25 @@ def test_subjects_are_typed_ids_only() -> None:
     assert subject_of("cms_user:5") == ("cms_user", 5)
     assert subject_of("ana@example.com") is None
     assert subject_of(None) is None
+
+
+def test_every_action_the_console_writes_has_a_kind_and_a_label() -> None:
+    """A new `record_event("...")` must be findable by kind on the Activity page and named in words."""
+    import re
+    from pathlib import Path
+
+    from webapp.activity.trail import ACTION_LABELS, KINDS
+
+    root = Path(__file__).resolve().parents[3] / "webapp"
+    written: set[str] = set()
+    for source in root.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        written.update(re.findall(r'record_event\(\s*"([a-z_]+)"', text))
+        written.update(re.findall(r'^\s*"([a-z_]+)",\n\s*outcome=', text, flags=re.MULTILINE))
+    # built at run time: f"card_{action}", f"process_request_{action}", the session end's two names
+    written |= {"card_activate", "card_block", "card_unblock", "session_expired", "session_ended"}
+    written |= {f"process_request_{verb}" for verb in ("approve", "reject", "cancel")}
+    assert len(written) > 25
+    kinds = {action for _label, actions in KINDS.values() for action in actions}
+    assert written - kinds == set()
+    assert written - set(ACTION_LABELS) == set()
