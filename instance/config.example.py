@@ -134,5 +134,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # Log level of the JSON logs on stderr.
 # LOG_LEVEL = "INFO"
 
+# Times are stored and exported in UTC and shown in this IANA time zone, with its offset beside each time.
+# BABEL_DEFAULT_TIMEZONE = "America/Guatemala"
+# The Spanish UI's locale: its separators and date order (es_GT: 250,000.00 and 7/12/2026; es_ES: 250.000,00).
+# SPANISH_LOCALE = "es_GT"
+
 # Where instance/ lives (keys, SQLite, sessions) is chosen before this file is read: set the INSTANCE_PATH
 # environment variable (default: <project>/instance).

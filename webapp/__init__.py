@@ -70,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         access,
         errors,
         extensions,
+        formatting,
         health,
         htmx,
         i18n,
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         parsing,
         security_headers,
         store,
+        theme,
         upstream,
     )
     from webapp.activity.cli import audit_trail as audit_trail_commands
@@ -106,6 +108,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     upstream.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
+    theme.init_app(app)
 
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)

@@ -1,6 +1,7 @@
 """Who may open what: the signed-in operator, the three access markers, and the deny-by-default gate.
 
-Every view carries an `_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint
+The signed-in operator is Flask-Login's `current_user` (its loader: webapp/auth/session_lifecycle.py). Every
+view carries an `_access` marker (`@public`, `@signed_in` or `@requires`); the gate refuses any endpoint
 without one, so a forgotten decorator is a 404, not an open door. Partner scope comes from the URL
 (`/p/<int:partner_id>/...`) and is checked against the operator's assigned partners before the view can call
 upstream. Permissions come from upstream at sign-in; the nav only mirrors them, this gate enforces them.
@@ -12,11 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from flask import Flask, abort, g, has_request_context, request, session, url_for
+from flask import Flask, abort, g, has_request_context, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from webapp import htmx
+from webapp.extensions import login_manager
 from webapp.logging_setup import security_event
 from webapp.upstream import offers
 
@@ -46,6 +48,14 @@ class Operator:
 
     def can_any(self, partner_id: int, pairs: Iterable[tuple[str, str]]) -> bool:
         return any(self.can(partner_id, resource, action) for resource, action in pairs)
+
+    # Flask-Login's user protocol: an Operator is always signed in (the anonymous visitor is Flask-Login's).
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     def partner(self, pid: int) -> PartnerRef | None:
         return next((p for p in self.partners if p.partner_id == pid), None)
@@ -81,22 +91,6 @@ class Operator:
         )
 
 
-def current_operator() -> Operator | None:
-    """The signed-in operator of this request (cached on `g`), or None."""
-    if not has_request_context():
-        return None
-    if "operator" not in g:
-        raw = session.get("operator")
-        g.operator = Operator.from_dict(raw) if isinstance(raw, Mapping) else None
-    operator: Operator | None = g.operator
-    return operator
-
-
-def store_operator(op: Operator) -> None:
-    session["operator"] = op.to_dict()
-    g.operator = op
-
-
 # -- markers --------------------------------------------------------------------------------------
 
 
@@ -107,8 +101,10 @@ class Access:
 
 
 def _mark(view: F, access: Access) -> F:
-    view._access = access  # type: ignore[attr-defined]
-    return view
+    # Behind the gate, Flask-Login's `login_required` still refuses an anonymous caller wherever it runs.
+    marked: F = view if access.kind == "public" else login_required(view)
+    marked._access = access  # type: ignore[attr-defined]
+    return marked
 
 
 def public(view: F) -> F:
@@ -148,17 +144,6 @@ def _denied(reason: str, status: int, **fields: Any) -> None:
     abort(status)
 
 
-def _login_redirect() -> ResponseReturnValue:
-    next_path = request.full_path.rstrip("?") if request.query_string else request.path
-    try:
-        login_url = url_for("auth.login", next=next_path)
-    except BuildError:  # the sign-in blueprint is not installed: nothing else to offer
-        abort(401)
-    if htmx.is_htmx():
-        return htmx.hx_redirect(login_url, status=401)
-    return htmx.redirect(login_url, code=302)
-
-
 def gate() -> ResponseReturnValue | None:
     """before_request: deny by default, then sign-in, partner scope and permission, in that order."""
     endpoint = request.endpoint
@@ -174,9 +159,11 @@ def gate() -> ResponseReturnValue | None:
         abort(404)
     if access.kind == "public":
         return None
-    operator = current_operator()
-    if operator is None:
-        return _login_redirect()
+    if not current_user.is_authenticated:
+        # Flask-Login's unauthorized handler (webapp/auth/session_lifecycle.py) sends them to sign in.
+        response: ResponseReturnValue = login_manager.unauthorized()
+        return response
+    operator: Operator = current_user
     g.actor_id = operator.id
     partner_id = (request.view_args or {}).get("partner_id")
     if partner_id is not None:
@@ -264,13 +251,12 @@ def optional_url(endpoint: str, **values: Any) -> str | None:
 
 
 def frame_context() -> dict[str, Any]:
-    """What base.html needs around every page: who is signed in, where, and what they may open."""
+    """What base.html needs besides `current_user`: where the operator is and what they may open."""
     from flask import current_app
 
-    operator = current_operator()
+    operator: Operator | None = current_user if current_user.is_authenticated else None
     partner_id: int | None = g.get("partner_id")
     return {
-        "operator": operator,
         "current_partner": g.get("partner"),
         "nav_links": navigation(current_app, operator, partner_id),
         "console_env": str(current_app.config.get("CONSOLE_ENV", "sandbox")),

@@ -111,6 +111,10 @@ DEFAULTS: dict[str, Any] = {
     # Server-Timing (upstream, render and total time) on every answer: off, it tells outsiders our internals.
     "SERVER_TIMING": False,
     "LOG_LEVEL": "INFO",
+    # Times are stored in UTC and shown in this zone, named on screen (Flask-Babel reads the same key).
+    "BABEL_DEFAULT_TIMEZONE": "America/Guatemala",
+    # The locale behind the Spanish UI: separators and date order come from it (es_GT writes 250,000.00).
+    "SPANISH_LOCALE": "es_GT",
     "STORE_MIGRATE_ON_START": True,
 }
 
@@ -221,6 +225,7 @@ def validate(config: Mapping[str, Any]) -> list[str]:
         problems.append("STEP_UP_MAX_AGE must be a whole number of seconds, 0 or more")
     problems.extend(_cms_problems(config))
     problems.extend(_upload_problems(config))
+    problems.extend(_locale_problems(config))
     if env != "sandbox" and not config.get("SECRET_KEY"):
         # A generated key is one per process: two workers would refuse each other's forms and sessions.
         problems.append("SECRET_KEY is missing (only the sandbox may run on a generated key)")
@@ -262,6 +267,25 @@ def _upload_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append("UPLOADS_RETENTION_DAYS must be a whole number of days, 1 or more")
     if not _positive(config.get("AUDIT_TRAIL_RETENTION_DAYS"), whole=True):
         problems.append("AUDIT_TRAIL_RETENTION_DAYS must be a whole number of days, 1 or more")
+    return problems
+
+
+def _locale_problems(config: Mapping[str, Any]) -> list[str]:
+    from babel import Locale, UnknownLocaleError
+
+    from webapp.formatting import zone_problem
+
+    problems: list[str] = []
+    zone = zone_problem(config.get("BABEL_DEFAULT_TIMEZONE"))
+    if zone:
+        problems.append(zone)
+    spanish = config.get("SPANISH_LOCALE")
+    try:
+        parsed = Locale.parse(str(spanish))
+    except (UnknownLocaleError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.language != "es":
+        problems.append(f"SPANISH_LOCALE must be a Spanish locale such as es_GT or es_ES, not {spanish!r}")
     return problems
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     Forbidden,
@@ -27,7 +28,6 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import htmx
-from webapp.access import current_operator
 from webapp.cms import errors as cms_errors
 from webapp.cms.capabilities import CAPABILITIES
 from webapp.logging_setup import security_event
@@ -300,7 +300,7 @@ def _sign_in_url() -> str | None:
 
 def handle_csrf_error(exc: CSRFError) -> BaseResponse:
     security_event("csrf_failure", reason=exc.description, method=request.method, path=request.path)
-    login_url = _sign_in_url() if current_operator() is None else None
+    login_url = None if current_user.is_authenticated else _sign_in_url()
     if login_url is not None:  # no session to protect: the form simply expired, start again at sign-in
         return htmx.hx_redirect(login_url, status=401) if htmx.is_htmx() else htmx.redirect(login_url)
     return render_error(exc, CSRF_FAILED)

@@ -1,4 +1,4 @@
-"""The Flask extensions, created once and bound per app: CSRF, server-side sessions and rate limits.
+"""The Flask extensions, created once and bound per app: sign-in, CSRF, server-side sessions and rate limits.
 
 Sessions and rate-limit counters live in Redis when REDIS_URL is set (many nodes), else on the local
 filesystem and in memory (one machine). Nothing a second node would need is kept in process memory when
@@ -14,12 +14,16 @@ from cachelib import FileSystemCache
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_session import Session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
 server_sessions = Session()
 limiter = Limiter(key_func=get_remote_address)
+# Loader and unauthorized handler: webapp/auth/session_lifecycle.py; session protection off: SECURITY.md.
+login_manager = LoginManager()
+login_manager.session_protection = None
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -63,6 +67,7 @@ def _session_backend(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     _session_backend(app)
     server_sessions.init_app(app)
+    login_manager.init_app(app)
     csrf.init_app(app)
     app.before_request(refuse_foreign_origin)
     limiter.init_app(app)

@@ -85,7 +85,7 @@ def gettext(text: str, **values: Any) -> str:
 _ = gettext
 
 
-def _safe_path(raw: str | None) -> str:
+def same_site_path(raw: str | None) -> str:
     """Only a same-site absolute path (no scheme, no `//host`, no backslash tricks)."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or any(c < " " for c in raw):
         return "/"
@@ -99,7 +99,7 @@ def switch_language() -> ResponseReturnValue:
     if lang not in LANGUAGES:
         raise BadRequest("Unknown language.")
     session["lang"] = lang
-    return redirect(_safe_path(request.form.get("next")))
+    return redirect(same_site_path(request.form.get("next")))
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, request
+from flask_login import current_user
 
 HANDLER_NAME = "console-json"
 REDACTED = "[redacted]"
@@ -116,10 +117,9 @@ def _request_fields() -> dict[str, Any]:
     actor_id = g.get("actor_id")
     if actor_id is None:
         try:
-            operator = session.get("operator")
+            actor_id = current_user.id if current_user.is_authenticated else None
         except Exception:  # a broken session store must not stop a log line
-            operator = None
-        actor_id = operator.get("id") if isinstance(operator, Mapping) else None
+            actor_id = None
     fields["actor_id"] = actor_id
     return fields
 

@@ -20,12 +20,13 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, Response, current_app, g, render_template, request, session
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import TooManyRequests
 from wtforms import StringField
 from wtforms.validators import Optional, Regexp
 
 from webapp import metrics
-from webapp.access import Operator, current_operator, signed_in
+from webapp.access import Operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
@@ -41,13 +42,21 @@ bp = Blueprint("step_up", __name__, url_prefix="/step-up")
 ELEVATION_MARGIN_SECONDS = 10
 # When the operator last gave a code in the console (epoch seconds), in the server-side session.
 STEP_UP_AT_KEY = "step_up_at"
+# The last code the console had mailed: when, and until when the CMS said it holds (never the code itself).
+# It lets the form tell "no code was sent yet" and "that code has expired" from a wrong code, whatever error
+# code the CMS uses for each (KNOWN-API.md lists them as unknown).
+STEP_UP_CODE_KEY = "step_up_code"
+
+NOT_SENT_YET = "No code has been sent yet: press “Send code”, then enter the code from your email."
+ENTER_SENT_CODE = "Enter the code we sent to your email, or send a new one."
+EXPIRED = "The code has expired. Send a new one."
+WRONG = "The code is not valid: check the six digits, or send a new code."
 
 
 def needs_step_up() -> bool:
     """True when the next sensitive action must carry a fresh code: the console's own step-up is older than
     STEP_UP_MAX_AGE (or there is none), or the CMS's elevation has lapsed."""
-    operator = current_operator()
-    if operator is None or not operator.otp_elevation:
+    if not current_user.is_authenticated or not current_user.otp_elevation:
         return False
     now = time.time()
     tokens = SessionTokenHolder().load()
@@ -110,8 +119,7 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
     form with everything else the operator typed."""
     if g.get("step_up_done") or not needs_step_up():
         return True
-    operator = current_operator()
-    assert operator is not None  # needs_step_up() is False without an operator
+    operator: Operator = current_user  # needs_step_up() is False without an operator
     if submission is not None and submissions.already_sent(
         submission[0], kind=submission[1], actor_id=operator.id
     ):
@@ -119,25 +127,43 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
         return True
     code = (form.otp.data or "").strip()
     form.otp.data = ""  # never render a code back
+    sent = _code_sent()
     if not code:
-        form.otp.errors = [*form.otp.errors, _("This action needs a fresh code: send one and enter it.")]
+        hint = _(ENTER_SENT_CODE) if sent else _(NOT_SENT_YET)
+        form.otp.errors = [*form.otp.errors, f'{_("This action needs a fresh code.")} {hint}']
         return False
     check_code_allowed(operator, action=action)
     try:
         cms().auth.verify_otp(SessionTokenHolder(), operator.email, code, "elevation")
     except errors.ValidationFailed as exc:
         count_refused_code(operator)
-        expired = exc.code == "8007"
-        form.otp.errors = [
-            *form.otp.errors,
-            _("The code has expired. Send a new one.") if expired else _("The code is not valid."),
-        ]
-        security_event("step_up_failed", action=action, reason="expired" if expired else "invalid")
-        record_event("step_up", outcome="failure", detail={"action": action})
+        reason = _refusal_reason(exc, sent)
+        message = {"not_sent": NOT_SENT_YET, "expired": EXPIRED}.get(reason, WRONG)
+        form.otp.errors = [*form.otp.errors, _(message)]
+        security_event("step_up_failed", action=action, reason=reason)
+        record_event("step_up", outcome="failure", detail={"action": action, "reason": reason})
         metrics.count_step_up("failed")
         return False
+    session.pop(STEP_UP_CODE_KEY, None)  # used: the next action needs a new one
     record_step_up(action)
     return True
+
+
+def _code_sent() -> dict[str, float | None] | None:
+    """The console's record of the last code it mailed in this session, if any."""
+    found = session.get(STEP_UP_CODE_KEY)
+    return found if isinstance(found, dict) else None
+
+
+def _refusal_reason(exc: errors.ValidationFailed, sent: dict[str, float | None] | None) -> str:
+    """`not_sent`, `expired` or `invalid`. The CMS's own code for a stale code (8007 in the sandbox) and the
+    lifetime the CMS gave when sending both count as expired; nothing sent in this session is its own case."""
+    if sent is None:
+        return "not_sent"
+    expires_at = sent.get("expires_at")
+    if exc.code == "8007" or (isinstance(expires_at, int | float) and time.time() >= expires_at):
+        return "expired"
+    return "invalid"
 
 
 def record_step_up(action: str) -> None:
@@ -153,12 +179,13 @@ def record_step_up(action: str) -> None:
 @signed_in
 def send_code() -> ResponseReturnValue:
     """Mail a fresh elevation code to the operator; answers a small status fragment for the form."""
-    operator = current_operator()
-    assert operator is not None  # the access gate guarantees it
+    operator: Operator = current_user  # the access gate guarantees it
     refusal = step_up_limits().send.hit(email=operator.email, ip=_client_ip())
     if refusal is not None:
         _rate_limited(operator, refusal, step="send")
     expires_in = cms().auth.request_otp(SessionTokenHolder(), operator.email, "elevation")
+    now = time.time()
+    session[STEP_UP_CODE_KEY] = {"sent_at": now, "expires_at": now + expires_in if expires_in else None}
     record_event("step_up_code_sent", outcome="success")
     metrics.count_step_up("sent")
     return render_template(

@@ -152,8 +152,12 @@ def test_every_screen_passes_axe_and_works_by_keyboard(
     failures: list[str] = []
 
     def check(name: str) -> None:
-        failures.extend(f"{name}: {problem}" for problem in axe_violations(page))
-        shoot(page, f"a11y-{name}")
+        """axe in both themes: the light one, then the dark one the system setting selects."""
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            failures.extend(f"{name} ({scheme}): {problem}" for problem in axe_violations(page))
+            shoot(page, f"a11y-{name}" if scheme == "light" else f"a11y-{name}-dark")
+        page.emulate_media(color_scheme="light")
 
     # Sign-in and code screens, by keyboard only: Tab into each field, Enter submits.
     page.goto(f"{console_url}/auth/login")
@@ -222,6 +226,7 @@ def test_every_screen_passes_axe_and_works_by_keyboard(
 def test_sign_in_for_a_spanish_browser_passes_axe(
     page_factory: Callable[..., tuple[Any, PageProblems]], console_url: str
 ) -> None:
-    page, _ = page_factory(bypass_csp=True, locale="es-GT")
-    page.goto(f"{console_url}/auth/login")
-    assert axe_violations(page) == []
+    for scheme in ("light", "dark"):
+        page, _ = page_factory(bypass_csp=True, locale="es-GT", color_scheme=scheme)
+        page.goto(f"{console_url}/auth/login")
+        assert axe_violations(page) == [], scheme

@@ -86,6 +86,7 @@ def operator_session(
     with client.session_transaction() as session:
         now = time.time()
         session["operator"] = operator.to_dict()
+        session["_user_id"] = operator.get_id()  # what Flask-Login's login_user writes
         session["created_at"] = now
         session["last_seen"] = now
     return operator

@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from webapp.formatting import display_zone
 from webapp.parsing import parse_id, parse_page
 from webapp.store import current_store
 from webapp.store.models import AuditEvent
@@ -220,10 +221,13 @@ def _conditions(scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(AuditEvent.outcome == filters.outcome)
     if filters.subject:
         conditions.append(AuditEvent.target == filters.subject)
+    # Days are the console's display days (webapp/formatting.py), the ones the page shows beside each event.
+    zone = display_zone()
     if filters.date_from:
-        conditions.append(AuditEvent.occurred_at >= datetime.combine(filters.date_from, time.min, UTC))
+        start = datetime.combine(filters.date_from, time.min, zone).astimezone(UTC)
+        conditions.append(AuditEvent.occurred_at >= start)
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, zone).astimezone(UTC)
         conditions.append(AuditEvent.occurred_at < end)
     return conditions
 
@@ -343,7 +347,7 @@ def subject_of(target: str | None) -> tuple[str, int] | None:
 
 
 def utc_text(moment: datetime) -> str:
-    """`YYYY-MM-DD HH:MM:SS` in UTC: the one place a trail time becomes text (page filter and export)."""
+    """`YYYY-MM-DD HH:MM:SS` in UTC, as exports write every time (the page shows the display zone)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 

@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, request
+from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import htmx
-from webapp.access import Operator, current_operator, requires
+from webapp.access import Operator, requires
 from webapp.activity import bp, export, trail
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
+from webapp.formatting import display_zone, time_tag
 from webapp.i18n import _
 from webapp.store.audit import record_event
 
@@ -37,8 +40,7 @@ def readable_partners(operator: Operator) -> list[int]:
 
 def _reader(partner_id: int) -> tuple[Operator, list[int]]:
     """The operator and their readable partners; 403 (recorded) when this partner's trail is not theirs."""
-    operator = current_operator()
-    assert operator is not None  # the access gate guarantees it
+    operator: Operator = current_user  # the access gate guarantees a signed-in operator
     readable = readable_partners(operator)
     if partner_id not in readable:
         record_event(
@@ -98,7 +100,7 @@ def _presets() -> list[tuple[str, dict[str, Any]]]:
     """Date ranges an auditor asks for most: label and the from/to they set."""
     from datetime import timedelta
 
-    today = datetime.now(UTC).date()
+    today = datetime.now(display_zone()).date()
     first_this_month = today.replace(day=1)
     last_month_end = first_this_month - timedelta(days=1)
     return [
@@ -154,6 +156,6 @@ def _download(partner_id: int, fmt: str) -> BaseResponse:
 
 
 @bp.app_template_filter("trail_time")
-def trail_time(moment: datetime) -> str:
-    """Every trail time on the page goes through here (one place to change when times follow a zone)."""
-    return trail.utc_text(moment) + " UTC"
+def trail_time(moment: datetime) -> Markup:
+    """Every trail time on the page goes through here: the display zone with its offset, UTC on hover."""
+    return time_tag(moment, seconds=True)

@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Iterable
 
 from flask import current_app, request
+from flask_login import current_user
 
-from webapp.access import current_operator
 from webapp.auth import backend
 
 DRAFT_TTL_SECONDS = 3600
@@ -49,10 +49,9 @@ def pop_draft(path: str | None = None) -> dict[str, str | list[str]] | None:
 
     Single-valued fields come back as strings, repeated fields as lists, ready for `Form(data=...)`.
     """
-    operator = current_operator()
-    if operator is None:
+    if not current_user.is_authenticated:
         return None
-    stored = backend.kv_pop(current_app, _key(operator.email, path or request.path))
+    stored = backend.kv_pop(current_app, _key(current_user.email, path or request.path))
     if not stored or not isinstance(stored.get("fields"), dict):
         return None
     return {name: values[0] if len(values) == 1 else values for name, values in stored["fields"].items()}

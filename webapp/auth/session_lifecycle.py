@@ -1,6 +1,8 @@
-"""Idle and absolute session timeouts, ending a session, and the upstream-session-ended handler.
+"""The signed-in operator's session: Flask-Login's user loader and sign-in redirect, idle and absolute
+timeouts, ending a session, and the upstream-session-ended handler.
 
 Runs before the shell's access gate, so an expired session is closed (and recorded) before anything reads it.
+The user loader refuses an expired session too, so `current_user` is never a lapsed operator, whoever asks.
 Background polls (`X-Background: 1`) are served but never count as activity, so a page left open with a poller
 still times out.
 """
@@ -8,22 +10,27 @@ still times out.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, g, request, session, url_for
+from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from webapp.access import current_operator
+from webapp.access import Operator
 from webapp.auth import drafts
 from webapp.auth.token_holder import adopt_newer_tokens
 from webapp.cms.errors import SessionEnded
+from webapp.extensions import login_manager
 from webapp.htmx import hx_redirect, is_htmx, redirect
 from webapp.logging_setup import security_event
 from webapp.store.audit import record_event
 
 BACKGROUND_HEADER = "X-Background"
 PENDING_LOGIN_SECONDS = 600
+# The signed-in operator's record in the server-side session (Operator.to_dict()); Flask-Login keeps the id.
+OPERATOR_KEY = "operator"
 
 
 # Activity is recorded at most this often, so a busy operator's clicks do not each rewrite the session record;
@@ -64,6 +71,32 @@ def remaining_seconds() -> int:
     return max(0, int(left))
 
 
+def expired_by() -> Literal["idle", "absolute"] | None:
+    """Which limit this session has passed, if any."""
+    now = _now()
+    if now - float(session.get("created_at", now)) >= absolute_seconds():
+        return "absolute"
+    if now - float(session.get("last_seen", now)) >= idle_seconds():
+        return "idle"
+    return None
+
+
+def recorded_operator() -> Operator | None:
+    """The operator record this session holds, expired or not (ending a session still needs to know whom)."""
+    raw = session.get(OPERATOR_KEY)
+    return Operator.from_dict(raw) if isinstance(raw, Mapping) else None
+
+
+def load_operator(user_id: str) -> Operator | None:
+    """Flask-Login's user loader: this session's own operator record, never one looked up by id elsewhere.
+
+    None (anonymous) when the record is absent, belongs to another id, or has passed a time limit."""
+    operator = recorded_operator()
+    if operator is None or operator.get_id() != user_id or expired_by() is not None:
+        return None
+    return operator
+
+
 def regenerate_session_id() -> None:
     """A new opaque id for this session; the record under the old id is deleted (fixation, replay)."""
     regenerate = getattr(current_app.session_interface, "regenerate", None)
@@ -75,6 +108,13 @@ def start_session_clock() -> None:
     now = _now()
     session["created_at"] = now
     session["last_seen"] = now
+
+
+def unauthorized() -> Response:
+    """Flask-Login's unauthorized handler: to sign in, then back to the page or htmx request asked for."""
+    next_path = request.full_path.rstrip("?") if request.query_string else request.path
+    login_url = url_for("auth.login", next=next_path)
+    return hx_redirect(login_url, status=401) if is_htmx() else redirect(login_url, code=302)
 
 
 def sign_in_redirect(*, next_path: str | None, reason: str | None) -> Response:
@@ -103,10 +143,11 @@ def _keep_form_as_draft(email: str) -> None:
 
 
 def end_session(reason: str) -> Response:
-    """Close the signed-in session (record deleted, cookie removed) and send the operator to sign in."""
-    operator = current_operator()
+    """Sign the operator out (Flask-Login), delete the session's record, and send them to sign in."""
+    operator = recorded_operator()
     email = operator.email if operator else None
     if operator is not None:
+        g.actor_id = operator.id  # for the log lines below: the loader no longer returns a lapsed operator
         _keep_form_as_draft(operator.email)
         record_event(
             "session_expired" if reason in {"idle", "absolute"} else "session_ended",
@@ -117,6 +158,7 @@ def end_session(reason: str) -> Response:
         )
     security_event("session_ended", reason=reason, email=email)
     lang = session.get("lang")
+    logout_user()
     session.clear()
     if lang:
         # Keep the chosen language for the sign-in page, under a new id: the old record is deleted.
@@ -127,16 +169,14 @@ def end_session(reason: str) -> Response:
 
 def enforce_timeouts() -> Response | None:
     """before_request: end sessions past their idle or absolute limit; a foreground request is activity."""
-    if request.endpoint == "static" or "operator" not in session:
+    if request.endpoint == "static" or OPERATOR_KEY not in session:
         return None
+    reason = expired_by()
+    if reason is not None:
+        return end_session(reason)
     now = _now()
-    created_at = float(session.get("created_at", now))
-    last_seen = float(session.get("last_seen", now))
-    if now - created_at >= absolute_seconds():
-        return end_session("absolute")
-    if now - last_seen >= idle_seconds():
-        return end_session("idle")
-    if not is_background_request() and now - last_seen >= ACTIVITY_GRANULARITY_SECONDS:
+    idle_for = now - float(session.get("last_seen", now))
+    if not is_background_request() and idle_for >= ACTIVITY_GRANULARITY_SECONDS:
         session["last_seen"] = now
     return None
 
@@ -154,7 +194,7 @@ def _adopt_rotated_tokens(response: Response) -> Response:
 
 def timing_context() -> dict[str, Any]:
     """Template values for the shell's idle-warning dialog."""
-    if "operator" not in session:
+    if OPERATOR_KEY not in session:
         return {"session_timing": None}
     return {
         "session_timing": {
@@ -167,6 +207,8 @@ def timing_context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
+    login_manager.user_loader(load_operator)
+    login_manager.unauthorized_handler(unauthorized)
     app.before_request(enforce_timeouts)
     app.after_request(_adopt_rotated_tokens)
     app.context_processor(timing_context)

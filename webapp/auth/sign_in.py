@@ -11,9 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import current_app, session, url_for
+from flask_login import login_user
 
-from webapp.access import Operator, PartnerRef, store_operator
-from webapp.auth.session_lifecycle import PENDING_LOGIN_SECONDS, regenerate_session_id, start_session_clock
+from webapp.access import Operator, PartnerRef
+from webapp.auth.session_lifecycle import (
+    OPERATOR_KEY,
+    PENDING_LOGIN_SECONDS,
+    regenerate_session_id,
+    start_session_clock,
+)
 from webapp.auth.token_holder import PENDING_TOKENS_KEY, REVISION_SUFFIX, TOKENS_KEY, SessionTokenHolder
 from webapp.cms import CmsClient, errors, models
 from webapp.partner_list import parse_partners
@@ -101,7 +107,7 @@ def _candidate_partners(client: CmsClient, holder: SessionTokenHolder) -> list[m
         return list(parse_partners(current_app.config.get("CMS_PARTNERS")))
 
 
-def load_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[str, Any]) -> Operator:
+def fetch_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[str, Any]) -> Operator:
     """Who signed in and what they may do on each partner (raises CmsError when the CMS cannot say).
 
     Identity is the login answer's; `me` adds partners and flags when the CMS has it. Without it, the
@@ -126,7 +132,7 @@ def load_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[s
 
 
 def open_session(operator: Operator, holder: SessionTokenHolder) -> None:
-    """Replace the pre-sign-in session with the operator's, under a brand-new session id."""
+    """Replace the pre-sign-in session with the operator's, under a brand-new session id; no remember-me."""
     tokens_raw = session.get(PENDING_TOKENS_KEY)
     lang = session.get("lang")
     session.clear()
@@ -134,8 +140,9 @@ def open_session(operator: Operator, holder: SessionTokenHolder) -> None:
         session["lang"] = lang
     session[TOKENS_KEY] = tokens_raw
     session[TOKENS_KEY + REVISION_SUFFIX] = 1
-    store_operator(operator)
+    session[OPERATOR_KEY] = operator.to_dict()
     start_session_clock()
+    login_user(operator, remember=False)
     regenerate_session_id()
 
 

@@ -21,11 +21,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user, logout_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from webapp.access import current_operator, public, signed_in
+from webapp.access import Operator, public, signed_in
 from webapp.auth import bp, known_device, sign_in
 from webapp.auth.forms import LoginForm, OtpForm, PartnerSwitchForm, ResendForm
 from webapp.auth.rate_limits import Refusal, limits
@@ -154,7 +155,7 @@ def _login_failure(email: str, exc: errors.CmsError) -> tuple[int, str, dict[str
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response:
-    if request.method == "GET" and current_operator() is not None:
+    if request.method == "GET" and current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     form = LoginForm()
     if request.method == "GET":
@@ -294,7 +295,7 @@ def _finish(holder: SessionTokenHolder) -> Response:
     pending = sign_in.pending_login() or {}
     email = str(pending.get("email", ""))
     try:
-        operator = sign_in.load_operator(cms(), holder, pending)
+        operator = sign_in.fetch_operator(cms(), holder, pending)
     except errors.CmsError as exc:
         sign_in.drop_pending()
         security_event("auth_upstream_error", error=type(exc).__name__, ip=_client_ip(), step="profile")
@@ -311,12 +312,12 @@ def _finish(holder: SessionTokenHolder) -> Response:
 @bp.route("/logout", methods=["POST"])
 @public
 def logout() -> Response:
-    """Sign out: the server-side record is deleted, so the old cookie is worthless; the browser is told to
-    forget its cache and storage for this site."""
-    operator = current_operator()
-    if operator is not None:
-        record_event("sign_out", outcome="success", actor_id=operator.id, actor_email=operator.email)
-        security_event("logout", email=operator.email, operator_id=operator.id)
+    """Sign out (Flask-Login), then delete the server-side record, so the old cookie is worthless; the browser
+    is told to forget its cache and storage for this site."""
+    if current_user.is_authenticated:
+        record_event("sign_out", outcome="success", actor_id=current_user.id, actor_email=current_user.email)
+        security_event("logout", email=current_user.email, operator_id=current_user.id)
+    logout_user()
     session.clear()
     response = _go(url_for("auth.login", reason="signed_out"))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
@@ -359,9 +360,7 @@ def session_status() -> Response:
 @bp.route("/partners", methods=["GET"])
 @signed_in
 def pick_partner() -> Response:
-    operator = current_operator()
-    assert operator is not None  # @signed_in guarantees it
-    return _page("auth/partners.html", operator=operator, current=session.get("partner_id"))
+    return _page("auth/partners.html", current=session.get("partner_id"))
 
 
 _SECTION = re.compile(r"^/p/\d+(/[^/?#]+)?")
@@ -390,8 +389,7 @@ def _same_section(next_path: str | None, partner_id: int) -> str | None:
 @bp.route("/partner", methods=["POST"])
 @signed_in
 def switch_partner() -> Response:
-    operator = current_operator()
-    assert operator is not None
+    operator: Operator = current_user
     form = PartnerSwitchForm()
     if not form.validate_on_submit():
         abort(400)

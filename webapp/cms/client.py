@@ -274,8 +274,8 @@ class Upstream:
         budget = req.deadline if req.deadline is not None else self.settings.deadline
         deadline_at = self._clock() + budget
 
-        def should_retry(exc: Exception) -> bool | float:
-            return self._retry_decision(req, exc, deadline_at)
+        def should_retry(exc: BaseException) -> bool | float:
+            return isinstance(exc, Exception) and self._retry_decision(req, exc, deadline_at)
 
         for attempt in stamina.retry_context(
             on=should_retry,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, g, session, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.access import current_operator, signed_in
+from webapp.access import Operator, signed_in
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.dashboard import bp
 from webapp.dashboard.panels import load_panels, visible_panels
@@ -16,8 +17,7 @@ from webapp.upstream import cms
 @bp.route("/", methods=["GET"])
 @signed_in
 def index() -> Response:
-    operator = current_operator()
-    assert operator is not None  # @signed_in guarantees it
+    operator: Operator = current_user  # @signed_in guarantees it
     remembered = session.get("partner_id")
     if isinstance(remembered, int) and operator.partner(remembered) is not None:
         return redirect(url_for("dashboard.partner_dashboard", partner_id=remembered))
@@ -30,8 +30,7 @@ def index() -> Response:
 @signed_in
 def partner_dashboard(partner_id: int) -> Response:
     """The gate has already checked the partner is the operator's; each panel checks its own permission."""
-    operator = current_operator()
-    assert operator is not None
+    operator: Operator = current_user
     if session.get("partner_id") != partner_id:  # an unchanged session is not written back
         session["partner_id"] = partner_id
     specs = visible_panels(lambda resource, action: operator.can(partner_id, resource, action))
@@ -39,7 +38,6 @@ def partner_dashboard(partner_id: int) -> Response:
     panels = load_panels(cms(), holder, partner_id, specs)
     response = render(
         "dashboard/partner.html",
-        operator=operator,
         partner=getattr(g, "partner", None) or operator.partner(partner_id),
         partner_id=partner_id,
         panels=panels,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import htmx
-from webapp.access import current_operator, requires
+from webapp.access import Operator, requires
 from webapp.audit.rules import SENSITIVE_CATEGORIES, category_of
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
@@ -39,8 +40,7 @@ REFUSAL_MESSAGES = {
 @bp.route("/", methods=["GET"])
 @requires("users", "detail", alternatives=[("users", "update")])
 def index(partner_id: int) -> BaseResponse:
-    operator = current_operator()
-    assert operator is not None
+    operator: Operator = current_user
     modules = cms().permissions.modules(SessionTokenHolder())
     response = htmx.render(
         "permissions/index.html",
@@ -61,8 +61,7 @@ def index(partner_id: int) -> BaseResponse:
 @requires("users", "detail", alternatives=[("users", "update")])
 def create(partner_id: int) -> BaseResponse:
     """Administrators only (the upstream's rule for #9); anyone else gets the access-denied page."""
-    operator = current_operator()
-    assert operator is not None
+    operator: Operator = current_user
     if not operator.is_admin:
         abort(403)
     form = PermissionCreateForm()
@@ -97,8 +96,7 @@ class EditorContext:
     """Everything the editor page shows, read once per request."""
 
     def __init__(self, partner_id: int, user_id: int) -> None:
-        operator = current_operator()
-        assert operator is not None
+        operator: Operator = current_user
         holder = SessionTokenHolder()
         client = cms()
         self.partner_id = partner_id

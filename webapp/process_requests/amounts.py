@@ -1,9 +1,11 @@
-"""Money typed by an operator, read by the operator's language, and money shown back in that language.
+"""Money typed by an operator, read by the operator's locale.
 
-English writes `1,234.56`, Spanish `1.234,56`. Operators paste figures from spreadsheets in either style, so
-the parser accepts only what is unambiguous in the operator's language and explains everything else: a figure
-that would mean something different in the other language (`1,234` for a Spanish reader: one thousand, or
-one point two three four?) is refused with both readings named instead of being guessed.
+The separators are the locale's own, from Babel's CLDR data: `en_US` and `es_GT` write `1,234.56`, `es_ES`
+`1.234,56`. Operators paste figures from spreadsheets in either style, so the parser accepts only what is
+unambiguous in the operator's locale and explains everything else: a figure that would mean something
+different with the separators swapped (`1,234` for an `es_ES` reader: one thousand, or one point two three
+four?) is refused with both readings named instead of being guessed.
+Amounts are shown by webapp/formatting.py.
 No Flask in here; messages are English catalog keys with `{placeholders}`, translated by the caller.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import format_decimal, get_currency_precision, get_decimal_symbol, get_group_symbol
 
 from webapp.parsing import is_ascii_digits
 
-# Decimal places per ISO 4217 currency; anything not listed has the usual two.
-CURRENCY_PRECISION: dict[str, int] = {"GTQ": 2, "USD": 2, "EUR": 2, "MXN": 2, "JPY": 0, "CLP": 0, "KWD": 3}
 # The upstream refuses more than this (ASSUMPTIONS.md §4, 7002).
 MAX_AMOUNT = Decimal("1000000000")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]")
@@ -28,7 +32,9 @@ class Separators:
     group: str
 
 
-SEPARATORS: dict[str, Separators] = {"en": Separators(".", ","), "es": Separators(",", ".")}
+    def swapped(self) -> Separators | None:
+        """The other common way of writing figures, when this one is `.`/`,` or `,`/`.`."""
+        return Separators(self.group, self.decimal) if {self.decimal, self.group} == {".", ","} else None
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,16 @@ class AmountError(ValueError):
 
 
 def precision_of(currency: str | None) -> int:
-    return CURRENCY_PRECISION.get((currency or "").upper(), 2)
+    """ISO 4217 decimal places (GTQ 2, JPY 0, KWD 3), from CLDR; two when no currency is named."""
+    return get_currency_precision(currency.upper()) if currency else 2
 
 
-def _separators(lang: str) -> Separators:
-    return SEPARATORS.get(lang, SEPARATORS["en"])
+@lru_cache(maxsize=32)
+def _separators(locale: str) -> Separators:
+    """The locale's decimal mark and digit grouping; a non-breaking or narrow space groups as a space."""
+    parsed = Locale.parse(locale)
+    group = get_group_symbol(parsed)
+    return Separators(get_decimal_symbol(parsed), " " if _SPACES.fullmatch(group) else group)
 
 
 def _read(text: str, seps: Separators) -> tuple[str, str] | None:
@@ -64,26 +75,27 @@ def _read(text: str, seps: Separators) -> tuple[str, str] | None:
     return whole, fraction
 
 
-def example(lang: str, places: int = 2) -> str:
+def example(locale: str, places: int = 2) -> str:
     """The sample figure shown in help and errors: 1,234.56 or 1.234,56."""
-    return format_number(Decimal("1234.56").quantize(Decimal(1).scaleb(-places)), lang)
+    return format_number(Decimal("1234.56").quantize(Decimal(1).scaleb(-places)), locale)
 
 
-def parse_amount(raw: str | None, lang: str, currency: str | None = "GTQ") -> Decimal:
-    """The amount `raw` means to an operator writing in `lang`; AmountError when it is not clearly one."""
+def parse_amount(raw: str | None, locale: str, currency: str | None = "GTQ") -> Decimal:
+    """The amount `raw` means to an operator writing in `locale` (`en_US`, `es_GT`, `es_ES`...); AmountError
+    when it is not clearly one."""
     text = _SPACES.sub("", raw or "")
     if not text:
         raise AmountError("Enter the amount.")
     negative = text.startswith("-")
     text = text.lstrip("+-")
     places = precision_of(currency)
-    seps = _separators(lang)
-    sample = {"example": example(lang, places)}
+    seps = _separators(locale)
+    sample = {"example": example(locale, places)}
     if not text or not re.fullmatch(r"[0-9.,]+", text):
         raise AmountError("Enter a number, for example {example}.", sample)
     parts = _read(text, seps)
     if parts is None:
-        other = next((s for code, s in SEPARATORS.items() if code != lang and s != seps), None)
+        other = seps.swapped()
         if other is not None and _read(text, other) is not None:
             raise AmountError(
                 "This is written in another number format. Use “{decimal}” for decimals, as in {example}.",
@@ -98,7 +110,7 @@ def parse_amount(raw: str | None, lang: str, currency: str | None = "GTQ") -> De
                 "“{typed}” is ambiguous: write {thousands} for the thousands, or at most {places} decimals.",
                 {
                     "typed": raw.strip() if raw else text,
-                    "thousands": format_number(Decimal(whole + fraction), lang),
+                    "thousands": format_number(Decimal(whole + fraction), locale),
                     "places": str(places),
                 },
             )
@@ -111,27 +123,16 @@ def parse_amount(raw: str | None, lang: str, currency: str | None = "GTQ") -> De
         raise AmountError("The amount must be greater than zero.")
     if amount > MAX_AMOUNT:
         raise AmountError(
-            "The amount can be at most {maximum}.", {"maximum": format_number(MAX_AMOUNT, lang)}
+            "The amount can be at most {maximum}.", {"maximum": format_number(MAX_AMOUNT, locale)}
         )
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
-def format_number(amount: Decimal, lang: str) -> str:
-    """Grouped digits with the language's separators, keeping the amount's own decimal places."""
-    seps = _separators(lang)
-    sign = "-" if amount < 0 else ""
-    whole, _dot, fraction = format(abs(amount), "f").partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    text = seps.group.join(groups)
-    return f"{sign}{text}{seps.decimal}{fraction}" if fraction else f"{sign}{text}"
-
-
-def format_money(amount: Decimal, currency: str | None, lang: str) -> str:
-    """`1,234.56 GTQ` / `1.234,56 GTQ`, at the currency's precision."""
-    places = precision_of(currency)
-    shown = format_number(amount.quantize(Decimal(1).scaleb(-places)), lang)
-    return f"{shown} {currency}" if currency else shown
+def format_number(amount: Decimal, locale: str) -> str:
+    """Grouped digits with the locale's separators, keeping the amount's own decimal places (what the
+    parser reads back: `_separators` turns a non-breaking group space into a plain one)."""
+    exponent = amount.as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    shown = format_decimal(amount, format=pattern, locale=locale, decimal_quantization=True)
+    return _SPACES.sub(" ", shown)

@@ -14,7 +14,8 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
-from webapp.i18n import _, current_lang
+from webapp.formatting import locale_name
+from webapp.i18n import _
 from webapp.process_requests.amounts import AmountError, parse_amount
 from webapp.step_up import StepUpMixin
 
@@ -61,7 +62,7 @@ class TopUpForm(TranslatedForm, StepUpMixin):
 
     def validate_amount(self, field: StringField) -> None:
         try:
-            self.parsed_amount = parse_amount(field.data, current_lang(), self.currency)
+            self.parsed_amount = parse_amount(field.data, locale_name(), self.currency)
         except AmountError as exc:
             raise ValidationError(_(exc.message, **exc.values)) from None
 

@@ -7,27 +7,28 @@ is a decision (four eyes; the upstream refuses too), and lands in the audit trai
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, flash, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.access import Operator, current_operator, requires
+from webapp.access import Operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
 from webapp.errors import page_for
+from webapp.formatting import locale_name, money
 from webapp.htmx import redirect, render
-from webapp.i18n import _, current_lang
+from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.parsing import parse_id
 from webapp.process_requests import bp
-from webapp.process_requests.amounts import example, format_money, format_number
+from webapp.process_requests.amounts import example
 from webapp.process_requests.evidence import (
     MAX_EVIDENCE_BYTES,
     MULTIPART_SLACK_BYTES,
@@ -75,14 +76,10 @@ def _cap_request_body(endpoint: str | None, _values: dict[str, Any] | None) -> N
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    lang = current_lang()
     return {
-        "money": lambda amount, currency=DEFAULT_CURRENCY: format_money(amount, currency, lang),
         "status_kind": STATUS_KIND,
         "status_label": lambda status: _(status.capitalize()) if status in STATUSES else status,
-        "when": lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—",
         "event_label": _event_label,
-        "file_size": lambda size: file_size(size, lang),
     }
 
 
@@ -90,22 +87,11 @@ def _event_label(action: str) -> str:
     return _(EVENT_LABELS.get(action) or action)
 
 
-def file_size(size: int | None, lang: str) -> str:
-    """`812 B`, `12.3 KB`, `4.1 MB`, with the language's decimal mark."""
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / (1024 * 1024), "MB")
-    return format_number(Decimal(f"{value:.1f}"), lang) + f" {unit}"
-
-
 # -- shared helpers ---------------------------------------------------------------------------------------
 
 
 def _operator() -> Operator:
-    operator = current_operator()
-    assert operator is not None  # the access gate guarantees it
+    operator: Operator = current_user  # the access gate guarantees it
     return operator
 
 
@@ -230,7 +216,7 @@ def _render_form(
         balance=balance,
         staged=staged,
         currency=currency,
-        amount_example=example(current_lang()),
+        amount_example=example(locale_name()),
         max_mb=MAX_EVIDENCE_BYTES // (1024 * 1024),
         **extra,
     )
@@ -348,7 +334,7 @@ def create(partner_id: int) -> ResponseReturnValue:
         _(
             "Top-up request #{id} for {amount} sent. Another operator must approve it.",
             id=created.id,
-            amount=format_money(created.requested_amount, created.currency, current_lang()),
+            amount=money(created.requested_amount, created.currency),
         ),
         "success",
     )
@@ -587,7 +573,7 @@ def _flash_decided(action: str, decided: ProcessRequest, partner_id: int) -> Non
         _(
             "Top-up request #{id} approved. The available balance is now {balance}.",
             id=decided.id,
-            balance=format_money(balance.available, balance.currency, current_lang()),
+            balance=money(balance.available, balance.currency),
         ),
         "success",
     )

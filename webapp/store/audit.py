@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, has_request_context, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.logging_setup import scrub_value
@@ -17,10 +18,9 @@ log = logging.getLogger("webapp.audit")
 
 
 def _actor() -> tuple[int | None, str | None]:
-    from webapp.access import current_operator  # access imports the store for its own events
-
-    operator = current_operator() if has_request_context() else None
-    return (operator.id, operator.email) if operator else (None, None)
+    if not has_request_context() or not current_user.is_authenticated:
+        return None, None
+    return current_user.id, current_user.email
 
 
 def record_event(

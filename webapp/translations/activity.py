@@ -4,9 +4,10 @@
 ES: dict[str, str] = {
     # page
     "Activity": "Actividad",
-    "Every recorded event: who did what, when, on which record, and how it ended. Times are UTC.": (
-        "Cada evento registrado: quién hizo qué, cuándo, sobre qué registro y cómo terminó. Horas en UTC."
+    "Every recorded event: who did what, when, on which record, and how it ended.": (
+        "Cada evento registrado: quién hizo qué, cuándo, sobre qué registro y cómo terminó."
     ),
+    "Times in {zone}.": "Horas en {zone}.",
     "All my partners": "Todos mis socios",
     "Filter activity": "Filtrar actividad",
     "Operator": "Operador",

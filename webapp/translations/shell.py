@@ -19,6 +19,12 @@ ES: dict[str, str] = {
     "For security, your session ends after a period without activity.": "Por seguridad, su sesión termina tras un periodo sin actividad.",
     "Time left:": "Tiempo restante:",
     "Stay signed in": "Seguir conectado",
+    "Times in {zone}": "Horas en {zone}",
+    # theme
+    "Theme": "Tema",
+    "System theme": "Tema del sistema",
+    "Light theme": "Tema claro",
+    "Dark theme": "Tema oscuro",
     # navigation
     "Dashboard": "Panel",
     "Cardholders": "Tarjetahabientes",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
+from flask_login import current_user
 
 from tests.integration.console.test_auth_login import (
     PARTNER_A,
@@ -20,7 +21,7 @@ from tests.integration.console.test_auth_login import (
 )
 from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
-from webapp.access import current_operator, signed_in
+from webapp.access import signed_in
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.upstream import cms
@@ -36,7 +37,7 @@ def _add_test_form(app: Flask) -> None:
         if request.method == "POST":
             cms().auth.me(SessionTokenHolder())
             return jsonify({"saved": True})
-        return jsonify({"draft": pop_draft(), "operator": current_operator().email})  # type: ignore[union-attr]
+        return jsonify({"draft": pop_draft(), "operator": current_user.email})
 
     app.add_url_rule("/p/<int:partner_id>/test-form", "test_form", test_form, methods=["GET", "POST"])
 

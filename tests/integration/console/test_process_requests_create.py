@@ -179,15 +179,21 @@ def test_a_request_is_sent_once_with_its_pdf(
     ]
 
 
-def test_spanish_amounts_are_read_the_spanish_way(console: Flask, sandbox: SandboxHandle) -> None:
+@pytest.mark.parametrize(
+    ("locale", "typed", "shown"), [("es_GT", "2,500.75", "2,500.75"), ("es_ES", "2.500,75", "2.500,75")]
+)
+def test_spanish_amounts_are_read_as_the_spanish_locale_writes_them(
+    console: Flask, sandbox: SandboxHandle, locale: str, typed: str, shown: str
+) -> None:
+    console.config["SPANISH_LOCALE"] = locale
     client, email = signed_in(console, sandbox, MAKER)
     with client.session_transaction() as sess:
         sess["lang"] = "es"
-    request_id = request_top_up(client, "2.500,75")
+    request_id = request_top_up(client, typed)
     (sent,) = requests_by(sandbox, email)
     assert sent["requestedAmount"] == 2500.75
     detail = client.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True)
-    assert "2.500,75 GTQ" in detail
+    assert f"{shown} GTQ" in detail
 
 
 def test_the_same_form_sent_twice_creates_one_request(

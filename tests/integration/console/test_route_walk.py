@@ -29,6 +29,7 @@ PUBLIC_ALLOWLIST = frozenset(
         "health.healthz",
         "health.readyz",
         "i18n.switch_language",
+        "theme.switch_theme",  # a display preference, like the language: the sign-in page has it too
         "metrics.metrics",  # its own check: the monitoring's token or loopback, else 404 (test_metrics.py)
         "static",
     }

@@ -299,3 +299,61 @@ def test_refused_codes_are_counted_across_codes_per_operator_and_per_ip(
     elsewhere, elsewhere_email = operator(app, sandbox, REVEALER, ip="10.30.0.3")
     shown = reveal(elsewhere, person, code_for(elsewhere, sandbox, elsewhere_email))
     assert person["documentNumber"] in html_of(shown)
+
+
+# -- what the form says: nothing sent yet, a code to enter, a wrong code, an expired code ------------------
+
+NOT_SENT = "No code has been sent yet"
+ENTER_SENT = "Enter the code we sent to your email"
+WRONG = "The code is not valid: check the six digits"
+EXPIRED = "The code has expired. Send a new one."
+
+
+def test_the_form_says_when_no_code_was_sent_yet(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    app = console_with(sandbox, tmp_path)
+    person = seeded_cardholder(sandbox)
+    client, _email = operator(app, sandbox, REVEALER)
+    empty = html_of(reveal(client, person))
+    assert NEEDS_CODE in empty
+    assert NOT_SENT in empty
+    typed_anyway = html_of(reveal(client, person, "123456"))
+    assert NOT_SENT in typed_anyway
+    assert WRONG not in typed_anyway
+    assert person["documentNumber"] not in typed_anyway
+
+
+def test_after_sending_an_empty_field_asks_for_that_code_and_a_wrong_one_is_called_wrong(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    app = console_with(sandbox, tmp_path)
+    person = seeded_cardholder(sandbox)
+    client, email = operator(app, sandbox, REVEALER)
+    good = code_for(client, sandbox, email)
+    empty = html_of(reveal(client, person))
+    assert ENTER_SENT in empty
+    assert NOT_SENT not in empty
+    wrong = "000000" if good != "000000" else "111111"
+    refused = html_of(reveal(client, person, wrong))
+    assert WRONG in refused
+    assert EXPIRED not in refused
+    assert person["documentNumber"] in html_of(reveal(client, person, good))
+    # The code is used: the next action starts again from "send one".
+    set_last_step_up(client, 3600)
+    drop_elevation(client)
+    assert NOT_SENT in html_of(reveal(client, person))
+
+
+def test_an_expired_code_is_called_expired(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    app = console_with(sandbox, tmp_path)
+    person = seeded_cardholder(sandbox)
+    client, email = operator(app, sandbox, REVEALER)
+    before = sandbox.control("GET", "/config")["config"]
+    sandbox.set_config(SANDBOX_OTP_TTL=0)  # every code the CMS mails is already stale when it arrives
+    try:
+        stale = code_for(client, sandbox, email)
+        refused = html_of(reveal(client, person, stale))
+    finally:
+        sandbox.set_config(SANDBOX_OTP_TTL=before["SANDBOX_OTP_TTL"])
+    assert EXPIRED in refused
+    assert WRONG not in refused
+    assert person["documentNumber"] not in refused

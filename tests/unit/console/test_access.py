@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from webapp.access import NAV, Operator, PartnerRef, navigation
+from webapp.access import (
+    NAV,
+    Access,
+    Operator,
+    PartnerRef,
+    access_of,
+    navigation,
+    public,
+    requires,
+    signed_in,
+)
 
 OPERATOR = Operator(
     id=7,
@@ -53,3 +63,16 @@ def test_sections_not_built_yet_are_skipped() -> None:
     app = Flask(__name__)
     with app.test_request_context("/"):
         assert navigation(app, OPERATOR, 1) == []
+
+
+def test_signed_in_and_requires_refuse_an_anonymous_caller_even_without_the_gate(bare_app: Flask) -> None:
+    """The markers wrap the view in Flask-Login's `login_required`: called directly, it still sends an
+    anonymous caller to sign in instead of running."""
+    views = [signed_in(lambda: "ran"), requires("cardholders", "list")(lambda: "ran")]
+    for view in views:
+        with bare_app.test_request_context("/p/1/cardholders/?q=ana"):
+            refused = view()
+        assert refused.status_code == 302
+        assert refused.location.startswith("/auth/login?next=")
+    assert access_of(views[0]) == Access("signed_in")
+    assert public(lambda: "ran")() == "ran"

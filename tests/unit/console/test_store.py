@@ -148,10 +148,12 @@ def test_record_event_fills_request_facts_and_reads_back_newest_first(bare_app: 
 
 
 def test_the_actor_defaults_to_the_signed_in_operator(bare_app: Flask) -> None:
-    from webapp.access import Operator, PartnerRef, store_operator
+    from flask_login import login_user
+
+    from webapp.access import Operator, PartnerRef
 
     with bare_app.test_request_context("/"):
-        store_operator(Operator(7, "diego@demo.migo", "Diego", True, True, (PartnerRef(1, "Banco"),), {}))
+        login_user(Operator(7, "diego@demo.migo", "Diego", True, True, (PartnerRef(1, "Banco"),), {}))
         record_event("partner_switch", outcome="success", partner_id=1)
         (event,) = recent_events()
         assert (event.actor_id, event.actor_email) == (7, "diego@demo.migo")

@@ -1,4 +1,5 @@
-"""Amounts typed in English or Spanish: what is accepted, what is refused and why, and how they are shown."""
+"""Amounts typed by locale (`en`, `es`, `es_GT`...): what is accepted, what is refused and why, and how they
+are written back."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.process_requests.amounts import AmountError, format_money, format_number, parse_amount
+from webapp.process_requests.amounts import AmountError, format_number, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -73,16 +74,26 @@ def test_currency_precision() -> None:
     assert parse_amount("1.234", "en", "KWD") == Decimal("1.234")
 
 
-def test_shown_in_the_operator_language() -> None:
-    assert format_money(Decimal("1234567.5"), "GTQ", "en") == "1,234,567.50 GTQ"
-    assert format_money(Decimal("1234567.5"), "GTQ", "es") == "1.234.567,50 GTQ"
-    assert format_money(Decimal("5"), "GTQ", "es") == "5,00 GTQ"
+def test_written_back_in_the_locale() -> None:
+    assert format_number(Decimal("1234567.50"), "en_US") == "1,234,567.50"
+    assert format_number(Decimal("1234567.50"), "es_ES") == "1.234.567,50"
+    assert format_number(Decimal("5.00"), "es") == "5,00"
     assert format_number(Decimal("-1000"), "en") == "-1,000"
+
+
+def test_guatemalan_spanish_writes_figures_like_english() -> None:
+    """CLDR's es_GT (the sandbox's market, the default SPANISH_LOCALE) uses `.` for decimals: a Spanish
+    operator there types 2,500.75, and 2.500,75 is the other format, explained rather than guessed."""
+    assert parse_amount("2,500.75", "es_GT") == Decimal("2500.75")
+    with pytest.raises(AmountError) as refused:
+        parse_amount("2.500,75", "es_GT")
+    assert "another number format" in str(refused.value)
+    assert format_number(Decimal("2500.75"), "es_GT") == "2,500.75"
 
 
 @given(
     amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000000"), places=2),
-    lang=st.sampled_from(["en", "es"]),
+    lang=st.sampled_from(["en", "es", "es_GT", "es_ES", "fr_FR"]),
 )
 def test_what_is_shown_reads_back_the_same(amount: Decimal, lang: str) -> None:
     assert parse_amount(format_number(amount, lang), lang) == amount

@@ -1,0 +1,42 @@
+"""Light, dark, or as the system says: the operator's theme, kept in the server-side session like the
+language. The stylesheet (static/css/console.css) holds both palettes; this only says which one to force.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, request, session
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
+
+from webapp.access import public
+from webapp.htmx import redirect
+from webapp.i18n import same_site_path
+
+THEMES = ("system", "light", "dark")
+THEME_LABELS = {"system": "System theme", "light": "Light theme", "dark": "Dark theme"}
+
+bp = Blueprint("theme", __name__)
+
+
+def current_theme() -> str:
+    """The theme chosen in this session; `system` (follow `prefers-color-scheme`) when none was."""
+    chosen = session.get("theme")
+    return chosen if chosen in THEMES else "system"
+
+
+@bp.route("/theme", methods=["POST"])
+@public
+def switch_theme() -> ResponseReturnValue:
+    theme = request.form.get("theme", "")
+    if theme not in THEMES:
+        raise BadRequest("Unknown theme.")
+    if theme == "system":
+        session.pop("theme", None)
+    else:
+        session["theme"] = theme
+    return redirect(same_site_path(request.form.get("next")))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(current_theme=current_theme, THEMES=THEMES, THEME_LABELS=THEME_LABELS)
+    app.register_blueprint(bp)
