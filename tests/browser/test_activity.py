@@ -116,3 +116,9 @@ def test_an_auditor_finds_who_revealed_a_cardholders_data_last_month(
     page.goto(f"{console_url}/p/{PARTNER}/activity/")
     expect(page.get_by_test_id("activity-table")).to_be_visible()
     shoot(page, "activity-02-all")
+
+    # the same page in Spanish
+    page.locator(".lang-switch button[value=es]").click()
+    expect(page.get_by_role("heading", name="Actividad")).to_be_visible()
+    expect(page.get_by_test_id("activity-table")).to_contain_text("Datos personales revelados")
+    shoot(page, "activity-03-es")
