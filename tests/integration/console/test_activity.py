@@ -300,3 +300,27 @@ def test_the_nav_shows_activity_to_trail_readers(signed_in: SignIn) -> None:
     assert f'href="/p/{PARTNER}/activity/"' in reader.client.get(f"/p/{PARTNER}/").get_data(as_text=True)
     other = signed_in({PARTNER: ["cardholders:list"]})
     assert "/activity/" not in other.client.get(f"/p/{PARTNER}/").get_data(as_text=True)
+
+
+def test_the_permission_audit_links_each_user_to_what_they_did(signed_in: SignIn) -> None:
+    from tests.integration.console.test_audit_runs import _run
+
+    op = signed_in({PARTNER: [*AUDITOR, "cardholders:list"]})
+    _, html = _run(op, partner_id=PARTNER)
+    assert f'href="/p/{PARTNER}/activity/?operator={op.user_id}"' in html
+
+
+def test_the_cardholder_page_links_to_its_trail_for_trail_readers(
+    signed_in: SignIn, sandbox: SandboxHandle
+) -> None:
+    from tests.integration.console.test_cardholders_list import seeded_cardholder
+
+    person = seeded_cardholder(sandbox, partner_id=1)
+    url = f"/p/1/cardholders/{person['cardholderId']}"
+    reader = signed_in({1: ["cardholders:list", "cardholders:detail", *AUDITOR]})
+    html = reader.client.get(url).get_data(as_text=True)
+    trail_link = f'href="/p/1/activity/?subject=cardholder:{person["cardholderId"]}"'
+    assert trail_link in html
+    assert reader.client.get(f"/p/1/activity/?subject=cardholder:{person['cardholderId']}").status_code == 200
+    plain = signed_in({1: ["cardholders:list", "cardholders:detail"]})
+    assert trail_link not in plain.client.get(url).get_data(as_text=True)
