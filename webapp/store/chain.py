@@ -13,7 +13,7 @@ import fcntl
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,25 +44,39 @@ def json_safe(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     return loaded
 
 
-def canonical(event: AuditEvent) -> bytes:
-    """The event's content as one fixed byte string: sorted keys, no spaces, ASCII."""
-    content = {
-        "occurred_at": _utc_text(event.occurred_at),
-        "actor_id": event.actor_id,
-        "actor_email": event.actor_email,
-        "partner_id": event.partner_id,
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "request_id": event.request_id,
-        "source_ip": event.source_ip,
-        "detail": event.detail,
-    }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+# The hashed columns, in no particular order (the JSON is key-sorted). Changing this list changes every hash.
+HASHED: Final = (
+    "occurred_at",
+    "actor_id",
+    "actor_email",
+    "partner_id",
+    "action",
+    "target",
+    "outcome",
+    "request_id",
+    "source_ip",
+    "detail",
+)
+
+
+def canonical(content: Mapping[str, Any]) -> bytes:
+    """An event's hashed columns as one fixed byte string: sorted keys, no spaces, ASCII."""
+    fields = {name: content.get(name) for name in HASHED}
+    fields["occurred_at"] = _utc_text(content["occurred_at"])
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def content_of(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in HASHED}
+
+
+def content_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
+    """For rows read without the ORM model (the migration that chains existing rows)."""
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(content)).hexdigest()
 
 
 def row_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(event)).hexdigest()
+    return content_hash(prev_hash, content_of(event))
 
 
 @contextmanager

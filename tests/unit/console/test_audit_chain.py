@@ -168,13 +168,14 @@ def test_the_retention_setting_picks_the_default_cut(bare_app: Flask, tmp_path: 
     assert "Archived 1 events" in output
 
 
-def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
+def rows_written_before_0005_are_chained(url: str) -> None:
+    """Rows written by a console at revision 0004 get their hashes from migration 0005, and verify."""
     from alembic import command
     from alembic.config import Config
 
     from webapp.store import HERE, create_store, migrate
 
-    store = create_store(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    store = create_store(url)
     config = Config(str(HERE / "alembic.ini"))
     config.set_main_option("script_location", str(HERE / "migrations"))
     with store.engine.begin() as connection:
@@ -183,8 +184,8 @@ def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
         for number in range(3):
             connection.execute(
                 text(
-                    "INSERT INTO audit_events (occurred_at, action, outcome, partner_id, detail) "
-                    "VALUES (:at, 'card_block', 'success', 1, :detail)"
+                    "INSERT INTO audit_events (occurred_at, action, outcome, partner_id, actor_id, detail) "
+                    "VALUES (:at, 'card_block', 'success', 1, 7, :detail)"
                 ),
                 {"at": datetime(2026, 1, 1 + number, tzinfo=UTC), "detail": json.dumps({"card_id": number})},
             )
@@ -192,9 +193,14 @@ def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
     with store.sessions() as db:
         verdict = chain.verify(db)
         hashes = [e.row_hash for e in db.query(AuditEvent).order_by(AuditEvent.id)]
-    assert verdict.ok
+    store.engine.dispose()
+    assert verdict.ok, verdict
     assert verdict.checked == 3
     assert all(hashes)
+
+
+def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
+    rows_written_before_0005_are_chained(f"sqlite:///{tmp_path / 'old.sqlite3'}")
 
 
 def test_concurrent_appends_stay_one_chain(bare_app: Flask) -> None:

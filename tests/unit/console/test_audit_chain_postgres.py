@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from tests.unit.console.test_audit_chain import rows_written_before_0005_are_chained
 from tests.unit.console.test_store import postgres_schema  # noqa: F401  (fixture)
 from webapp import create_app
 from webapp.store import chain, current_store
@@ -67,3 +68,7 @@ def test_archive_deletes_through_the_trigger_and_verify_passes(pg_app: Flask, tm
     verified = runner.invoke(args=["audit-trail", "verify"])
     assert verified.exit_code == 0, verified.output
     assert "OK: 2 events" in verified.output  # the kept row and the archive run's own event
+
+
+def test_the_migration_chains_rows_written_before_it(postgres_schema: str) -> None:  # noqa: F811
+    rows_written_before_0005_are_chained(postgres_schema)
