@@ -137,6 +137,7 @@ def _download(partner_id: int, fmt: str) -> BaseResponse:
         detail={
             "format": fmt,
             "rows": len(rows),
+            "limited": len(rows) >= trail.EXPORT_LIMIT,  # the newest EXPORT_LIMIT rows only
             **filters.params(scope="all" if all_partners else "partner"),
         },
     )
