@@ -10,10 +10,10 @@ export CONSOLE_PORT SANDBOX_PORT
 
 .PHONY: run test lint pytest bench browser-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
 ## run: the console against the seeded sandbox, both on loopback; prints the URLs and the demo sign-in
@@ -27,7 +27,7 @@ pytest: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check webapp tests bench wsgi.py gunicorn.conf.py
+	$(VENV)/bin/ruff check webapp tests bench wsgi.py gunicorn.conf.py setup.py
 	$(VENV)/bin/mypy
 
 ## bench: benchmarks that print figures and ratios

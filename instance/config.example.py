@@ -119,6 +119,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # older ones to a file with the chain's anchor and removes them; `audit-trail verify` checks the hash chain.
 # AUDIT_TRAIL_RETENTION_DAYS = 400
 
+# The country a phone number typed without "+" belongs to, in forms, bulk files and the cardholder search
+# (a region code libphonenumber knows). A number of another country is typed with + and its country code.
+# PHONE_REGION = "GT"
+
 # Folder of the lock files that keep token refreshes one at a time when sessions live on the filesystem
 # (default: instance/locks). With REDIS_URL the locks live in Redis.
 # CONSOLE_LOCK_DIR = "/var/lib/console/locks"

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from webapp.cardholders.phones import REGIONS
+
 ENVIRONMENTS = ("sandbox", "qa", "production")
 MIN_SECRET_KEY_LENGTH = 32
 MAX_CONTENT_LENGTH = 17 * 1024 * 1024  # the upstream's 16 MB bulk limit plus multipart overhead
@@ -104,6 +106,8 @@ DEFAULTS: dict[str, Any] = {
     "UPLOADS_RETENTION_DAYS": 30,
     # Days audit events stay in the database; `flask audit-trail archive` moves older ones to a file.
     "AUDIT_TRAIL_RETENTION_DAYS": 400,
+    # The country a phone typed without "+" belongs to (ISO 3166 code, as libphonenumber knows them).
+    "PHONE_REGION": "GT",
     # flock files of the cross-request locks when sessions live on the filesystem (None: instance/locks).
     "CONSOLE_LOCK_DIR": None,
     # /readyz details (checks, environment, token times) for this bearer token or a loopback caller only.
@@ -226,6 +230,8 @@ def validate(config: Mapping[str, Any]) -> list[str]:
     problems.extend(_cms_problems(config))
     problems.extend(_upload_problems(config))
     problems.extend(_locale_problems(config))
+    if config.get("PHONE_REGION") is not None and config["PHONE_REGION"] not in REGIONS:
+        problems.append("PHONE_REGION must be a two-letter region code libphonenumber knows, e.g. GT")
     if env != "sandbox" and not config.get("SECRET_KEY"):
         # A generated key is one per process: two workers would refuse each other's forms and sessions.
         problems.append("SECRET_KEY is missing (only the sandbox may run on a generated key)")
@@ -323,6 +329,8 @@ def derive(config: dict[str, Any], instance_path: str) -> None:
         # run working.
         config["SECRET_KEY"] = secrets.token_urlsafe(48)
         config["SECRET_KEY_GENERATED"] = True
+    if config.get("PHONE_REGION") is None:  # an empty variable means "unset", as for every other key
+        config["PHONE_REGION"] = DEFAULTS["PHONE_REGION"]
     if config.get("COOKIE_SECURE") is None:
         plain_http_dev = config["TESTING"] or (
             config["CONSOLE_ENV"] == "sandbox" and _is_loopback_url(config.get("CMS_BASE_URL"))

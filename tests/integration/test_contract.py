@@ -337,7 +337,7 @@ def new_cardholder_fields(card_id: int) -> dict[str, Any]:
         "dateOfBirth": "1992-08-30",
         "maritalStatus": "casado",
         "gender": "F",
-        "phoneNumber": f"502{secrets.randbelow(10**8):08d}",
+        "phoneNumber": f"5025{secrets.randbelow(10**7):07d}",
         "email": f"ana.{tag}@example.com",
         "documentType": "DPI",
         "documentNumber": f"{secrets.randbelow(10**13):013d}",

@@ -107,9 +107,10 @@ CONTENT_THE_SCHEMA_CANNOT_GENERATE = {
     # 400 7000: server state, which no schema carries.
     "createPermissions",
     # `dateOfBirth`: an age of 18 to 120 years on the day of the request. The window moves with the clock,
-    # so no fixed schema can state it. (Also: these bodies refuse fields outside their own, which the
-    # document's schemas, tolerant of unknown fields by rule, do not state.) Every other cardholder rule is in
-    # the schema.
+    # so no fixed schema can state it. `phoneNumber`: a real number of its country (libphonenumber's ranges),
+    # which no pattern of digits states either. (Also: these bodies refuse fields outside their own, which
+    # the document's schemas, tolerant of unknown fields by rule, do not state.) Every other cardholder rule
+    # is in the schema.
     "createCardholder",
     "updateCardholder",
     # A real Excel workbook or evidence file: the document can only say "binary".

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from flask import current_app
 from wtforms import Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
-from webapp.cardholders import rules
+from webapp.cardholders import phones, rules
 from webapp.i18n import _
 from webapp.step_up import StepUpMixin
 
@@ -40,6 +41,30 @@ class Rule:
             self.clean(field.data or "")
         except rules.FieldInvalid as problem:
             raise ValidationError(problem.message) from None
+
+
+def phone_region() -> str:
+    """The region a phone typed without "+" belongs to: the PHONE_REGION setting."""
+    region: str = current_app.config.get("PHONE_REGION") or phones.DEFAULT_REGION
+    return region
+
+
+class PhoneRule:
+    """The phone's rule, read in the configured region. Its message is already in the reader's language: the
+    region one carries a value (TranslatedForm's second look-up leaves translated text as it is)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        try:
+            rules.clean_phone_number(field.data or "", phone_region())
+        except rules.FieldInvalid as problem:
+            raise ValidationError(rules.message_text(problem.message, _)) from None
+
+
+def clean_phone(raw: str) -> str:
+    return rules.clean_phone_number(raw, phone_region())
+
+
+PHONE_HELP = _l("A number from {region}, or + and the country code for another country.")
 
 
 class DocumentNumberRule:
@@ -85,13 +110,20 @@ def _select(label: str, values: tuple[str, ...], clean: Callable[[str], object],
 
 
 class CardholderForm(TranslatedForm):
-    """TranslatedForm that also translates the option labels of its selects."""
+    """TranslatedForm that also translates the option labels of its selects and the help texts, the phone's
+    naming the configured region."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self:
             if isinstance(field, SelectField):
                 field.choices = [SelectChoice(c.value, _(c.label)) for c in field.choices or []]
+            if field.description:
+                field.description = _(str(field.description))
+        phone = getattr(self, "phoneNumber", None)
+        if phone is not None:
+            region_help = _(PHONE_HELP, region=phone_region())
+            phone.description = f"{phone.description} {region_help}" if phone.description else region_help
 
 
 class CardholderFieldsMixin:
@@ -118,11 +150,11 @@ class CardholderFieldsMixin:
         _l("Marital status"), rules.MARITAL_STATUSES, rules.clean_marital_status, labels=MARITAL_LABELS
     )
     gender = _select(_l("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS)
-    phoneNumber = _text(
+    phoneNumber = StringField(
         _l("Phone number"),
-        rules.clean_phone_number,
-        description=_l("Digits with the country code, no +, e.g. 50230001234."),
-        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20},
+        filters=[_strip],
+        validators=[DataRequired(message=rules.REQUIRED), PhoneRule()],
+        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 24},
     )
     email = _text(_l("Email"), rules.clean_email, render_kw={"autocomplete": "off", "maxlength": 254})
 
@@ -149,7 +181,7 @@ class CreateCardholderForm(CardholderFieldsMixin, CardholderForm):
     def payload(self) -> dict[str, str | int]:
         """The create body, normalised by the shared rules (call after `validate()` succeeded)."""
         record, problems = rules.validate_cardholder(
-            {name: str(self[name].data or "") for name in rules.FIELDS}
+            {name: str(self[name].data or "") for name in rules.FIELDS}, region=phone_region()
         )
         if record is None:  # cannot happen after validate(); refuse rather than send something unchecked
             raise ValueError(f"invalid fields: {sorted(problems)}")
@@ -179,12 +211,12 @@ class EditCardholderForm(CardholderForm):
         required=False,
     )
     gender = _select(_l("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS, required=False)
-    phoneNumber = _text(
+    phoneNumber = StringField(
         _l("New phone number"),
-        rules.clean_phone_number,
-        required=False,
+        filters=[_strip],
+        validators=[Optional(), PhoneRule()],
         description=_l("Leave empty to keep the current one."),
-        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20},
+        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 24},
     )
     email = _text(
         _l("New email"),
@@ -202,7 +234,7 @@ class EditCardholderForm(CardholderForm):
         "dateOfBirth": rules.clean_date_of_birth,
         "maritalStatus": rules.clean_marital_status,
         "gender": rules.clean_gender,
-        "phoneNumber": rules.clean_phone_number,
+        "phoneNumber": clean_phone,
         "email": rules.clean_email,
     }
 

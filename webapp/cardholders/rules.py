@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Final, NamedTuple
 
+from webapp.cardholders import phones
+
 FIELDS: Final = (
     "name",
     "lastName",
@@ -72,7 +74,7 @@ DATE_NOT_REAL: Final = "This date does not exist."
 AGE_RANGE: Final = "The cardholder must be between 18 and 120 years old."
 MARITAL_STATUS: Final = "Choose one of: soltero, casado, viudo, divorciado, separado."
 GENDER: Final = "Choose one of: F, M, OTHER."
-PHONE: Final = "Use 8 to 15 digits, country code included."
+# The phone's messages are phones.CHARACTERS, UNKNOWN_COUNTRY_CODE and NOT_VALID_FOR_REGION (filled in).
 EMAIL: Final = "Enter a valid email address."
 DOCUMENT_TYPE: Final = "Choose one of: DPI, NIT, PASSPORT, LEGAL_ID, PERSONAL_ID, RESIDENCE_ID."
 DPI_NUMBER: Final = "A DPI number has 13 digits."
@@ -84,8 +86,6 @@ CARD_ID: Final = "Use a positive whole number."
 _FORMULA_TRIGGERS: Final = ("=", "+", "-", "@")
 _DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATE_LENGTH: Final = len("YYYY-MM-DD")
-_PHONE_DIGITS: Final = re.compile(r"[0-9]{8,15}")
-_PHONE_SEPARATORS: Final = re.compile(r"[\s\-.()]+")
 # ASCII local part and domain labels, a letters-only top-level domain: a subset of what the API accepts.
 _EMAIL: Final = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}")
 _DOCUMENT_SEPARATORS: Final = re.compile(r"[\s\-]+")
@@ -249,19 +249,27 @@ def clean_document_type(raw: str) -> str:
     return _enum(raw, _DOCUMENT_TYPE_BY_KEY, DOCUMENT_TYPE, upper=True)
 
 
-def clean_phone_number(raw: str) -> str:
-    """Digits only: "+502 3000-1234" → "50230001234". A leading "+" is notation here, not a formula."""
+def clean_phone_number(raw: str, region: str = phones.DEFAULT_REGION) -> str:
+    """The stored form, digits with the country code: "+502 3000-1234", "3000 1234" → "50230001234".
+
+    A number without "+" is read as one of `region` (the PHONE_REGION setting). The sandbox calls this too,
+    so what the console accepts the sandbox accepts. A leading "+" is notation here, not a formula: the
+    value stored is digits only.
+    """
     text = raw.strip()
-    if _PHONE_DIGITS.fullmatch(text):
-        return text
     if not text:
         raise FieldInvalid(REQUIRED)
-    if text.startswith("+"):
-        text = text[1:]
-    digits = _PHONE_SEPARATORS.sub("", text)
-    if not _PHONE_DIGITS.fullmatch(digits):
-        raise FieldInvalid(PHONE)
-    return digits
+    try:
+        return phones.normalise(text, region)
+    except phones.PhoneInvalid as problem:
+        raise FieldInvalid(problem.message) from None
+
+
+def message_text(message: str, gettext: Callable[..., str]) -> str:
+    """A rule message in the reader's language. Only the phone's region message carries a value, and it
+    travels filled in (upload reports store it so), so it is matched back to its key here."""
+    key, values = phones.explain(message)
+    return gettext(key, **values)
 
 
 def clean_email(raw: str) -> str:
@@ -332,12 +340,13 @@ _TEXT_VALIDATOR_ITEMS: Final = tuple(TEXT_VALIDATORS.items())
 
 
 def validate_cardholder(
-    raw: Mapping[str, str], *, today: date | None = None
+    raw: Mapping[str, str], *, today: date | None = None, region: str = phones.DEFAULT_REGION
 ) -> tuple[NewCardholder | None, dict[str, str]]:
     """Every field checked (all problems at once, not the first): the record, or the problems by field.
 
     Total: any mapping of strings gives an answer, never an exception. Missing keys count as empty.
-    Pass `today` when validating many rows, so that all of them are judged against the same day.
+    Pass `today` when validating many rows, so that all of them are judged against the same day; `region`
+    is the one a phone without "+" belongs to.
     """
     judged_on = today or today_utc()
     try:
@@ -360,7 +369,7 @@ def validate_cardholder(
                         born,
                         _MARITAL_BY_KEY.get(marital) or clean_marital_status(marital),
                         _GENDER_BY_KEY.get(gender) or clean_gender(gender),
-                        clean_phone_number(raw["phoneNumber"]),
+                        clean_phone_number(raw["phoneNumber"], region),
                         clean_email(raw["email"]),
                         document_type,
                         clean_document_number(raw["documentNumber"], document_type),
@@ -371,18 +380,19 @@ def validate_cardholder(
             )
     except (FieldInvalid, KeyError, AttributeError, TypeError):
         pass
-    return None, _all_problems(raw, judged_on)
+    return None, _all_problems(raw, judged_on, region)
 
 
-def _all_problems(raw: Mapping[str, str], today: date) -> dict[str, str]:
+def _all_problems(raw: Mapping[str, str], today: date, region: str) -> dict[str, str]:
     """The slow path: every field checked on its own, missing or non-text values counting as empty."""
     get = raw.get
     problems: dict[str, str] = {}
     document_type: str | None = None
     for field, validator in _TEXT_VALIDATOR_ITEMS:
         value = get(field)
+        text = value if type(value) is str else ""
         try:
-            cleaned = validator(value if type(value) is str else "")
+            cleaned = clean_phone_number(text, region) if field == "phoneNumber" else validator(text)
         except FieldInvalid as error:
             problems[field] = error.message
         else:
@@ -408,7 +418,9 @@ def _all_problems(raw: Mapping[str, str], today: date) -> dict[str, str]:
     return problems
 
 
-def field_problems(raw: Mapping[str, str], *, today: date | None = None) -> dict[str, str]:
+def field_problems(
+    raw: Mapping[str, str], *, today: date | None = None, region: str = phones.DEFAULT_REGION
+) -> dict[str, str]:
     """Only the problems, in the documented field order (for forms and reports)."""
-    _, problems = validate_cardholder(raw, today=today)
+    _, problems = validate_cardholder(raw, today=today, region=region)
     return {field: problems[field] for field in FIELDS if field in problems}

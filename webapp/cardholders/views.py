@@ -22,6 +22,7 @@ from webapp.access import Operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cardholders import export as exporting
+from webapp.cardholders import phones
 from webapp.cardholders.forms import (
     BlockCardForm,
     CloseCardholderForm,
@@ -29,6 +30,7 @@ from webapp.cardholders.forms import (
     CreateCardholderForm,
     EditCardholderForm,
     RevealForm,
+    phone_region,
 )
 from webapp.cardholders.history import cardholder_history, target_of
 from webapp.cardholders.listing import (
@@ -165,9 +167,12 @@ class ListRow(NamedTuple):
     kind: str
     cards: int | None
     created: str
+    matched: str  # "Matched: Phone" under a search, "" otherwise
 
 
-def _row(item: CardholderSummary, detail_base: str, status_labels: Mapping[str, str]) -> ListRow:
+def _row(
+    item: CardholderSummary, detail_base: str, status_labels: Mapping[str, str], matched: str = ""
+) -> ListRow:
     """One list row, masked and formatted here: the template only places the values (it runs 50 times).
 
     `detail_base` is the detail URL without its id ("" for no link) and `status_labels` are translated, both
@@ -187,7 +192,40 @@ def _row(item: CardholderSummary, detail_base: str, status_labels: Mapping[str, 
         kind=STATUS_KINDS.get(item.status, "neutral"),
         cards=item.card_count,
         created=day(item.created_at) if item.created_at else "",
+        matched=matched,
     )
+
+
+def _sent_search(search: str) -> str:
+    """What goes upstream as `searchText`: a phone as people say it ("5550-1234") becomes the stored form
+    ("50255501234"), which the CMS matches; any other text goes as typed."""
+    return phones.search_form(search, phone_region()) if search else ""
+
+
+class MatchBadges:
+    """Which of the searched fields a row matched, as the list's badge text: the CMS says only that a row
+    matches, so the console applies the documented rule (part of the email, phone or document number, case
+    aside) to the values it was sent. One instance per page; the texts are built once per combination."""
+
+    def __init__(self, sent: str) -> None:
+        self.needle = sent.casefold()
+        self.labels = (_("Email"), _("Phone"), _("Document"))
+        self.texts: dict[tuple[bool, bool, bool], str] = {}
+
+    def __call__(self, item: CardholderSummary) -> str:
+        needle = self.needle
+        if not needle:
+            return ""
+        key = (
+            needle in (item.email or "").casefold(),
+            needle in (item.phone_number or ""),
+            needle in (item.document_number or "").casefold(),
+        )
+        text = self.texts.get(key)
+        if text is None:
+            fields = [label for label, hit in zip(self.labels, key, strict=True) if hit]
+            text = self.texts[key] = _("Matched: {fields}", fields=", ".join(fields)) if fields else ""
+        return text
 
 
 # Werkzeug's own safe set for query strings, so a link built here is the one `url_for` would build.
@@ -206,7 +244,7 @@ def _fetch(partner_id: int, state: ListState, search: str, page: int, limit: int
         partner_id,
         page=page,
         limit=limit,
-        search=search or None,
+        search=_sent_search(search) or None,
         sort_by=state.sort,
         sort_order=state.order,
         status=state.status or None,
@@ -224,6 +262,7 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
     can = _permissions(partner_id)
     detail_base = url_for(".detail", partner_id=partner_id, cardholder_id=0)[:-1] if can.detail else ""
     status_labels = {status: _(status) for status in STATUSES}
+    badge = MatchBadges(_sent_search(search))
     return render(
         "cardholders/index.html",
         status=503 if failure and not is_htmx() else 200,
@@ -232,7 +271,7 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
         search_text=search,
         lost_search=lost_search,
         page=page,
-        rows=[_row(item, detail_base, status_labels) for item in page.items] if page else [],
+        rows=[_row(item, detail_base, status_labels, badge(item)) for item in page.items] if page else [],
         failure=failure,
         results_only=results_only,
         can=can,

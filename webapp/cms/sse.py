@@ -1,79 +1,100 @@
 """Consuming the bulk-upload progress stream (#16): `data: {json}` frames, bounded in time and size.
 
-Own line parser rather than a library so that every limit is ours: a frame larger than the cap, a stream that
-sends only keep-alive comments, or one that never ends are all cut off deterministically.
+httpx-sse parses the event stream (lines, CR/LF/CRLF, comments, multi-line `data:`); a small guard in front
+of it, on the raw bytes, keeps every limit ours: a stream silent but for keep-alive comments past the idle
+timeout, one that never ends, more than `MAX_EVENT_BYTES` without a frame, or bytes that are not UTF-8 are
+all cut off deterministically. httpx-sse alone would decode leniently (bad bytes become U+FFFD) and buffer an
+endless line without limit, and its comments never reach the caller, so it could not see a keep-alive-only
+stream go idle.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from webapp.cms import errors
 from webapp.cms.models import ProgressFrame
 
-MAX_FRAME_BYTES = 256_000
+MAX_EVENT_BYTES = 256_000
+# The bytes handed to httpx-sse were checked as UTF-8 by the guard; this header only makes httpx decode
+# them as UTF-8 whatever charset the upstream declared (the SSE format is UTF-8 only).
+_DECODED_AS = {"Content-Type": "text/event-stream; charset=utf-8"}
 
 
-class SseFrame:
-    """One dispatched event: the joined `data:` lines (event names and ids are not used by this API)."""
+class StreamGuard:
+    """The raw chunks of a stream, passed through only while they stay within the limits.
 
-    __slots__ = ("data",)
+    Time and size are measured from the last frame (`frame_seen`), checked at every chunk: keep-alive
+    comments arrive as chunks too, so a stream that only pings is still timed.
+    """
 
-    def __init__(self, data: str) -> None:
-        self.data = data
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        clock: Callable[[], float],
+        idle_timeout: float,
+        max_duration: float,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+    ) -> None:
+        self._chunks = chunks
+        self._clock = clock
+        self._idle_timeout = idle_timeout
+        self._max_duration = max_duration
+        self._max_event_bytes = max_event_bytes
+        self._started = self._last_frame = clock()
+        self._since_frame = 0
 
+    def frame_seen(self) -> None:
+        self._last_frame = self._clock()
+        self._since_frame = 0
 
-def iter_events(chunks: Iterable[bytes], max_frame_bytes: int = MAX_FRAME_BYTES) -> Iterator[SseFrame | None]:
-    """A frame per blank-line-terminated event, and None for every other line (so callers watch time)."""
-    buffer = b""
-    data_lines: list[str] = []
-    size = 0
-    for chunk in chunks:
-        buffer += chunk
-        if len(buffer) > max_frame_bytes:
-            raise errors.BadUpstreamResponse("A progress frame is too large.")
-        while True:
-            cut = _line_end(buffer)
-            if cut is None:
-                break
-            end, skip = cut
-            raw_line, buffer = buffer[:end], buffer[end + skip :]
+    def __iter__(self) -> Iterator[bytes]:
+        utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        for chunk in self._chunks:
+            now = self._clock()
+            if now - self._last_frame > self._idle_timeout:
+                raise errors.UpstreamTimeout("No progress from the CMS for too long.")
+            if now - self._started > self._max_duration:
+                raise errors.UpstreamTimeout("The progress stream ran longer than allowed.")
+            self._since_frame += len(chunk)
+            if self._since_frame > self._max_event_bytes:
+                raise errors.BadUpstreamResponse("A progress frame is too large.")
             try:
-                line = raw_line.decode("utf-8")
+                utf8.decode(chunk)
             except UnicodeDecodeError:
                 raise errors.BadUpstreamResponse("A progress frame is not UTF-8.") from None
-            if line == "":
-                if data_lines:
-                    yield SseFrame("\n".join(data_lines))
-                data_lines, size = [], 0
-                continue
-            if line.startswith("data:"):
-                value = line[5:]
-                data_lines.append(value[1:] if value.startswith(" ") else value)
-                size += len(value)
-                if size > max_frame_bytes:
-                    raise errors.BadUpstreamResponse("A progress frame is too large.")
-            yield None  # comments (":"), event:, id:, retry: and unknown fields carry nothing for us
-    if data_lines:
-        # A final event without its blank line was cut off mid-way: do not trust it.
-        raise errors.UpstreamUnavailable("The progress stream ended in the middle of a frame.")
+            yield chunk
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise errors.BadUpstreamResponse("A progress frame is not UTF-8.") from None
 
 
-def _line_end(buffer: bytes) -> tuple[int, int] | None:
-    """Position and width of the first line terminator (CRLF, LF or CR), if a full one has arrived."""
-    lf = buffer.find(b"\n")
-    cr = buffer.find(b"\r")
-    if cr == -1 and lf == -1:
-        return None
-    if cr != -1 and (lf == -1 or cr < lf):
-        if cr + 1 == len(buffer):
-            return None  # wait: it may be the first half of CRLF
-        return cr, 2 if buffer[cr + 1 : cr + 2] == b"\n" else 1
-    return lf, 1
+class _Bytes(httpx.SyncByteStream):
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+
+def iter_events(guard: StreamGuard) -> Iterator[ServerSentEvent]:
+    """The events that carry data, parsed by httpx-sse from the guarded bytes.
+
+    Events without data (only `id:` or `event:`) are skipped, as the SSE format itself does; a last event
+    cut off before its blank line is never dispatched by httpx-sse, so a dropped stream ends without it.
+    """
+    source = EventSource(httpx.Response(200, headers=_DECODED_AS, stream=_Bytes(guard)))
+    for event in source.iter_sse():
+        if event.data:
+            guard.frame_seen()
+            yield event
 
 
 def parse_frame(data: str) -> ProgressFrame:
@@ -91,21 +112,13 @@ def progress_frames(
     max_duration: float,
 ) -> Iterator[ProgressFrame]:
     """Frames until a terminal status; UpstreamTimeout on silence or overrun, errors on garbage/early end."""
-    started = last_frame = clock()
+    guard = StreamGuard(response.iter_bytes(), clock, idle_timeout, max_duration)
     try:
-        for event in iter_events(response.iter_bytes()):
-            now = clock()
-            if event is None:
-                if now - last_frame > idle_timeout:
-                    raise errors.UpstreamTimeout("No progress from the CMS for too long.")
-            else:
-                frame = parse_frame(event.data)
-                last_frame = now
-                yield frame
-                if frame.terminal:
-                    return
-            if now - started > max_duration:
-                raise errors.UpstreamTimeout("The progress stream ran longer than allowed.")
+        for event in iter_events(guard):
+            frame = parse_frame(event.data)
+            yield frame
+            if frame.terminal:
+                return
     except httpx.TimeoutException as exc:
         raise errors.UpstreamTimeout("No progress from the CMS for too long.") from exc
     except httpx.TransportError as exc:

@@ -20,6 +20,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Final, TypeVar, cast
 
+from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import FIELDS, NewCardholder, today_utc, validate_cardholder
 
 DUPLICATE_IN_FILE: Final = "Same value as an earlier row of this file."
@@ -173,11 +174,13 @@ def dry_run(
     known_keys: Mapping[str, Collection[str]] | None = None,
     today: date | None = None,
     max_issues: int = DEFAULT_MAX_ISSUES,
+    region: str = DEFAULT_REGION,
 ) -> DryRunReport:
     """Validate every row and predict the outcome of uploading them all.
 
     `rows` are `(row_number, {field: text})` as `headers.records` yields them; `known_keys` maps a key field
-    (`documentNumber`, `email`, `cardId`) to values already taken upstream.
+    (`documentNumber`, `email`, `cardId`) to values already taken upstream; `region` is the one a phone
+    without "+" belongs to (the PHONE_REGION setting, as in the single-create form).
     """
     report = DryRunReport()
     issues = report.issues
@@ -204,7 +207,7 @@ def dry_run(
 
     for row_number, raw in rows:
         total += 1
-        cardholder, problems = validate_cardholder(raw, today=judged_on)
+        cardholder, problems = validate_cardholder(raw, today=judged_on, region=region)
         if cardholder is None:
             invalid += 1
             for name in FIELDS:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from webapp.cardholders.rules import FieldInvalid, clean_phone_number
 from webapp.cms.contract import load_contract
 
 MARITAL_STATUSES = ("soltero", "casado", "viudo", "divorciado", "separado")
@@ -117,10 +118,17 @@ def _choice(value: Any, allowed: tuple[str, ...]) -> str | None:
 
 
 def _phone(value: Any) -> str | None:
+    """The documented shape, then a real number of the country its code names: the same libphonenumber
+    reading the console applies (webapp/cardholders/rules.py), so a phone the console accepts is accepted
+    here and one it refuses is refused. The stored form carries its country code, so no region is assumed."""
     if not isinstance(value, str) or not value.strip():
         return "is required"
     if not _PHONE.fullmatch(value.strip()):
         return "must be 8 to 15 digits, country code included, without +"
+    try:
+        clean_phone_number("+" + value.strip())
+    except FieldInvalid:
+        return "is not a valid phone number for its country code"
     return None
 
 

@@ -122,6 +122,15 @@ def _person(rng: random.Random) -> tuple[str, str, str]:
     return name, last_name, gender
 
 
+def _phone(rng: random.Random) -> str:
+    """A Guatemalan number libphonenumber calls valid: mobiles start 3, 4 or 5; landlines 2 then 2-9.
+    The same two draws as before, so every later seeded value stays what it was."""
+    first, rest = rng.choice("2345"), f"{rng.randint(0, 9999999):07d}"
+    if first == "2" and rest[0] in "01":
+        first = "3"  # 20… and 21… are no Guatemalan numbers: read them as mobiles instead
+    return f"502{first}{rest}"
+
+
 def _address(rng: random.Random) -> str:
     place, low_zone, high_zone = rng.choice(PLACES)
     number = rng.randint(1, 30)
@@ -187,7 +196,7 @@ def _cardholder_rows(rng: random.Random, partner_id: int, count: int, now: datet
                     ("soltero", "casado", "viudo", "divorciado", "separado"), weights=(45, 40, 4, 7, 4)
                 )[0],
                 "gender": gender,
-                "phone_number": f"502{rng.choice('2345')}{rng.randint(0, 9999999):07d}",
+                "phone_number": _phone(rng),
                 "email": _email(rng, name, last_name, emails),
                 "document_type": document_type,
                 "document_number": document_number,

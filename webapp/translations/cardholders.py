@@ -210,4 +210,14 @@ ES: dict[str, str] = {
     "Use 5 to 20 letters or digits.": "Use de 5 a 20 letras o dígitos.",
     "Use 2 to 20 letters or digits.": "Use de 2 a 20 letras o dígitos.",
     "Use a positive whole number.": "Use un número entero positivo.",
+    # phone numbers (phones.py, the phone fields' help, the list's search badge)
+    "Use digits, spaces, dashes or brackets, and + before a country code.": (
+        "Use dígitos, espacios, guiones o paréntesis, y + antes de un código de país."
+    ),
+    "Unknown country code.": "Código de país desconocido.",
+    "Not a valid phone number for {region}.": "No es un número de teléfono válido para {region}.",
+    "A number from {region}, or + and the country code for another country.": (
+        "Un número de {region}, o + y el código de país si es de otro país."
+    ),
+    "Matched: {fields}": "Coincide: {fields}",
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import (
     FIELDS,
     FieldInvalid,
@@ -190,6 +191,7 @@ def check_file(
     mapping: Mapping[str, str] | None,
     known: KnownDigests,
     secret: bytes,
+    region: str = DEFAULT_REGION,
 ) -> CheckResult:
     """The whole dry run; FileRejected for a file that cannot be used as a whole."""
     fields = KIND_FIELDS[kind]
@@ -199,7 +201,7 @@ def check_file(
         )
         records = _undo_export_apostrophe(table.records)
         if kind == "users":
-            report = dry_run(records)
+            report = dry_run(records, region=region)
             accepted = Accepted([(row, payload) for row, payload in _user_payloads(report)])
         else:
             report, accepted = _check_cards(records)

@@ -24,6 +24,7 @@ from webapp import metrics
 from webapp.access import Operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
+from webapp.cardholders.rules import message_text
 from webapp.cms import errors as cms_errors
 from webapp.errors import page_for
 from webapp.files import read_table
@@ -87,7 +88,13 @@ def _helpers() -> dict[str, Any]:
         "status_kind": STATUS_KIND,
         "status_label": lambda status: _(STATUS_LABELS.get(str(status), str(status))),
         "kind_label": lambda kind: _("Cards") if kind == "cards" else _("Cardholders"),
+        "rule_message": _rule_message,
     }
+
+
+def _rule_message(message: str | None) -> str:
+    """A dry-run note's message in the reader's language (the phone's region one travels filled in)."""
+    return message_text(message or "", _)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -252,6 +259,7 @@ def _check_and_record(
         mapping=mapping,
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
+        region=current_app.config["PHONE_REGION"],
     )
     upload_id = records.create_checked(
         partner_id=partner_id,
@@ -512,6 +520,7 @@ def _converted(staged: StagedFile, record: UploadRecord, partner_id: int) -> tup
         mapping=record.mapping,
         known=records.known_digests(partner_id),
         secret=records.key_secret(),
+        region=current_app.config["PHONE_REGION"],
     )
     if not len(result.accepted):
         raise FileRejected(Reason.EMPTY, "No row is valid: there is nothing to send.")
@@ -686,7 +695,7 @@ def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnVal
         rows = _fixable_rows(staged, record, problems)
         return _download(f"upload-{record.id}-to-fix", fmt, ["row", *fields, "problems"], rows)
     masked = (
-        (note.row, note.field or "", _(note.message or ""), note.shown or "", note.first_row or "")
+        (note.row, note.field or "", _rule_message(note.message), note.shown or "", note.first_row or "")
         for note in records.all_notes(record.id, DRY_RUN)
     )
     return _download(
@@ -698,7 +707,7 @@ def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnVal
 
 
 def _note_text(note: Any) -> str:
-    text = f"{note.field}: {_(note.message or '')}"
+    text = f"{note.field}: {_rule_message(note.message)}"
     if note.first_row:
         text += " " + _("(same as row {row})", row=note.first_row)
     return text

@@ -24,7 +24,7 @@ def _new_cardholder(card_id: int) -> models.NewCardholder:
         date_of_birth="1991-04-12",
         marital_status="soltero",
         gender="F",
-        phone_number=f"502{rng.randrange(10**7, 10**8)}",
+        phone_number=f"5023{rng.randrange(10**7):07d}",
         email=f"mj.{uuid.uuid4().hex[:8]}@example.com",
         document_type="DPI",
         document_number=f"{rng.randrange(10**12, 10**13)}",

@@ -35,7 +35,7 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
 def _row(card_id: int, *, email: str | None = None, dob: str = "1988-07-21") -> list[Any]:
     n = uuid.uuid4().int
     return [
-        "Pedro", "Tzul", "4a Calle 3-15, Zona 1", "GT", dob, "casado", "M", f"502{n % 10**8:08d}",
+        "Pedro", "Tzul", "4a Calle 3-15, Zona 1", "GT", dob, "casado", "M", f"5024{n % 10**7:07d}",
         email or f"p.{uuid.uuid4().hex[:8]}@example.com", "DPI", f"{n % 10**13:013d}", card_id,
     ]  # fmt: skip
 

@@ -47,7 +47,7 @@ def new_person(card_id: str) -> dict[str, str]:
         "dateOfBirth": "1990-04-12",
         "maritalStatus": "casado",
         "gender": "F",
-        "phoneNumber": "+502 " + "".join(rng.choice("0123456789") for _ in range(8)),
+        "phoneNumber": "+502 5" + "".join(rng.choice("0123456789") for _ in range(7)),
         "email": f"lucia.{uuid.uuid4().hex[:10]}@example.com",
         "documentType": "DPI",
         "documentNumber": "".join(rng.choice("0123456789") for _ in range(13)),

@@ -49,7 +49,7 @@ def person(card_id: str) -> dict[str, str]:
         "dateOfBirth": "1988-02-29",
         "maritalStatus": "soltero",
         "gender": "F",
-        "phoneNumber": "+502 " + "".join(rng.choice("0123456789") for _ in range(8)),
+        "phoneNumber": "+502 5" + "".join(rng.choice("0123456789") for _ in range(7)),
         "email": f"marta.{uuid.uuid4().hex[:10]}@example.com",
         "documentType": "DPI",
         "documentNumber": "".join(rng.choice("0123456789") for _ in range(13)),

@@ -66,7 +66,7 @@ def person(index: int, card_id: int | str, **changes: str) -> dict[str, str]:
         "dateOfBirth": "1991-03-14",
         "maritalStatus": "soltero",
         "gender": "F",
-        "phoneNumber": f"502{n % 10**8:08d}",
+        "phoneNumber": f"5024{n % 10**7:07d}",
         "email": f"bulk.{n % 10**12:012d}.{index}@example.com",
         "documentType": "DPI",
         "documentNumber": f"{(n // 7 + index) % 10**13:013d}",

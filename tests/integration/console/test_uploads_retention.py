@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import python_calamine as calamine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
@@ -171,3 +174,18 @@ def test_the_purge_deletes_what_is_past_its_time_and_keeps_the_rest(
         purged = [event for event in recent_events(None) if event.action == "uploads_purged"]
     assert purged[0].detail is not None
     assert purged[0].detail["uploads"] == 1
+
+
+def test_the_report_opens_as_a_workbook_with_the_same_rows(console: Flask, sandbox: SandboxHandle) -> None:
+    uploader, _ = operator(console, sandbox, UPLOADER)
+    upload_id, document = checked_upload(uploader, 931000)
+    got = uploader.get(f"{detail_url(upload_id)}/errors.xlsx")
+    assert got.status_code == 200
+    assert got.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = calamine.CalamineWorkbook.from_filelike(io.BytesIO(got.get_data())).get_sheet_by_index(0)
+    rows = list(sheet.iter_rows())
+    report = uploader.get(f"{detail_url(upload_id)}/errors.csv").get_data().decode("utf-8-sig")
+    as_csv = list(csv.reader(io.StringIO(report)))
+    # Numbers stay numbers in the workbook (calamine reads them as floats): the row number is 3.0.
+    assert [[f"{cell:g}" if isinstance(cell, float) else cell for cell in row] for row in rows] == as_csv
+    assert any(document in row for row in rows)

@@ -232,6 +232,7 @@ INVALID_FIELDS: list[tuple[str, Any]] = [
     ("gender", "X"),
     ("phoneNumber", "+50230001234"),
     ("phoneNumber", "1234567"),
+    ("phoneNumber", "50220001234"),  # the right shape, but no Guatemalan number starts 20
     ("phoneNumber", "1234567890123456"),
     ("email", "not-an-email"),
     ("email", "ana@example"),

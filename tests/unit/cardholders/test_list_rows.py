@@ -60,14 +60,16 @@ def test_an_unknown_status_shows_as_sent_with_a_neutral_badge() -> None:
 @pytest.mark.parametrize(
     "created",
     [
-        datetime(2026, 11, 20, 23, 59, tzinfo=UTC),
+        datetime(2026, 11, 21, 5, 59, tzinfo=UTC),
         datetime(2026, 11, 20, 23, 59, tzinfo=timezone(timedelta(hours=-6))),
-        datetime(2026, 11, 21, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 11, 21, 11, 29, tzinfo=timezone(timedelta(hours=5, minutes=30))),
     ],
 )
-def test_the_created_date_is_the_one_the_timestamp_names(created: datetime) -> None:
-    assert _row(summary(created_at=created), "", LABELS).created == created.strftime("%Y-%m-%d")
-    assert _row(summary(created_at=None), "", LABELS).created == ""
+def test_the_created_date_is_the_display_zones_day(app: Flask, created: datetime) -> None:
+    """Each of these instants is 23:59 on 20 November in Guatemala (the default BABEL_DEFAULT_TIMEZONE)."""
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert _row(summary(created_at=created), "", LABELS).created == "Nov 20, 2026"
+        assert _row(summary(created_at=None), "", LABELS).created == ""
 
 
 @pytest.fixture(scope="module")

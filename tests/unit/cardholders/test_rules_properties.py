@@ -41,7 +41,10 @@ _good = {
     ),
     "maritalStatus": _dressed(st.sampled_from(rules.MARITAL_STATUSES), recase=True),
     "gender": _dressed(st.sampled_from(rules.GENDERS), recase=True),
-    "phoneNumber": _dressed(st.from_regex(r"\+?[0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{1,8}", fullmatch=True)),
+    # Guatemalan numbers (the default region) as people write them: mobiles start 3-5, landlines 2 then 2-9.
+    "phoneNumber": _dressed(
+        st.from_regex(r"(\+502 ?|\(502\) ?|502)?([3-5][0-9]|2[2-9])[0-9]{2}[ -]?[0-9]{4}", fullmatch=True)
+    ),
     "email": _dressed(
         st.from_regex(r"[a-zA-Z0-9][a-zA-Z0-9._%+-]{0,11}@[a-zA-Z0-9-]{1,10}\.[a-zA-Z]{2,4}", fullmatch=True)
     ),

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.cms.fakes import FakeClock, FakeCms, drip, failure, holder, make_client
 from webapp.cms import errors
-from webapp.cms.sse import iter_events
+from webapp.cms.sse import MAX_EVENT_BYTES, StreamGuard, iter_events
 
 PROGRESS = "GET /app/partners/1/cardholders/batch/bat_01/progress"
 
@@ -27,7 +27,7 @@ def frame(status: str, processed: int, **extra: Any) -> bytes:
         "errors": [],
         **extra,
     }
-    return b"data: " + json.dumps(body).encode() + b"\n\n"
+    return b"data: " + json.dumps(body, ensure_ascii=False).encode() + b"\n\n"
 
 
 def _stream(chunks: list[bytes], clock: FakeClock, step: float = 0.5, **kwargs: Any) -> list[Any]:
@@ -60,10 +60,46 @@ def test_frames_until_the_terminal_one() -> None:
     assert frames[-1].processed == 3
 
 
+def _events(chunks: list[bytes]) -> list[str]:
+    """The data of every event httpx-sse dispatches from these chunks, behind the guard."""
+    guard = StreamGuard(chunks, FakeClock(), idle_timeout=30.0, max_duration=600.0)
+    return [event.data for event in iter_events(guard)]
+
+
 def test_crlf_and_multiline_data() -> None:
-    events = list(iter_events([b'data: {"a":\r\ndata: 1}\r\n\r\n', b"id: 4\nevent: x\ndata: 2\n\n"]))
-    data = [e.data for e in events if e is not None]
-    assert data == ['{"a":\n1}', "2"]
+    chunks = [b'data: {"a":\r\ndata: 1}\r', b"\n\r\n", b"id: 4\nevent: x\ndata: 2\n\n", b"id: 5\n\n"]
+    assert _events(chunks) == ['{"a":\n1}', "2"]
+
+
+def test_utf8_split_across_chunks_is_kept() -> None:
+    text = 'data: {"name": "Peña"}\n\n'.encode()
+    cut = text.index(b"\xc3") + 1
+    assert _events([text[:cut], text[cut:]]) == ['{"name": "Peña"}']
+
+
+def test_bytes_that_are_not_utf8_are_refused() -> None:
+    with pytest.raises(errors.BadUpstreamResponse, match="not UTF-8"):
+        _events([b'data: {"name": "Pe\xf1a"}\n\n'])
+
+
+def test_stream_ending_inside_a_character_is_refused() -> None:
+    with pytest.raises(errors.BadUpstreamResponse, match="not UTF-8"):
+        _events([b"data: 1\n\n", b"data: \xc3"])
+
+
+def test_a_declared_charset_does_not_change_the_decoding() -> None:
+    refused = {"row": 2, "field": "lastName", "code": "8001", "message": "Peña no es válido"}
+    fake = FakeCms(
+        routes={
+            PROGRESS: lambda r: httpx.Response(
+                200,
+                headers={"Content-Type": "text/event-stream; charset=iso-8859-1"},
+                content=frame("completed", 3, errors=[refused]),
+            )
+        }
+    )
+    frames = list(make_client(fake).uploads.progress(holder(), 1, "bat_01"))
+    assert [e.message for e in frames[0].errors] == ["Peña no es válido"]
 
 
 def test_garbage_frame_is_a_bad_response() -> None:
@@ -106,7 +142,18 @@ def test_read_timeout_while_streaming_is_a_timeout() -> None:
 
 def test_oversized_frame_is_refused() -> None:
     with pytest.raises(errors.BadUpstreamResponse, match="too large"):
-        list(iter_events([b"data: " + b"x" * 300_000 + b"\n\n"]))
+        _events([b"data: " + b"x" * 300_000 + b"\n\n"])
+
+
+def test_an_endless_line_in_small_chunks_is_refused() -> None:
+    with pytest.raises(errors.BadUpstreamResponse, match="too large"):
+        _events([b"data: "] + [b"x" * 1000] * 300)
+
+
+def test_the_size_cap_counts_from_the_last_frame() -> None:
+    small = b"data: " + b"x" * 1000 + b"\n\n"
+    count = 2 * MAX_EVENT_BYTES // len(small)
+    assert len(_events([small] * count)) == count
 
 
 def test_error_status_on_open_maps_like_any_call() -> None:

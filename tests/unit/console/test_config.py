@@ -202,3 +202,12 @@ def test_step_up_settings_default_to_every_time_and_are_checked(tmp_path: Path) 
     example = (Path(__file__).parents[3] / "instance" / "config.example.py").read_text()
     for key in ("STEP_UP_MAX_AGE", "STEP_UP_RATE_LIMIT", "STEP_UP_SEND_RATE_LIMIT"):
         assert f"# {key} = " in example
+
+
+def test_the_phone_region_defaults_to_guatemala_and_must_be_one_libphonenumber_knows(tmp_path: Path) -> None:
+    assert build_config(str(tmp_path), {}, environ={})["PHONE_REGION"] == "GT"
+    assert build_config(str(tmp_path), {}, environ={"PHONE_REGION": "SV"})["PHONE_REGION"] == "SV"
+    assert build_config(str(tmp_path), {}, environ={"PHONE_REGION": ""})["PHONE_REGION"] == "GT"
+    for wrong in ("XX", "gt", "", "GTM"):
+        with pytest.raises(ConfigError, match="PHONE_REGION"):
+            build_config(str(tmp_path), {"PHONE_REGION": wrong}, environ={})

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import python_calamine as calamine
@@ -146,6 +150,53 @@ def test_xlsx_export_keeps_numbers_numeric() -> None:
         calamine.CalamineWorkbook.from_filelike(io.BytesIO(out.getvalue())).get_sheet_by_index(0).iter_rows()
     )
     assert rows[1] == [-5.0, "'-5"]
+
+
+def _read_back(data: bytes) -> tuple[list[str], list[list[object]]]:
+    workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return workbook.sheet_names, list(workbook.get_sheet_by_index(0).iter_rows())
+
+
+def test_xlsx_export_keeps_awkward_text_as_written() -> None:
+    out = io.BytesIO()
+    rows: list[list[ExportValue]] = [["_x0041_", "a\x01b", "\ud800z"], [" lead", "0012", None]]
+    assert write_xlsx_export(out, ["a", "b", "c"], rows, sheet_name="History") == 2
+    names, cells = _read_back(out.getvalue())
+    assert names == ["History_"]  # Excel reserves "History"
+    assert cells[1:] == [["_x0041_", "a\x01b", "?z"], [" lead", "0012", ""]]
+
+
+def test_xlsx_export_text_cells_carry_the_text_format() -> None:
+    """Document numbers keep their leading zeros even after an operator edits the cell in Excel."""
+    out = io.BytesIO()
+    write_xlsx_export(out, ["document", "n"], [["00123", 4]], sheet_name="a/b[c]")
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        styles = book.read("xl/styles.xml").decode()
+        workbook_xml = book.read("xl/workbook.xml").decode()
+    assert 'name="a_b_c_"' in workbook_xml
+    xfs = re.findall(r"<xf [^>]*>", styles.split("<cellXfs", 1)[1])
+    text_style = re.search(r'<c r="A2" s="(\d+)" t="inlineStr">', sheet)
+    number = re.search(r'<c r="B2"( s="\d+")?><v>4</v>', sheet)
+    assert text_style
+    assert number
+    assert 'numFmtId="49"' in xfs[int(text_style.group(1))]
+    assert number.group(1) is None
+
+
+def test_xlsx_export_leaves_no_temporary_file_when_the_rows_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def rows() -> Iterator[list[ExportValue]]:
+        yield ["Ana", 1]
+        raise RuntimeError("the upstream went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        write_xlsx_export(io.BytesIO(), ["name", "n"], rows())
+    write_xlsx_export(io.BytesIO(), ["name", "n"], [["Ana", 1]] * 10)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
