@@ -115,6 +115,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # UPLOADS_PROGRESS_IDLE_SECONDS = 30.0
 # UPLOADS_RETENTION_DAYS = 30
 
+# Days audit events stay in the database. `flask --app wsgi audit-trail archive` (cron, e.g. monthly) writes
+# older ones to a file with the chain's anchor and removes them; `audit-trail verify` checks the hash chain.
+# AUDIT_TRAIL_RETENTION_DAYS = 400
+
 # The country a phone number typed without "+" belongs to, in forms, bulk files and the cardholder search
 # (a region code libphonenumber knows). A number of another country is typed with + and its country code.
 # PHONE_REGION = "GT"

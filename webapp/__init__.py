@@ -21,7 +21,7 @@ def _install_sign_in(app: Flask) -> None:
 
 def _install_features(app: Flask) -> None:
     """One blueprint per domain (ARCHITECTURE §6.2)."""
-    from webapp import audit, partners, permissions, process_requests, uploads, users
+    from webapp import activity, audit, partners, permissions, process_requests, uploads, users
     from webapp.cardholders.views import bp as cardholders_bp  # the package root stays Flask-free for rules
     from webapp.dashboard import bp as dashboard_bp
 
@@ -34,6 +34,7 @@ def _install_features(app: Flask) -> None:
         users.bp,
         permissions.bp,
         audit.bp,
+        activity.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -80,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         theme,
         upstream,
     )
+    from webapp.activity.cli import audit_trail as audit_trail_commands
     from webapp.cms_cli import cms as cms_commands
     from webapp.config import build_config
     from webapp.logging_setup import configure_logging
@@ -116,4 +118,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.cli.add_command(cms_commands)
+    app.cli.add_command(audit_trail_commands)
     return app

@@ -209,6 +209,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Users", "users.index", (("users", "list"),), "cms-users"),
     NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update")), "cms-users"),
     NavEntry("Audit", "audit.index", (("users", "list"),), "cms-users"),
+    NavEntry("Activity", "activity.index", (("users", "list"),)),
 )
 
 

@@ -104,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
     # and how many days upload history, reports and staged files are kept (`flask uploads purge`).
     "UPLOADS_PROGRESS_IDLE_SECONDS": 30.0,
     "UPLOADS_RETENTION_DAYS": 30,
+    # Days audit events stay in the database; `flask audit-trail archive` moves older ones to a file.
+    "AUDIT_TRAIL_RETENTION_DAYS": 400,
     # The country a phone typed without "+" belongs to (ISO 3166 code, as libphonenumber knows them).
     "PHONE_REGION": "GT",
     # flock files of the cross-request locks when sessions live on the filesystem (None: instance/locks).
@@ -163,6 +165,7 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CMS_TOKEN_REQUIRED_CLAIMS": _as_list,
     "UPLOADS_PROGRESS_IDLE_SECONDS": float,
     "UPLOADS_RETENTION_DAYS": int,
+    "AUDIT_TRAIL_RETENTION_DAYS": int,
     "SERVER_TIMING": _as_bool,
 }
 _NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
@@ -268,6 +271,8 @@ def _upload_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append("UPLOADS_PROGRESS_IDLE_SECONDS must be a number of seconds above 0")
     if not _positive(config.get("UPLOADS_RETENTION_DAYS"), whole=True):
         problems.append("UPLOADS_RETENTION_DAYS must be a whole number of days, 1 or more")
+    if not _positive(config.get("AUDIT_TRAIL_RETENTION_DAYS"), whole=True):
+        problems.append("AUDIT_TRAIL_RETENTION_DAYS must be a whole number of days, 1 or more")
     return problems
 
 

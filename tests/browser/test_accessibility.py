@@ -187,6 +187,7 @@ def test_every_screen_passes_axe_and_works_by_keyboard(
         ("user-new", "users.create", "/p/1/users/new"),
         ("permissions", "permissions.index", "/p/1/permissions/"),
         ("audit", "audit.index", "/p/1/audit/"),
+        ("activity", "activity.index", "/p/1/activity/"),
         ("partners", "partners.index", "/partners/"),
     ]
     for name, endpoint, path in screens:

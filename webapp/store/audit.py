@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.logging_setup import scrub_value
-from webapp.store import current_store
+from webapp.store import chain, current_store
 from webapp.store.models import AuditEvent
 
 log = logging.getLogger("webapp.audit")
@@ -57,7 +57,9 @@ def record_event(
             source_ip=request.remote_addr if in_request else None,
             detail=scrub_value(detail) if detail else None,
         )
-        with current_store().session() as db:
+        store = current_store()
+        with chain.append_lock(store.engine), store.session() as db:
+            chain.link(db, event)
             db.add(event)
     except Exception:
         log.exception("audit_write_failed", extra={"event": "audit_write_failed", **fields})

@@ -29,8 +29,28 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Tamper evidence (webapp/store/chain.py): the previous row's hash and this row's, over its content.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_audit_events_partner_occurred", "partner_id", "occurred_at"),
         Index("ix_audit_events_target_occurred", "target", "occurred_at"),
+        Index("ix_audit_events_actor_occurred", "actor_id", "occurred_at"),
     )
+
+
+class AuditAnchor(Base):
+    """Where the kept trail's chain starts once older events were archived: the last archived row's hash.
+
+    One row at most. Without it the first kept row's `prev_hash` would be taken on trust, and deleting the
+    oldest rows would go unnoticed.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    anchor_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    archive_name: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -16,7 +16,10 @@ from sqlalchemy.exc import OperationalError
 from webapp.store import HERE, create_store, migrate
 from webapp.store.audit import recent_events, record_event
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Each test works in a throw-away schema of this database; CONSOLE_TEST_POSTGRES_URL points elsewhere.
+POSTGRES_URL = os.environ.get(
+    "CONSOLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _head_revision() -> str:
