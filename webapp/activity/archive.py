@@ -111,7 +111,7 @@ def archive(store: Store, before: datetime, directory: Path) -> Archived:
         }
         _write(path, header, iter(db.scalars(selected.execution_options(yield_per=1000))))
         if db.get_bind().dialect.name == "postgresql":
-            # The append-only trigger (migration 0005) lets this transaction, and only it, delete.
+            # The append-only trigger (migration 0006) lets this transaction, and only it, delete.
             db.execute(text("SET LOCAL migo.audit_trail_archive = 'on'"))
         db.execute(delete(AuditEvent).where(AuditEvent.id <= through))
         anchor = db.get(AuditAnchor, 1) or AuditAnchor(id=1)

@@ -168,8 +168,8 @@ def test_the_retention_setting_picks_the_default_cut(bare_app: Flask, tmp_path: 
     assert "Archived 1 events" in output
 
 
-def rows_written_before_0005_are_chained(url: str) -> None:
-    """Rows written by a console at revision 0004 get their hashes from migration 0005, and verify."""
+def rows_written_before_0006_are_chained(url: str) -> None:
+    """Rows written by a console at revision 0005 get their hashes from migration 0006, and verify."""
     from alembic import command
     from alembic.config import Config
 
@@ -180,7 +180,7 @@ def rows_written_before_0005_are_chained(url: str) -> None:
     config.set_main_option("script_location", str(HERE / "migrations"))
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
+        command.upgrade(config, "0005")
         for number in range(3):
             connection.execute(
                 text(
@@ -200,7 +200,7 @@ def rows_written_before_0005_are_chained(url: str) -> None:
 
 
 def test_the_migration_chains_rows_written_before_it(tmp_path: Path) -> None:
-    rows_written_before_0005_are_chained(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    rows_written_before_0006_are_chained(f"sqlite:///{tmp_path / 'old.sqlite3'}")
 
 
 def test_concurrent_appends_stay_one_chain(bare_app: Flask) -> None:

@@ -1,5 +1,5 @@
 """On PostgreSQL the trail is append-only for the console's own role: UPDATE, DELETE and TRUNCATE are refused
-by the trigger migration 0005 installs; only the archive command's own transaction may delete."""
+by the trigger migration 0006 installs; only the archive command's own transaction may delete."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.unit.console.test_audit_chain import rows_written_before_0005_are_chained
+from tests.unit.console.test_audit_chain import rows_written_before_0006_are_chained
 from tests.unit.console.test_store import postgres_schema  # noqa: F401  (fixture)
 from webapp import create_app
 from webapp.store import chain, current_store
@@ -71,4 +71,4 @@ def test_archive_deletes_through_the_trigger_and_verify_passes(pg_app: Flask, tm
 
 
 def test_the_migration_chains_rows_written_before_it(postgres_schema: str) -> None:  # noqa: F811
-    rows_written_before_0005_are_chained(postgres_schema)
+    rows_written_before_0006_are_chained(postgres_schema)

@@ -5,8 +5,8 @@ Only `flask --app wsgi audit-trail archive` deletes rows: it sets `migo.audit_tr
 own transaction (SET LOCAL), which the trigger accepts for DELETE only. SQLite has no such guard; there the
 verifier (`flask --app wsgi audit-trail verify`) is the check.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
