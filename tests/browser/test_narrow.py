@@ -35,7 +35,8 @@ _CULPRITS = """() => {
             if (getComputedStyle(up).overflowX !== 'visible') { clipped = true; break; }
         }
         if (box.right > limit + 0.5 && !clipped && out.length < 5) {
-            out.push(el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' right=' + Math.round(box.right));
+            const name = el.tagName.toLowerCase() + '.' + [...el.classList].join('.');
+            out.push(name + ' right=' + Math.round(box.right));
         }
     });
     return out;
