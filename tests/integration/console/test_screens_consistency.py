@@ -122,3 +122,36 @@ def test_only_an_operator_who_can_edit_is_told_to_choose_a_user_to_edit(signed_i
     page = editor.client.get("/p/1/permissions/")
     assert page.status_code == 200
     assert invitation in page.get_data(as_text=True)
+
+
+_FILTER_BAR = re.compile(r'<form[^>]*class="filter-bar[^"]*"[^>]*>(.*?)</form>', re.S)
+_STATUS_SELECT = re.compile(
+    r'<label class="field-label" for="([^"]+)">Status</label>\s*<select[^>]*id="\1"[^>]*>(.*?)</select>', re.S
+)
+_OPTION = re.compile(r"<option[^>]*>([^<]*)</option>")
+_BADGE = re.compile(r'<span class="badge badge-(\w+)">([^<]+)</span>')
+
+
+def test_every_filtered_list_has_the_same_filter_bar_and_status_names(signed_in: SignIn) -> None:
+    op = signed_in({1: EVERYTHING})
+    filters: dict[str, list[str]] = {}
+    badges: dict[str, set[tuple[str, str]]] = {}
+    for name, path in (
+        ("cardholders", "/p/1/cardholders/"),
+        ("users", "/p/1/users/"),
+        ("top-ups", "/p/1/top-ups/"),
+    ):
+        page = op.client.get(path).get_data(as_text=True)
+        bar = _FILTER_BAR.search(page)
+        assert bar, f"{name}: no filter bar"
+        status = _STATUS_SELECT.search(bar.group(1))
+        assert status, f"{name}: no labelled status filter in the bar"
+        filters[name] = _OPTION.findall(status.group(2))
+        badges[name] = set(_BADGE.findall(page))
+    # The same first choice everywhere, and the same names for the same statuses.
+    assert {options[0] for options in filters.values()} == {"All"}, filters
+    assert filters["users"] == ["All", "Active", "Inactive"]
+    assert filters["cardholders"][:3] == ["All", "Active", "Inactive"], filters["cardholders"]
+    # An active cardholder and an active user wear the same badge.
+    assert ("ok", "Active") in badges["cardholders"] & badges["users"], badges
+    assert not {label for _, label in badges["cardholders"] | badges["top-ups"]} & {"active", "closed"}
