@@ -155,3 +155,11 @@ def test_every_filtered_list_has_the_same_filter_bar_and_status_names(signed_in:
     # An active cardholder and an active user wear the same badge.
     assert ("ok", "Active") in badges["cardholders"] & badges["users"], badges
     assert not {label for _, label in badges["cardholders"] | badges["top-ups"]} & {"active", "closed"}
+    # A cardholder's page: its own status and its cards' statuses read the same way as the lists.
+    first = re.search(
+        r'href="(/p/1/cardholders/\d+)"', op.client.get("/p/1/cardholders/").get_data(as_text=True)
+    )
+    assert first
+    detail = set(_BADGE.findall(op.client.get(first.group(1)).get_data(as_text=True)))
+    assert detail
+    assert all(label[:1].isupper() for _, label in detail), detail
