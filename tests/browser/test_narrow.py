@@ -166,6 +166,15 @@ def test_every_screen_fits_a_phone_and_keeps_its_frame_controls(
         urls[name] = page.url
         check(name)
 
+    # The language switch used from the keyboard alone; Spanish labels are longer, so the lists again.
+    page.goto(urls["cardholders"])
+    assert tab_reaches(page, ".lang-switch button[lang=es]"), "the Spanish switch is not reachable by Tab"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("html[lang=es]")
+    for name in ("dashboard", "cardholders", "top-ups", "users", "permissions", "audit", "not-found"):
+        page.goto(urls[name])
+        check(f"es-{name}")
+
     # The walk must have covered the screens this console has, or the test would pass by seeing nothing.
     expected = {"cardholder-detail", "cardholder-edit", "top-up-detail", "user-detail", "user-edit"}
     expected |= {"permission-editor", "upload-detail", "audit-snapshot"}
