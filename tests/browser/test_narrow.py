@@ -13,6 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from playwright.sync_api import expect
+
 from tests.browser.conftest import PageProblems, shoot
 from tests.browser.test_accessibility import tab_reaches
 from tests.integration.console.test_uploads_flow import csv_file, free_cards, person
@@ -182,3 +185,40 @@ def test_every_screen_fits_a_phone_and_keeps_its_frame_controls(
         expected.add("top-up-decide")
     assert expected <= set(seen), f"screens not reached: {sorted(expected - set(seen))}"
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "label"),
+    [
+        ("/p/1/cardholders/", "inactive", "Inactive"),
+        ("/p/1/users/", "inactive", "Inactive"),
+        ("/p/1/top-ups/", "pending", "Pending"),
+    ],
+    ids=["cardholders", "users", "top-ups"],
+)
+def test_every_list_filters_by_status_the_moment_a_status_is_chosen(
+    page_factory: Callable[..., tuple[Any, PageProblems]],
+    console_url: str,
+    sandbox: SandboxHandle,
+    path: str,
+    value: str,
+    label: str,
+) -> None:
+    """Cardholders, users and top-ups: the same labelled status select in the filter bar, applied on change
+    (no button to find), with the same badge names in the rows it leaves."""
+    page, _ = page_factory(viewport=PHONE)
+    email = _admin(sandbox)
+    # A user of the partner who is inactive, so that filter has a row to show.
+    sandbox.create_user(email=f"off-{email}", password=PASSWORD, partners=[1], status="inactive")
+    _sign_in(page, console_url, sandbox, email)
+    page.goto(f"{console_url}{path}")
+    bar = page.locator("form.filter-bar")
+    expect(bar).to_have_count(1)
+    # The choice alone sends the htmx request: no button to press.
+    with page.expect_response(lambda got: path in got.url and got.request.header_value("hx-request")):
+        bar.get_by_label("Status", exact=True).select_option(value)
+    badges = page.locator("main tbody .badge:not(.badge-info)")
+    expect(badges.first).to_have_text(label)
+    expect(badges.filter(has_not_text=label)).to_have_count(0)
+    expect(page.get_by_label("Status", exact=True)).to_have_value(value)
+    shoot(page, f"narrow-filtered-{path.strip('/').replace('/', '-')}")
