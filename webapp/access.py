@@ -144,10 +144,27 @@ def _denied(reason: str, status: int, **fields: Any) -> None:
     abort(status)
 
 
+def _scope_unrouted() -> None:
+    """A mistyped address inside one of the operator's partners (`/p/<id>/...`) still belongs to that partner:
+    its 404 page keeps the partner and the section nav, so the operator is not thrown out of where they were.
+    Nothing is set for a partner the operator is not assigned (its 404 shows no name)."""
+    if not request.path.startswith("/p/"):
+        return
+    head = request.path.removeprefix("/p/").partition("/")[0]
+    operator = current_user
+    if not operator.is_authenticated or not head.isascii() or not head.isdigit() or len(head) > 12:
+        return
+    partner = operator.partner(int(head))
+    if partner is not None:
+        g.partner_id = partner.partner_id
+        g.partner = partner
+
+
 def gate() -> ResponseReturnValue | None:
     """before_request: deny by default, then sign-in, partner scope and permission, in that order."""
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: let routing raise its own 404/405
+        _scope_unrouted()
         return None
     if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
         return None

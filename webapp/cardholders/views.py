@@ -261,7 +261,8 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
     results_only = is_htmx() and request.headers.get("HX-Target") == RESULTS_TARGET
     can = _permissions(partner_id)
     detail_base = url_for(".detail", partner_id=partner_id, cardholder_id=0)[:-1] if can.detail else ""
-    status_labels = {status: _(status) for status in STATUSES}
+    # The same status names as every other list (users: "Active", "Inactive"), so one key per meaning.
+    status_labels = {status: _(status.capitalize()) for status in STATUSES}
     badge = MatchBadges(_sent_search(search))
     return render(
         "cardholders/index.html",

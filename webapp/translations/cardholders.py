@@ -91,6 +91,7 @@ ES: dict[str, str] = {
     "inactive": "inactivo",
     "closed": "cerrado",
     "blocked": "bloqueada",
+    "Blocked": "Bloqueada",  # a card's status badge, capitalised as every status badge is
     "cancelled": "cancelada",
     "success": "correcto",
     "refused": "rechazado",

@@ -12,7 +12,6 @@ ES: dict[str, str] = {
     "Unavailable right now": "No disponible en este momento",
     "Filter requests": "Filtrar solicitudes",
     "Status": "Estado",
-    "Any status": "Cualquier estado",
     "From": "Desde",
     "To": "Hasta",
     "Apply": "Aplicar",
@@ -32,6 +31,7 @@ ES: dict[str, str] = {
     "The end date is before the start date.": "La fecha final es anterior a la inicial.",
     "Breadcrumb": "Ruta de navegación",
     # statuses and outcomes
+    "All": "Todos",  # the status filter's first choice, as on every list
     "Pending": "Pendiente",
     "Approved": "Aprobada",
     "Rejected": "Rechazada",

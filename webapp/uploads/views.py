@@ -72,7 +72,7 @@ STATUS_KIND = {
     "unknown": "warning",
     "queued": "info",
     "processing": "info",
-    "completed": "success",
+    "completed": "ok",
     "failed": "danger",
 }
 STATUS_LABELS = {

@@ -249,7 +249,7 @@ def test_close_confirms_names_the_consequence_and_needs_a_code(
     closed = client.post(url, data={"csrf_token": token, "reason": "Requested by the customer", "otp": code})
     assert closed.status_code == 303
     detail = html_of(client.get(closed.headers["Location"]))
-    assert 'data-testid="cardholder-status"><span class="badge badge-neutral">closed' in detail
+    assert 'data-testid="cardholder-status"><span class="badge badge-neutral">Closed' in detail
     assert "cancelled" in detail
     assert 'data-testid="close"' not in detail
     assert 'data-testid="edit"' not in detail
