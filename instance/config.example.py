@@ -41,6 +41,8 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # CMS_ELEVATION_SECONDS = 300
 # "always": every sign-in asks for the emailed code; "when-asked": only when the CMS's login answer says so.
 # SIGN_IN_OTP = "always"
+# The locale of the Spanish pages (the market); the Spanish catalog serves every es_* locale.
+# SPANISH_LOCALE = "es_GT"
 # Verify the CMS's TLS certificate. Never False in production.
 # CMS_VERIFY_TLS = True
 # Upstream time and failure budget; unset keeps the client's defaults (security-checklist §4.4): connect 3 s,

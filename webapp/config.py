@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "CMS_ELEVATION_SECONDS": 300,
     # `always`: every sign-in asks for the emailed code; `when-asked`: only when the CMS says it needs one.
     "SIGN_IN_OTP": "always",
+    # The locale Spanish pages use (the market: es_GT, es_MX, es_CO, ...); the `es` catalog serves them all.
+    "SPANISH_LOCALE": "es_GT",
     # Upstream time and failure budget (security-checklist §4.4); None keeps the CMS client's own default.
     "CMS_CONNECT_TIMEOUT": None,
     "CMS_READ_TIMEOUT": None,
@@ -180,6 +182,17 @@ def from_pyfile(path: Path) -> dict[str, Any]:
     return {key: value for key, value in namespace.items() if key.isupper()}
 
 
+def _is_spanish_locale(value: object) -> bool:
+    from babel import Locale, UnknownLocaleError
+
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return Locale.parse(value).language == "es"
+    except (UnknownLocaleError, ValueError):
+        return False
+
+
 def _is_loopback_url(url: str | None) -> bool:
     host = urlsplit(url or "").hostname or ""
     if host == "localhost":
@@ -276,6 +289,8 @@ def _cms_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append("CMS_ELEVATION_SECONDS must be a whole number of seconds, 0 or more")
     if config.get("SIGN_IN_OTP") not in ("always", "when-asked"):
         problems.append("SIGN_IN_OTP must be always or when-asked")
+    if not _is_spanish_locale(config.get("SPANISH_LOCALE")):
+        problems.append("SPANISH_LOCALE must be a Spanish locale such as es_GT")
     try:
         parse_off(config.get("CMS_CAPABILITIES_OFF"))
     except ValueError as exc:

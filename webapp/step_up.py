@@ -29,10 +29,11 @@ from webapp.access import Operator, current_operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
-from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.store import submissions
 from webapp.store.audit import record_event
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 bp = Blueprint("step_up", __name__, url_prefix="/step-up")
@@ -94,8 +95,8 @@ class StepUpMixin:
     """Adds the `otp` field a sensitive form needs. WTForms collects fields from mixins too."""
 
     otp = StringField(
-        "Code from your email",
-        validators=[Optional(), Regexp(r"^[0-9]{6}$", message="Enter the 6-digit code.")],
+        N_("Code from your email"),
+        validators=[Optional(), Regexp(r"^[0-9]{6}$", message=N_("Enter the 6-digit code."))],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"},
     )

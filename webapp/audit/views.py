@@ -21,7 +21,6 @@ from webapp.audit.collect import collect
 from webapp.audit.data import AuditData
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
-from webapp.i18n import _
 from webapp.store.audit import record_event
 from webapp.store.audit_snapshots import (
     AuditSnapshot,
@@ -30,6 +29,8 @@ from webapp.store.audit_snapshots import (
     recent_snapshots,
     save_snapshot,
 )
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 AUDIT_NEEDS = (("users", "list"), ("users", "detail"))
@@ -177,7 +178,9 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
         mimetype = "text/csv"
     else:
         buffer = io.BytesIO()
-        write_xlsx_export(buffer, export.header(names), export.rows(data, matrix, names), sheet_name="Audit")
+        write_xlsx_export(
+            buffer, export.header(names), export.rows(data, matrix, names), sheet_name=N_("Audit")
+        )
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = BaseResponse(body, mimetype=mimetype)

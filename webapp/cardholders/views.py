@@ -30,6 +30,7 @@ from webapp.cardholders.forms import (
     RevealForm,
 )
 from webapp.cardholders.history import cardholder_history, target_of
+from webapp.cardholders.labels import LABEL_HELPERS, cardholder_status_label
 from webapp.cardholders.listing import (
     PAGE_SIZES,
     SORT_FIELDS,
@@ -45,7 +46,6 @@ from webapp.cms.models import Card, Cardholder, CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
-from webapp.i18n import _
 from webapp.parsing import parse_id
 from webapp.step_up import (
     check_code_allowed,
@@ -56,9 +56,16 @@ from webapp.step_up import (
 )
 from webapp.store import submissions
 from webapp.store.audit import record_event
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms, offers
 
 bp = Blueprint("cardholders", __name__, url_prefix="/p/<int:partner_id>/cardholders")
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return LABEL_HELPERS
+
 
 RESULTS_TARGET = "cardholder-results"
 CREATE_KIND = "cardholder_create"
@@ -222,7 +229,7 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
     results_only = is_htmx() and request.headers.get("HX-Target") == RESULTS_TARGET
     can = _permissions(partner_id)
     detail_base = url_for(".detail", partner_id=partner_id, cardholder_id=0)[:-1] if can.detail else ""
-    status_labels = {status: _(status) for status in STATUSES}
+    status_labels = {status: cardholder_status_label(status) for status in STATUSES}
     return render(
         "cardholders/index.html",
         status=503 if failure and not is_htmx() else 200,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from webapp.parsing import is_ascii_digits
+from webapp.textmarks import N_
 
 # Decimal places per ISO 4217 currency; anything not listed has the usual two.
 CURRENCY_PRECISION: dict[str, int] = {"GTQ": 2, "USD": 2, "EUR": 2, "MXN": 2, "JPY": 0, "CLP": 0, "KWD": 3}
@@ -39,7 +40,7 @@ class AmountError(ValueError):
     values: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.message.format(**self.values)
+        return self.message % self.values if self.values else self.message
 
 
 def precision_of(currency: str | None) -> int:
@@ -73,45 +74,51 @@ def parse_amount(raw: str | None, lang: str, currency: str | None = "GTQ") -> De
     """The amount `raw` means to an operator writing in `lang`; AmountError when it is not clearly one."""
     text = _SPACES.sub("", raw or "")
     if not text:
-        raise AmountError("Enter the amount.")
+        raise AmountError(N_("Enter the amount."))
     negative = text.startswith("-")
     text = text.lstrip("+-")
     places = precision_of(currency)
     seps = _separators(lang)
     sample = {"example": example(lang, places)}
     if not text or not re.fullmatch(r"[0-9.,]+", text):
-        raise AmountError("Enter a number, for example {example}.", sample)
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample)
     parts = _read(text, seps)
     if parts is None:
         other = next((s for code, s in SEPARATORS.items() if code != lang and s != seps), None)
         if other is not None and _read(text, other) is not None:
             raise AmountError(
-                "This is written in another number format. Use “{decimal}” for decimals, as in {example}.",
+                N_(
+                    "This is written in another number format. "
+                    "Use “%(decimal)s” for decimals, as in %(example)s."
+                ),
                 {"decimal": seps.decimal, **sample},
             )
-        raise AmountError("Enter a number, for example {example}.", sample)
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample)
     whole, fraction = parts
     if len(fraction) > places:
         if len(fraction) == 3 and seps.group not in text and places < 3:
             # "1,234" (es) or "1.234" (en): a thousands figure in the other language, or too many decimals.
             raise AmountError(
-                "“{typed}” is ambiguous: write {thousands} for the thousands, or at most {places} decimals.",
+                N_(
+                    "“%(typed)s” is ambiguous: write %(thousands)s for the thousands, "
+                    "or at most %(places)s decimals."
+                ),
                 {
                     "typed": raw.strip() if raw else text,
                     "thousands": format_number(Decimal(whole + fraction), lang),
                     "places": str(places),
                 },
             )
-        raise AmountError("Use at most {places} decimals.", {"places": str(places)})
+        raise AmountError(N_("Use at most %(places)s decimals."), {"places": str(places)})
     try:
         amount = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern above admits only digits
-        raise AmountError("Enter a number, for example {example}.", sample) from None
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample) from None
     if negative or amount <= 0:
-        raise AmountError("The amount must be greater than zero.")
+        raise AmountError(N_("The amount must be greater than zero."))
     if amount > MAX_AMOUNT:
         raise AmountError(
-            "The amount can be at most {maximum}.", {"maximum": format_number(MAX_AMOUNT, lang)}
+            N_("The amount can be at most %(maximum)s."), {"maximum": format_number(MAX_AMOUNT, lang)}
         )
     return amount.quantize(Decimal(1).scaleb(-places))
 

@@ -37,6 +37,7 @@ from webapp.files.excel_reader import iter_sheet_rows, sheet_names
 from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
 from webapp.files.sniff import FileKind, Sniffed, sniff
 from webapp.files.text_reader import iter_csv_rows
+from webapp.textmarks import N_
 
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024  # the upstream's upload limit (ASSUMPTIONS.md #14)
 CARD_FIELDS: Final = ("documentType", "documentNumber", "cardId")
@@ -47,7 +48,7 @@ KIND_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
     "users": ("documentNumber", "email", "cardId"),
     "cards": ("cardId",),
 }
-ALREADY_UPLOADED: Final = "Already sent in an earlier upload of this partner."
+ALREADY_UPLOADED: Final = N_("Already sent in an earlier upload of this partner.")
 _EXPORT_TRIGGERS: Final = ("'=", "'+", "'-", "'@")
 
 Payload = tuple[str | int, ...]
