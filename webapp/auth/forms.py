@@ -26,6 +26,9 @@ class TranslatedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no typ
                 field.label.text = _(str(field.label.text))
             if field.description:
                 field.description = _(str(field.description))
+            if field.render_kw and field.render_kw.get("placeholder"):
+                # A copy: render_kw is shared by every instance of the form class.
+                field.render_kw = {**field.render_kw, "placeholder": _(str(field.render_kw["placeholder"]))}
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = super().validate(extra_validators)

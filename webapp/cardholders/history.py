@@ -11,9 +11,9 @@ from webapp.textmarks import N_
 
 # Audit actions this feature writes, with the English label the page shows (translated in the template).
 ACTION_LABELS: Final = {
-    "cardholder_create": "Created",
+    "cardholder_create": N_("Created"),
     "cardholder_update": N_("Edited"),
-    "cardholder_close": "Closed",
+    "cardholder_close": N_("Closed"),
     "cardholder_pii_reveal": N_("Personal data revealed"),
     "card_activate": N_("Card activated"),
     "card_block": N_("Card blocked"),

@@ -30,7 +30,7 @@ from webapp.cardholders.forms import (
     RevealForm,
 )
 from webapp.cardholders.history import cardholder_history, target_of
-from webapp.cardholders.labels import LABEL_HELPERS, cardholder_status_label
+from webapp.cardholders.labels import LABEL_HELPERS, cardholder_status_label, document_label
 from webapp.cardholders.listing import (
     PAGE_SIZES,
     SORT_FIELDS,
@@ -186,7 +186,7 @@ def _row(item: CardholderSummary, detail_base: str, status_labels: Mapping[str, 
         last_name=item.last_name,
         email=mask_email(item.email),
         phone=mask_phone(item.phone_number),
-        document_type=item.document_type or "",
+        document_type=document_label(item.document_type),
         document=mask_document(item.document_number),
         status=item.status,
         status_label=status_labels.get(item.status, item.status),

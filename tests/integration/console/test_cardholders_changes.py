@@ -215,7 +215,7 @@ def test_edit_sends_only_what_changed_and_is_audited(
     assert call["status"] == 200
     detail = html_of(client.get(saved.headers["Location"]))
     assert "Calzada Roosevelt 22-43" in detail
-    assert "viudo" in detail
+    assert "Widowed" in detail
     (edit,) = [e for e in audit(console, cardholder_id) if e.action == "cardholder_update"]
     assert edit.detail["fields"] == ["address", "maritalStatus"]
 
@@ -249,7 +249,7 @@ def test_close_confirms_names_the_consequence_and_needs_a_code(
     closed = client.post(url, data={"csrf_token": token, "reason": "Requested by the customer", "otp": code})
     assert closed.status_code == 303
     detail = html_of(client.get(closed.headers["Location"]))
-    assert 'data-testid="cardholder-status"><span class="badge badge-neutral">closed' in detail
+    assert 'data-testid="cardholder-status"><span class="badge badge-neutral">Closed' in detail
     assert "cancelled" in detail
     assert 'data-testid="close"' not in detail
     assert 'data-testid="edit"' not in detail
