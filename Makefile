@@ -27,7 +27,7 @@ messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__' --no-location --sort-by-file \
 	  -o webapp/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations -D messages \
-	  --no-fuzzy-matching --ignore-obsolete
+	  --no-fuzzy-matching --ignore-obsolete -w 110
 
 ## run: the console against the seeded sandbox, both on loopback; prints the URLs and the demo sign-in
 run: $(STAMP) $(CATALOG).mo

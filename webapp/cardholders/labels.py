@@ -20,19 +20,12 @@ MARITAL_LABELS = {
 }
 GENDER_LABELS = {"F": N_("Female"), "M": N_("Male"), "OTHER": N_("Other gender")}
 DOCUMENT_LABELS = {
-    "DPI": N_("DPI (personal identification document)"),
-    "NIT": N_("NIT (tax identification number)"),
+    "DPI": "DPI",  # Guatemala's identity document and tax number: the codes everyone there uses
+    "NIT": "NIT",
     "PASSPORT": N_("Passport"),
     "LEGAL_ID": N_("Legal entity ID"),
     "PERSONAL_ID": N_("Personal ID"),
     "RESIDENCE_ID": N_("Residence permit"),
-}
-# Short forms for tables and the masked document line, where the long name would crowd the number.
-DOCUMENT_SHORT = {
-    "PASSPORT": N_("Passport"),
-    "LEGAL_ID": N_("Legal ID"),
-    "PERSONAL_ID": N_("Personal ID"),
-    "RESIDENCE_ID": N_("Residence ID"),
 }
 
 
@@ -52,10 +45,7 @@ def gender_label(value: str | None) -> str:
 
 
 def document_label(value: str | None) -> str:
-    """`DPI`, `NIT` (the codes Guatemalans use), else the document's name."""
-    if value in ("DPI", "NIT"):
-        return value
-    return _from(DOCUMENT_SHORT, value)
+    return _from(DOCUMENT_LABELS, value)
 
 
 def cardholder_status_label(status: str | None) -> str:
