@@ -105,3 +105,9 @@ def test_placeholders_match(spanish: Catalog) -> None:
 
 def test_the_catalog_uses_babels_plural_rule_for_spanish(spanish: Catalog) -> None:
     assert spanish.plural_forms == Catalog(locale="es").plural_forms
+
+
+def test_no_markup_in_the_catalog(spanish: Catalog) -> None:
+    """Jinja's newstyle gettext marks a literal's translation safe: the catalog must hold text, never HTML."""
+    texts = [t for m in _texts(spanish) for t in (*_ids(m), *_strings(m))]
+    assert [t for t in texts if re.search(r"[<>]|&\w+;", t)] == []
