@@ -2,8 +2,8 @@
 
 The CMS's values (`soltero`, `LEGAL_ID`, `inactive`) are keys, not text: every page shows them through these
 tables, in English and Spanish. Statuses go through `pgettext` because one English word means different
-things (a cardholder is "Inactive", a card is "Inactive" before its first activation, and Spanish genders
-them differently). Unknown values are shown as they came.
+things ("Active" is "Activo" for a cardholder and "Activa" for a card; an "Inactive" user is deactivated,
+see templates/users/). Unknown values are shown as they came.
 """
 
 from __future__ import annotations
