@@ -134,7 +134,7 @@ def test_create_with_errors_then_success_reveal_with_a_code_and_close(
     give_code(page, sandbox, email)  # the reveal's code does not cover the close
     page.get_by_test_id("confirm-close").click()
     page.wait_for_url(re.compile(r"/cardholders/\d+$"))
-    expect(page.get_by_test_id("cardholder-status")).to_have_text("closed")
+    expect(page.get_by_test_id("cardholder-status")).to_have_text("Closed")
     expect(page.get_by_test_id("history")).to_contain_text("Closed")
     expect(page.get_by_test_id("history")).to_contain_text("Personal data revealed")
     expect(page.get_by_test_id("history")).to_contain_text("Created")
