@@ -1,6 +1,6 @@
 """The new-cardholder form in Spanish, in a real browser: labels, help texts, placeholders, the options of the
 selects (names, never the CMS's codes) and the field errors, after switching with the header's language
-switch."""
+switch; then a cardholder's page, whose status and profile read as words, not as the CMS's values."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
+from tests.integration.console.test_cardholders_list import seeded_cardholder
 from tests.support.sandbox import SandboxHandle
 
 PARTNER_A = 1
@@ -54,3 +55,11 @@ def test_the_new_cardholder_form_speaks_spanish(
     expect(page.locator("#documentNumber-error")).to_have_text("Un número de DPI tiene 13 dígitos.")
     expect(page.get_by_label("Estado civil")).to_have_attribute("aria-invalid", "true")
     shoot(page, "26-cardholder-create-spanish")
+
+    person = seeded_cardholder(sandbox)
+    page.goto(f"{console_url}/p/{PARTNER_A}/cardholders/{person['cardholderId']}")
+    expect(page.get_by_test_id("cardholder-status")).to_have_text(re.compile(r"^(Activo|Inactivo|Cerrado)$"))
+    profile = page.locator(".ch-facts").first
+    expect(profile).to_contain_text("Estado civil")
+    assert not re.search(r"\b(soltero|casado|viudo|divorciado|separado|OTHER)\b", profile.inner_text())
+    shoot(page, "27-cardholder-detail-spanish")
