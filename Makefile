@@ -8,22 +8,35 @@ CONSOLE_PORT ?= 5000
 SANDBOX_PORT ?= 5001
 export CONSOLE_PORT SANDBOX_PORT
 
-.PHONY: run test lint pytest bench browser-deps clean
+CATALOG := webapp/translations/es/LC_MESSAGES/messages
+.PHONY: run test lint pytest bench browser-deps clean messages
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
+	$(VENV)/bin/pybabel --quiet compile -d webapp/translations -D messages
 	@touch $(STAMP)
 
+# The Spanish catalog, recompiled whenever the .po changes after the install (the .mo is not committed).
+$(CATALOG).mo: $(CATALOG).po | $(STAMP)
+	$(VENV)/bin/pybabel --quiet compile -d webapp/translations -D messages
+
+## messages: re-extract the English texts and merge them into the Spanish catalog (then translate the new ones)
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__' --no-location --sort-by-file \
+	  -o webapp/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations -D messages \
+	  --no-fuzzy-matching --ignore-obsolete -w 110
+
 ## run: the console against the seeded sandbox, both on loopback; prints the URLs and the demo sign-in
-run: $(STAMP)
+run: $(STAMP) $(CATALOG).mo
 	$(PY) -m webapp.devrun
 
 ## test: lint, then the whole suite (unit, integration over loopback HTTP, browser, scaled-out)
 test: $(STAMP) browser-deps lint pytest
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CATALOG).mo
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -41,6 +41,9 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # CMS_ELEVATION_SECONDS = 300
 # "always": every sign-in asks for the emailed code; "when-asked": only when the CMS's login answer says so.
 # SIGN_IN_OTP = "always"
+# The locale of the Spanish pages (the market); the Spanish catalog serves every es_* locale. It decides the
+# separators and date order too (es_GT: 250,000.00 and 7/12/2026; es_ES: 250.000,00).
+# SPANISH_LOCALE = "es_GT"
 # Verify the CMS's TLS certificate. Never False in production.
 # CMS_VERIFY_TLS = True
 # Upstream time and failure budget; unset keeps the client's defaults (security-checklist §4.4): connect 3 s,
@@ -140,8 +143,6 @@ how to find the right CMS_* values for a new environment with the conformance pr
 
 # Times are stored and exported in UTC and shown in this IANA time zone, with its offset beside each time.
 # BABEL_DEFAULT_TIMEZONE = "America/Guatemala"
-# The Spanish UI's locale: its separators and date order (es_GT: 250,000.00 and 7/12/2026; es_ES: 250.000,00).
-# SPANISH_LOCALE = "es_GT"
 
 # Where instance/ lives (keys, SQLite, sessions) is chosen before this file is read: set the INSTANCE_PATH
 # environment variable (default: <project>/instance).

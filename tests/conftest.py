@@ -6,15 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import leak_scan
+from tests.support import catalog, leak_scan
 from tests.support.keys import KeyPair, new_keypair
 from tests.support.processes import sandbox_process
 from tests.support.sandbox import SandboxHandle, start_sandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Scan every console response, URL and log record of the run for leaks (tests/support/leak_scan.py)."""
+    """Scan every console response, URL and log record of the run for leaks (tests/support/leak_scan.py);
+    compile the Spanish catalog if the .po is newer than the .mo."""
     leak_scan.install()
+    catalog.compile_if_stale()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

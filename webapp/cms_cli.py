@@ -19,6 +19,7 @@ from webapp.cms.probe.contract_check import Contract
 from webapp.cms.probe.redact import Redactor
 from webapp.cms.probe.report import render_text, write_reports
 from webapp.partner_list import parse_partners
+from webapp.textmarks import N_
 from webapp.upstream import settings_from_config
 
 cms = AppGroup("cms", help="Commands that talk to the configured CMS (CMS_BASE_URL).")
@@ -47,7 +48,7 @@ class Prompts:
         return self._value(ENV_EMAIL, "Operator email", hide=False)
 
     def password(self) -> str:
-        return self._value(ENV_PASSWORD, "Password", hide=True)
+        return self._value(ENV_PASSWORD, N_("Password"), hide=True)
 
     def otp(self) -> str:
         return self._value(ENV_OTP, "Code sent by the CMS (empty to skip)", hide=True)

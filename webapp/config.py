@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "CMS_ELEVATION_SECONDS": 300,
     # `always`: every sign-in asks for the emailed code; `when-asked`: only when the CMS says it needs one.
     "SIGN_IN_OTP": "always",
+    # The locale Spanish pages use (the market: es_GT, es_MX, es_CO, ...); the `es` catalog serves them all,
+    # and the locale decides separators and date order (es_GT writes 250,000.00, es_ES 250.000,00).
+    "SPANISH_LOCALE": "es_GT",
     # Upstream time and failure budget (security-checklist §4.4); None keeps the CMS client's own default.
     "CMS_CONNECT_TIMEOUT": None,
     "CMS_READ_TIMEOUT": None,
@@ -117,8 +120,6 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     # Times are stored in UTC and shown in this zone, named on screen (Flask-Babel reads the same key).
     "BABEL_DEFAULT_TIMEZONE": "America/Guatemala",
-    # The locale behind the Spanish UI: separators and date order come from it (es_GT writes 250,000.00).
-    "SPANISH_LOCALE": "es_GT",
     "STORE_MIGRATE_ON_START": True,
 }
 
@@ -287,8 +288,8 @@ def _locale_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(zone)
     spanish = config.get("SPANISH_LOCALE")
     try:
-        parsed = Locale.parse(str(spanish))
-    except (UnknownLocaleError, ValueError, TypeError):
+        parsed = Locale.parse(spanish) if isinstance(spanish, str) and spanish else None
+    except (UnknownLocaleError, ValueError):
         parsed = None
     if parsed is None or parsed.language != "es":
         problems.append(f"SPANISH_LOCALE must be a Spanish locale such as es_GT or es_ES, not {spanish!r}")

@@ -32,6 +32,7 @@ from webapp.cms import errors as cms_errors
 from webapp.cms.capabilities import CAPABILITIES
 from webapp.logging_setup import security_event
 from webapp.parsing import parse_int
+from webapp.textmarks import N_
 
 
 @dataclass(frozen=True)
@@ -45,39 +46,41 @@ class ErrorPage:
 
 
 FORBIDDEN = ErrorPage(
-    403, "errors/403.html", "Access denied", "You don't have access to this page or action.", None
+    403, "errors/403.html", N_("Access denied"), N_("You don't have access to this page or action."), None
 )
 NOT_FOUND = ErrorPage(
     404,
     "errors/404.html",
-    "Not found",
-    "This page or record does not exist, or it is not available to you.",
+    N_("Not found"),
+    N_("This page or record does not exist, or it is not available to you."),
     None,
 )
 TOO_LARGE = ErrorPage(
-    413, "errors/413.html", "File too large", "The file is larger than the allowed size.", None
+    413, "errors/413.html", N_("File too large"), N_("The file is larger than the allowed size."), None
 )
-BUSY = ErrorPage(429, "errors/429.html", "Busy", "Too many requests right now.", None, retry_after_default=5)
+BUSY = ErrorPage(
+    429, "errors/429.html", N_("Busy"), N_("Too many requests right now."), None, retry_after_default=5
+)
 CSRF_FAILED = ErrorPage(
     400,
     "errors/400.html",
-    "Form expired",
-    "This form is no longer valid. Reload the page and try again.",
+    N_("Form expired"),
+    N_("This form is no longer valid. Reload the page and try again."),
     None,
 )
 SERVER_ERROR = ErrorPage(
     500,
     "errors/500.html",
-    "Something went wrong",
-    "An unexpected error occurred. Nothing was shown to anyone else.",
+    N_("Something went wrong"),
+    N_("An unexpected error occurred. Nothing was shown to anyone else."),
     "unhandled_error",
 )
 
 NOT_OFFERED = ErrorPage(
     501,
     "errors/not_offered.html",
-    "Not offered by this CMS",
-    "The CMS this console is connected to does not offer this.",
+    N_("Not offered by this CMS"),
+    N_("The CMS this console is connected to does not offer this."),
     "upstream_error",
 )
 # First match wins, so subclasses come before their bases.
@@ -88,22 +91,22 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             403,
             "errors/403.html",
-            "Access denied",
-            "The CMS refused this action for your account.",
+            N_("Access denied"),
+            N_("The CMS refused this action for your account."),
             "upstream_error",
         ),
     ),
     (
         cms_errors.NotFound,
-        ErrorPage(404, "errors/404.html", "Not found", NOT_FOUND.message, "upstream_error"),
+        ErrorPage(404, "errors/404.html", N_("Not found"), NOT_FOUND.message, "upstream_error"),
     ),
     (
         cms_errors.ValidationFailed,
         ErrorPage(
             422,
             "errors/422.html",
-            "Check the data",
-            "The CMS did not accept the data sent.",
+            N_("Check the data"),
+            N_("The CMS did not accept the data sent."),
             "upstream_error",
         ),
     ),
@@ -112,19 +115,24 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             422,
             "errors/422.html",
-            "Check the data",
-            "The CMS reported a conflict with existing data.",
+            N_("Check the data"),
+            N_("The CMS reported a conflict with existing data."),
             "upstream_error",
         ),
     ),
     (
         cms_errors.PayloadTooLarge,
-        ErrorPage(413, "errors/413.html", "File too large", TOO_LARGE.message, "upstream_error"),
+        ErrorPage(413, "errors/413.html", N_("File too large"), TOO_LARGE.message, "upstream_error"),
     ),
     (
         cms_errors.RateLimited,
         ErrorPage(
-            429, "errors/429.html", "Busy", "The CMS is busy.", "upstream_error", retry_after_default=5
+            429,
+            "errors/429.html",
+            N_("Busy"),
+            N_("The CMS is busy."),
+            "upstream_error",
+            retry_after_default=5,
         ),
     ),
     (
@@ -132,8 +140,8 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             503,
             "errors/503.html",
-            "CMS unavailable",
-            "The CMS cannot be reached right now.",
+            N_("CMS unavailable"),
+            N_("The CMS cannot be reached right now."),
             "upstream_error",
             retry_after_default=30,
         ),
@@ -143,8 +151,8 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             503,
             "errors/503.html",
-            "CMS unavailable",
-            "The CMS has been failing; the console is pausing calls to it for a moment.",
+            N_("CMS unavailable"),
+            N_("The CMS has been failing; the console is pausing calls to it for a moment."),
             "upstream_error",
             retry_after_default=30,
         ),
@@ -154,8 +162,8 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             504,
             "errors/504.html",
-            "The CMS did not answer in time",
-            "The CMS took too long to answer.",
+            N_("The CMS did not answer in time"),
+            N_("The CMS took too long to answer."),
             "upstream_error",
         ),
     ),
@@ -164,15 +172,19 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             502,
             "errors/502.html",
-            "Unexpected answer from the CMS",
-            "The CMS sent an answer the console cannot use.",
+            N_("Unexpected answer from the CMS"),
+            N_("The CMS sent an answer the console cannot use."),
             "upstream_error",
         ),
     ),
     (
         cms_errors.ServerError,
         ErrorPage(
-            502, "errors/502.html", "The CMS failed", "The CMS reported an internal error.", "upstream_error"
+            502,
+            "errors/502.html",
+            N_("The CMS failed"),
+            N_("The CMS reported an internal error."),
+            "upstream_error",
         ),
     ),
     (
@@ -181,8 +193,8 @@ CMS_TABLE: tuple[tuple[type[cms_errors.CmsError], ErrorPage], ...] = (
         ErrorPage(
             502,
             "errors/502.html",
-            "Unexpected answer from the CMS",
-            "The CMS answered in a way the console does not know.",
+            N_("Unexpected answer from the CMS"),
+            N_("The CMS answered in a way the console does not know."),
             "upstream_error",
         ),
     ),
@@ -205,7 +217,7 @@ def page_for(exc: BaseException) -> ErrorPage:
             return page
     if isinstance(exc, HTTPException) and exc.code:
         return ErrorPage(
-            exc.code, "errors/generic.html", exc.name, "The request could not be completed.", None
+            exc.code, "errors/generic.html", exc.name, N_("The request could not be completed."), None
         )
     return SERVER_ERROR
 

@@ -14,10 +14,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import flask_babel
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from markupsafe import Markup
 
 DEFAULT_TIME_ZONE = "America/Guatemala"
@@ -49,12 +50,14 @@ def display_zone() -> tzinfo:
 
 
 def display_locale() -> Locale:
-    """The locale of the request's language: English, or Spanish as SPANISH_LOCALE says (es_GT)."""
-    from webapp.i18n import current_lang  # late: i18n imports access, which imports the store
-
-    if current_lang() == "es" and has_app_context():
-        return _locale(str(current_app.config.get("SPANISH_LOCALE") or "es_GT"))
-    return _locale(ENGLISH_LOCALE)
+    """The request's locale as Flask-Babel chose it (webapp/i18n.py: English, or SPANISH_LOCALE); English
+    outside a request. English is `en_US`, the region CLDR's plain `en` stands for."""
+    if not has_request_context():
+        return _locale(ENGLISH_LOCALE)
+    chosen = flask_babel.get_locale()
+    if chosen is None or chosen.language != "es":
+        return _locale(ENGLISH_LOCALE)
+    return _locale(str(chosen))
 
 
 def locale_name() -> str:

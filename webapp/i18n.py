@@ -1,44 +1,37 @@
-"""English and Spanish. English text is the key; Spanish catalogs are plain dicts in webapp/translations/.
+"""English and Spanish through Flask-Babel and gettext catalogs.
 
-Each domain owns `webapp/translations/<domain>.py` exporting `ES`; every module found there is merged at
-start-up, so a new domain only adds its own file. The language comes from `session["lang"]`, else the
-browser's Accept-Language, else English. `POST /lang` switches it (public: the sign-in page has the switch
-too).
+English text is the msgid; the Spanish catalog is webapp/translations/es/LC_MESSAGES/messages.po, compiled to
+.mo by the install step (Makefile). The language comes from `session["lang"]`, else the browser's
+Accept-Language, else English; `POST /lang` switches it (public: the sign-in page has the switch too).
+Spanish is served as the `SPANISH_LOCALE` locale (default es_GT): gettext falls back from es_GT to the `es`
+catalog, so one catalog serves every Spanish market.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g, has_request_context, request, session
 from flask.typing import ResponseReturnValue
+from flask_babel import Babel
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_accept_header
 
-from webapp import translations
 from webapp.access import public
 from webapp.htmx import redirect
+from webapp.textmarks import gettext, translate
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+# Code written before the catalogs moved to gettext imports `_` from here.
+_ = gettext
 
 bp = Blueprint("i18n", __name__)
-
-
-def load_catalogs() -> dict[str, dict[str, str]]:
-    """Every `ES` dict under webapp/translations, merged (later modules never silently override earlier
-    ones)."""
-    spanish: dict[str, str] = {}
-    for module_info in sorted(pkgutil.iter_modules(translations.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{translations.__name__}.{module_info.name}")
-        for key, value in getattr(module, "ES", {}).items():
-            spanish.setdefault(key, value)
-    return {"en": {}, "es": spanish}
 
 
 @lru_cache(maxsize=128)
@@ -50,6 +43,7 @@ def _browser_language(accept_language: str) -> str:
 
 
 def current_lang() -> str:
+    """`en` or `es`: the language the page speaks (the locale adds the market, see `select_locale`)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
     if "lang" not in g:
@@ -61,28 +55,12 @@ def current_lang() -> str:
     return lang
 
 
-_NO_CATALOG: dict[str, str] = {}  # English: the text is its own translation
-
-
-def _catalog() -> dict[str, str]:
-    """The request's catalog, found once per request and kept on `g`: a page asks for some fifty strings,
-    and working out the language (app, `g`, session) each time cost more than the lookup itself."""
-    if not has_request_context():
-        return _NO_CATALOG  # outside a request the language is always the default
-    catalog: dict[str, str] | None = g.get("i18n_catalog")
-    if catalog is None:
-        catalogs: dict[str, dict[str, str]] = current_app.extensions.get("i18n", {})
-        catalog = g.i18n_catalog = catalogs.get(current_lang(), _NO_CATALOG)
-    return catalog
-
-
-def gettext(text: str, **values: Any) -> str:
-    """`text` in the request's language; `{name}` placeholders filled from `values` when given."""
-    translated = _catalog().get(text, text)
-    return translated.format(**values) if values else translated
-
-
-_ = gettext
+def select_locale() -> str:
+    """Flask-Babel's locale for the request: English, or the configured Spanish market."""
+    if current_lang() == "es":
+        spanish: str = current_app.config["SPANISH_LOCALE"]
+        return spanish
+    return DEFAULT_LANGUAGE
 
 
 def same_site_path(raw: str | None) -> str:
@@ -103,6 +81,10 @@ def switch_language() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["i18n"] = load_catalogs()
-    app.jinja_env.globals.update(_=gettext, current_lang=current_lang, LANGUAGES=LANGUAGES)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    # Flask-Babel installs Jinja's i18n extension (newstyle: `_("… %(name)s", name=…)`, values escaped).
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(current_lang=current_lang, LANGUAGES=LANGUAGES)
+    app.jinja_env.filters["translate"] = translate
     app.register_blueprint(bp)

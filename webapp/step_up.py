@@ -30,10 +30,11 @@ from webapp.access import Operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
-from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.store import submissions
 from webapp.store.audit import record_event
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 bp = Blueprint("step_up", __name__, url_prefix="/step-up")
@@ -47,10 +48,10 @@ STEP_UP_AT_KEY = "step_up_at"
 # code the CMS uses for each (KNOWN-API.md lists them as unknown).
 STEP_UP_CODE_KEY = "step_up_code"
 
-NOT_SENT_YET = "No code has been sent yet: press “Send code”, then enter the code from your email."
-ENTER_SENT_CODE = "Enter the code we sent to your email, or send a new one."
-EXPIRED = "The code has expired. Send a new one."
-WRONG = "The code is not valid: check the six digits, or send a new code."
+NOT_SENT_YET = N_("No code has been sent yet: press “Send code”, then enter the code from your email.")
+ENTER_SENT_CODE = N_("Enter the code we sent to your email, or send a new one.")
+EXPIRED = N_("The code has expired. Send a new one.")
+WRONG = N_("The code is not valid: check the six digits, or send a new code.")
 
 
 def needs_step_up() -> bool:
@@ -103,8 +104,8 @@ class StepUpMixin:
     """Adds the `otp` field a sensitive form needs. WTForms collects fields from mixins too."""
 
     otp = StringField(
-        "Code from your email",
-        validators=[Optional(), Regexp(r"^[0-9]{6}$", message="Enter the 6-digit code.")],
+        N_("Code from your email"),
+        validators=[Optional(), Regexp(r"^[0-9]{6}$", message=N_("Enter the 6-digit code."))],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"},
     )
@@ -130,7 +131,8 @@ def complete_step_up(form: Any, *, action: str, submission: tuple[str, str] | No
     sent = _code_sent()
     if not code:
         hint = _(ENTER_SENT_CODE) if sent else _(NOT_SENT_YET)
-        form.otp.errors = [*form.otp.errors, f'{_("This action needs a fresh code.")} {hint}']
+        needs = _("This action needs a fresh code.")
+        form.otp.errors = [*form.otp.errors, f"{needs} {hint}"]
         return False
     check_code_allowed(operator, action=action)
     try:

@@ -11,9 +11,10 @@ from werkzeug.exceptions import BadRequest
 from webapp.access import public
 from webapp.htmx import redirect
 from webapp.i18n import same_site_path
+from webapp.textmarks import N_
 
 THEMES = ("system", "light", "dark")
-THEME_LABELS = {"system": "System theme", "light": "Light theme", "dark": "Dark theme"}
+THEME_LABELS = {"system": N_("System theme"), "light": N_("Light theme"), "dark": N_("Dark theme")}
 
 bp = Blueprint("theme", __name__)
 

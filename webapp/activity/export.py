@@ -7,22 +7,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from webapp.activity import trail
 from webapp.files.export import ExportValue
 from webapp.store.models import AuditEvent
+from webapp.textmarks import N_
 
 # English headers; the time column says its zone until the console shows times in the operator's own.
 HEADER = (
-    "Time (UTC)",
-    "Operator",
-    "Operator ID",
-    "Partner",
-    "Event",
-    "Subject",
-    "Outcome",
-    "Reason and details",
-    "Before",
-    "After",
-    "Source IP",
-    "Request ID",
-    "Event ID",
+    N_("Time (UTC)"),
+    N_("Operator"),
+    N_("Operator ID"),
+    N_("Partner"),
+    N_("Event"),
+    N_("Subject"),
+    N_("Outcome"),
+    N_("Reason and details"),
+    N_("Before"),
+    N_("After"),
+    N_("Source IP"),
+    N_("Request ID"),
+    N_("Event ID"),
 )
 
 

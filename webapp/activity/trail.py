@@ -20,29 +20,30 @@ from webapp.formatting import display_zone
 from webapp.parsing import parse_id, parse_page
 from webapp.store import current_store
 from webapp.store.models import AuditEvent
+from webapp.textmarks import N_
 
 PAGE_SIZE: Final = 50
 EXPORT_LIMIT: Final = 50_000
 
-# kind → (English label, the actions it covers). Labels are catalog keys (webapp/translations/activity.py).
+# kind → (English label, the actions it covers). Labels are marked for the catalog, translated when shown.
 KINDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "sign_in": (
-        "Sign-in and sign-out",
+        N_("Sign-in and sign-out"),
         ("sign_in", "sign_in_otp", "sign_out", "session_expired", "session_ended"),
     ),
-    "step_up": ("Step-up codes", ("step_up", "step_up_code_sent")),
-    "pii_reveal": ("Personal data revealed", ("cardholder_pii_reveal",)),
+    "step_up": (N_("Step-up codes"), ("step_up", "step_up_code_sent")),
+    "pii_reveal": (N_("Personal data revealed"), ("cardholder_pii_reveal",)),
     "cardholder": (
-        "Cardholder created, edited, closed",
+        N_("Cardholder created, edited, closed"),
         ("cardholder_create", "cardholder_update", "cardholder_close"),
     ),
-    "card": ("Card actions", ("card_activate", "card_block", "card_unblock")),
+    "card": (N_("Card actions"), ("card_activate", "card_block", "card_unblock")),
     "upload": (
-        "Bulk uploads",
+        N_("Bulk uploads"),
         ("bulk_upload_checked", "bulk_upload_submitted", "bulk_upload_report_downloaded", "uploads_purged"),
     ),
     "top_up": (
-        "Top-up requests",
+        N_("Top-up requests"),
         (
             "process_request_created",
             "process_request_approve",
@@ -52,11 +53,11 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
         ),
     ),
     "permissions": (
-        "Users and permissions",
+        N_("Users and permissions"),
         ("permissions_change", "permission_create", "cms_user_create", "cms_user_update", "cms_user_status"),
     ),
     "export": (
-        "Exports",
+        N_("Exports"),
         (
             "cardholder_export",
             "permission_audit_export",
@@ -64,8 +65,11 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
             "bulk_upload_report_downloaded",
         ),
     ),
-    "audit": ("Audits and trail views", ("permission_audit_run", "activity_viewed", "audit_trail_archived")),
-    "denied": ("Access denied", ("authz_denied", "partner_switch")),
+    "audit": (
+        N_("Audits and trail views"),
+        ("permission_audit_run", "activity_viewed", "audit_trail_archived"),
+    ),
+    "denied": (N_("Access denied"), ("authz_denied", "partner_switch")),
 }
 OUTCOMES: Final = (
     "success",
@@ -79,42 +83,42 @@ OUTCOMES: Final = (
     "ended",
 )
 ACTION_LABELS: Final = {
-    "sign_in": "Sign-in",
-    "sign_in_otp": "Sign-in code",
-    "sign_out": "Sign-out",
-    "session_expired": "Session expired",
-    "session_ended": "Session ended",
-    "step_up": "Step-up",
-    "step_up_code_sent": "Step-up code sent",
-    "cardholder_pii_reveal": "Personal data revealed",
-    "cardholder_create": "Cardholder created",
-    "cardholder_update": "Cardholder edited",
-    "cardholder_close": "Cardholder closed",
-    "cardholder_export": "Cardholders exported",
-    "card_activate": "Card activated",
-    "card_block": "Card blocked",
-    "card_unblock": "Card unblocked",
-    "bulk_upload_checked": "Upload checked",
-    "bulk_upload_submitted": "Upload sent",
-    "bulk_upload_report_downloaded": "Upload report downloaded",
-    "uploads_purged": "Uploads purged",
-    "process_request_created": "Top-up requested",
-    "process_request_approve": "Top-up approved",
-    "process_request_reject": "Top-up rejected",
-    "process_request_cancel": "Top-up cancelled",
-    "process_request_evidence_viewed": "Top-up evidence viewed",
-    "permissions_change": "Permissions changed",
-    "permission_create": "Permission created",
-    "cms_user_create": "User created",
-    "cms_user_update": "User edited",
-    "cms_user_status": "User status changed",
-    "permission_audit_run": "Permission audit run",
-    "permission_audit_export": "Permission audit exported",
-    "activity_viewed": "Activity viewed",
-    "activity_exported": "Activity exported",
-    "audit_trail_archived": "Trail archived",
-    "authz_denied": "Access denied",
-    "partner_switch": "Partner switch",
+    "sign_in": N_("Sign-in"),
+    "sign_in_otp": N_("Sign-in code"),
+    "sign_out": N_("Sign-out"),
+    "session_expired": N_("Session expired"),
+    "session_ended": N_("Session ended"),
+    "step_up": N_("Step-up"),
+    "step_up_code_sent": N_("Step-up code sent"),
+    "cardholder_pii_reveal": N_("Personal data revealed"),
+    "cardholder_create": N_("Cardholder created"),
+    "cardholder_update": N_("Cardholder edited"),
+    "cardholder_close": N_("Cardholder closed"),
+    "cardholder_export": N_("Cardholders exported"),
+    "card_activate": N_("Card activated"),
+    "card_block": N_("Card blocked"),
+    "card_unblock": N_("Card unblocked"),
+    "bulk_upload_checked": N_("Upload checked"),
+    "bulk_upload_submitted": N_("Upload sent"),
+    "bulk_upload_report_downloaded": N_("Upload report downloaded"),
+    "uploads_purged": N_("Uploads purged"),
+    "process_request_created": N_("Top-up requested"),
+    "process_request_approve": N_("Top-up approved"),
+    "process_request_reject": N_("Top-up rejected"),
+    "process_request_cancel": N_("Top-up cancelled"),
+    "process_request_evidence_viewed": N_("Top-up evidence viewed"),
+    "permissions_change": N_("Permissions changed"),
+    "permission_create": N_("Permission created"),
+    "cms_user_create": N_("User created"),
+    "cms_user_update": N_("User edited"),
+    "cms_user_status": N_("User status changed"),
+    "permission_audit_run": N_("Permission audit run"),
+    "permission_audit_export": N_("Permission audit exported"),
+    "activity_viewed": N_("Activity viewed"),
+    "activity_exported": N_("Activity exported"),
+    "audit_trail_archived": N_("Trail archived"),
+    "authz_denied": N_("Access denied"),
+    "partner_switch": N_("Partner switch"),
 }
 SUBJECT_TYPES: Final = ("cardholder", "cms_user", "process_request", "upload", "audit_snapshot")
 _SUBJECT: Final = re.compile(rf"({'|'.join(SUBJECT_TYPES)}):([0-9]{{1,10}})")
@@ -175,21 +179,24 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if raw_operator:
         operator = parse_id(raw_operator)
         if operator is None:
-            errors["operator"] = "Choose an operator from the list."
+            errors["operator"] = N_("Choose an operator from the list.")
     kind = args.get("kind") or ""
     if kind and kind not in KINDS:
-        errors["kind"], kind = "Choose a kind from the list.", ""
+        errors["kind"], kind = N_("Choose a kind from the list."), ""
     outcome = args.get("outcome") or ""
     if outcome and outcome not in OUTCOMES:
-        errors["outcome"], outcome = "Choose an outcome from the list.", ""
+        errors["outcome"], outcome = N_("Choose an outcome from the list."), ""
     subject = (args.get("subject") or "").strip()
     if subject and not _SUBJECT.fullmatch(subject):
-        errors["subject"], subject = "Give a subject as shown in the list, for example cardholder:123.", ""
+        errors["subject"], subject = (
+            N_("Give a subject as shown in the list, for example cardholder:123."),
+            "",
+        )
     dates: dict[str, date | None] = {}
     for name in ("from", "to"):
         dates[name] = _day(args.get(name))
         if args.get(name) and dates[name] is None:
-            errors[name] = "Give a date as YYYY-MM-DD."
+            errors[name] = N_("Give a date as YYYY-MM-DD.")
     if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
         errors["to"] = "The end date is before the start date."
         dates["to"] = None

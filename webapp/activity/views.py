@@ -21,12 +21,19 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp import htmx
 from webapp.access import Operator, requires
 from webapp.activity import bp, export, trail
+from webapp.cardholders.labels import outcome_label
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone, time_tag
 from webapp.i18n import _
 from webapp.store.audit import record_event
+from webapp.textmarks import N_
 
 TRAIL_NEEDS = (("users", "list"), ("users", "detail"))
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"outcome_label": outcome_label}
 
 
 def readable_partners(operator: Operator) -> list[int]:
@@ -104,10 +111,13 @@ def _presets() -> list[tuple[str, dict[str, Any]]]:
     first_this_month = today.replace(day=1)
     last_month_end = first_this_month - timedelta(days=1)
     return [
-        ("Today", {"from": today.isoformat(), "to": today.isoformat()}),
-        ("Last 7 days", {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}),
-        ("Last 30 days", {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}),
-        ("Last month", {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}),
+        (N_("Today"), {"from": today.isoformat(), "to": today.isoformat()}),
+        (N_("Last 7 days"), {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}),
+        (N_("Last 30 days"), {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}),
+        (
+            N_("Last month"),
+            {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()},
+        ),
     ]
 
 

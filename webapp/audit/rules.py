@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from webapp.audit.data import AuditData, AuditUser
+from webapp.textmarks import N_
 
 # category → how to recognise it. English labels are catalog keys (translated in templates).
 SENSITIVE_CATEGORIES: dict[str, str] = {
-    "money": "Money movement",
-    "balance": "Partner balance",
-    "pii": "Personal data",
-    "user_admin": "User administration",
+    "money": N_("Money movement"),
+    "balance": N_("Partner balance"),
+    "pii": N_("Personal data"),
+    "user_admin": N_("User administration"),
 }
 _MONEY = frozenset({"cards-admin:addFunds", "cards-admin:withdrawFunds", "cards-admin:transfer"})
 _PII = frozenset({"cardholders:otp", "cardholders:detail"})
@@ -51,15 +52,19 @@ class RiskRule:
 RISK_RULES: tuple[RiskRule, ...] = (
     RiskRule(
         "maker_checker",
-        "Requests and approves top-ups",
-        "Can create process requests (balance-management:create) and approve them (approvals:update) on the "
-        "same partner: one person could move money without a second pair of eyes.",
+        N_("Requests and approves top-ups"),
+        N_(
+            "Can create process requests (balance-management:create) and approve them (approvals:update) "
+            "on the same partner: one person could move money without a second pair of eyes."
+        ),
     ),
     RiskRule(
         "admin_and_money",
-        "User administration and money movement",
-        "Can change users or their permissions and also move money on cards on the same partner: they could "
-        "grant themselves through a colleague's account what a second person should hold.",
+        N_("User administration and money movement"),
+        N_(
+            "Can change users or their permissions and also move money on cards on the same partner: they "
+            "could grant themselves through a colleague's account what a second person should hold."
+        ),
     ),
 )
 RISK_LABELS = {rule.id: rule.label for rule in RISK_RULES}

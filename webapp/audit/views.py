@@ -23,7 +23,6 @@ from webapp.audit.data import AuditData
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone
-from webapp.i18n import _
 from webapp.store.audit import record_event
 from webapp.store.audit_snapshots import (
     AuditSnapshot,
@@ -32,6 +31,8 @@ from webapp.store.audit_snapshots import (
     recent_snapshots,
     save_snapshot,
 )
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 AUDIT_NEEDS = (("users", "list"), ("users", "detail"))
@@ -179,7 +180,7 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
         mimetype = "text/csv"
     else:
         buffer = io.BytesIO()
-        write_xlsx_export(buffer, export.header(names), rows, sheet_name="Audit", zone=display_zone())
+        write_xlsx_export(buffer, export.header(names), rows, sheet_name=N_("Audit"), zone=display_zone())
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = BaseResponse(body, mimetype=mimetype)

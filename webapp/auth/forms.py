@@ -10,23 +10,25 @@ from wtforms import EmailField, HiddenField, IntegerField, PasswordField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp
 from wtforms.widgets import TextInput
 
-from webapp.i18n import _
 from webapp.parsing import parse_id
-
-
-def _l(text: str) -> str:
-    """Marks a label or message for translation; `TranslatedForm` translates it per request."""
-    return text
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 
 
 class TranslatedForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
-    """English labels and messages are the catalog keys; translate them for this request's language."""
+    """English labels, help texts and messages are the catalog keys; translate them for this request's
+    language."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self:
             if field.label is not None and field.label.text:
                 field.label.text = _(str(field.label.text))
+            if field.description:
+                field.description = _(str(field.description))
+            if field.render_kw and field.render_kw.get("placeholder"):
+                # A copy: render_kw is shared by every instance of the form class.
+                field.render_kw = {**field.render_kw, "placeholder": _(str(field.render_kw["placeholder"]))}
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = super().validate(extra_validators)
@@ -54,19 +56,19 @@ class CodeInput(TextInput):  # type: ignore[misc]  # wtforms widgets are untyped
 
 class LoginForm(TranslatedForm):
     email = EmailField(
-        _l("Email"),
+        N_("Email"),
         filters=[_strip],
         validators=[
-            DataRequired(message=_l("Enter your email address.")),
+            DataRequired(message=N_("Enter your email address.")),
             Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter a valid email address.")),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message=N_("Enter a valid email address.")),
         ],
         render_kw={"autocomplete": "username", "autofocus": True, "spellcheck": "false"},
     )
     # No filters: the password goes upstream byte for byte, spaces and all.
     password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        N_("Password"),
+        validators=[DataRequired(message=N_("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -74,12 +76,12 @@ class LoginForm(TranslatedForm):
 
 class OtpForm(TranslatedForm):
     otp = StringField(
-        _l("Verification code"),
+        N_("Verification code"),
         widget=CodeInput(),
         filters=[_digits_only],
         validators=[
-            DataRequired(message=_l("Enter the 6-digit code.")),
-            Regexp(r"^[0-9]{6}$", message=_l("The code has 6 digits.")),
+            DataRequired(message=N_("Enter the 6-digit code.")),
+            Regexp(r"^[0-9]{6}$", message=N_("The code has 6 digits.")),
         ],
         render_kw={
             "autocomplete": "one-time-code",

@@ -40,23 +40,24 @@ from webapp.auth.token_holder import SessionTokenHolder
 from webapp.auth.upstream_status import upstream_status
 from webapp.cms import errors
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
-from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.store.audit import record_event
+from webapp.textmarks import N_, ngettext
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 # Why the sign-in page is shown, from `?reason=`: plain codes, never free text from the URL.
 _REASONS: dict[str, tuple[str, str]] = {
-    "signed_out": ("info", "You have signed out."),
-    "idle": ("warning", "Your session ended after a period of inactivity. Sign in again to continue."),
-    "absolute": ("warning", "Your session reached its maximum length. Sign in again to continue."),
+    "signed_out": ("info", N_("You have signed out.")),
+    "idle": ("warning", N_("Your session ended after a period of inactivity. Sign in again to continue.")),
+    "absolute": ("warning", N_("Your session reached its maximum length. Sign in again to continue.")),
     "upstream": (
         "warning",
-        "Your session with the CMS ended. Sign in again; your unsaved form has been kept.",
+        N_("Your session with the CMS ended. Sign in again; your unsaved form has been kept."),
     ),
-    "start_again": ("warning", "Your sign-in expired before the code was entered. Start again."),
+    "start_again": ("warning", N_("Your sign-in expired before the code was entered. Start again.")),
 }
 
 
@@ -68,8 +69,8 @@ def _wait_text(seconds: float | None) -> str:
     if seconds is None or seconds <= 0:
         return _("Try again in a few minutes.")
     if seconds < 90:
-        return _("Try again in {n} seconds.").format(n=math.ceil(seconds))
-    return _("Try again in {n} minutes.").format(n=math.ceil(seconds / 60))
+        return ngettext("Try again in %(num)s second.", "Try again in %(num)s seconds.", math.ceil(seconds))
+    return ngettext("Try again in %(num)s minute.", "Try again in %(num)s minutes.", math.ceil(seconds / 60))
 
 
 def _page(

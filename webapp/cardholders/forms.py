@@ -15,15 +15,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
 from webapp.cardholders import phones, rules
-from webapp.i18n import _
+from webapp.cardholders.labels import DOCUMENT_LABELS, GENDER_LABELS, MARITAL_LABELS
 from webapp.step_up import StepUpMixin
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 
 REASON_MAX = 200
-
-
-def _l(text: str) -> str:
-    """Marks an English label or message as a catalog key (TranslatedForm translates it per request)."""
-    return text
 
 
 def _strip(value: str | None) -> str | None:
@@ -64,7 +61,7 @@ def clean_phone(raw: str) -> str:
     return rules.clean_phone_number(raw, phone_region())
 
 
-PHONE_HELP = _l("A number from {region}, or + and the country code for another country.")
+PHONE_HELP = N_("A number from %(region)s, or + and the country code for another country.")
 
 
 class DocumentNumberRule:
@@ -82,17 +79,7 @@ class DocumentNumberRule:
 
 
 def _choices(values: tuple[str, ...], labels: Mapping[str, str] | None = None) -> list[SelectChoice]:
-    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(v, (labels or {}).get(v, v)) for v in values]
-
-
-MARITAL_LABELS = {
-    "soltero": "Single (soltero)",
-    "casado": "Married (casado)",
-    "viudo": "Widowed (viudo)",
-    "divorciado": "Divorced (divorciado)",
-    "separado": "Separated (separado)",
-}
-GENDER_LABELS = {"F": "Female (F)", "M": "Male (M)", "OTHER": "Other (OTHER)"}
+    return [SelectChoice("", N_("Choose…"))] + [SelectChoice(v, (labels or {}).get(v, v)) for v in values]
 
 
 def _text(label: str, clean: Callable[[str], object], *, required: bool = True, **kw: Any) -> StringField:
@@ -105,7 +92,11 @@ def _select(label: str, values: tuple[str, ...], clean: Callable[[str], object],
     required = kw.pop("required", True)
     presence = DataRequired(message=rules.REQUIRED) if required else Optional()
     return SelectField(
-        label, choices=_choices(values, labels), validate_choice=False, validators=[presence, Rule(clean)]
+        label,
+        choices=_choices(values, labels),
+        validate_choice=False,
+        validators=[presence, Rule(clean)],
+        **kw,
     )
 
 
@@ -129,51 +120,53 @@ class CardholderForm(TranslatedForm):
 class CardholderFieldsMixin:
     """The nine fields a cardholder can have changed later (the PATCH set)."""
 
-    name = _text(_l("Name"), rules.clean_name, render_kw={"autocomplete": "off", "maxlength": 100})
+    name = _text(N_("Name"), rules.clean_name, render_kw={"autocomplete": "off", "maxlength": 100})
     lastName = _text(
-        _l("Last name"), rules.clean_last_name, render_kw={"autocomplete": "off", "maxlength": 100}
+        N_("Last name"), rules.clean_last_name, render_kw={"autocomplete": "off", "maxlength": 100}
     )
-    address = _text(_l("Address"), rules.clean_address, render_kw={"autocomplete": "off", "maxlength": 200})
+    address = _text(N_("Address"), rules.clean_address, render_kw={"autocomplete": "off", "maxlength": 200})
     countryOfBirth = _text(
-        _l("Country of birth"),
+        N_("Country of birth"),
         rules.clean_country,
-        description=_l("Two-letter ISO code, e.g. GT."),
+        description=N_("Two-letter ISO code, e.g. GT."),
         render_kw={"maxlength": 2, "autocapitalize": "characters", "size": 4},
     )
     dateOfBirth = _text(
-        _l("Date of birth"),
+        N_("Date of birth"),
         rules.clean_date_of_birth,
-        description=_l("YYYY-MM-DD"),
-        render_kw={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "maxlength": 10},
+        description=N_("YYYY-MM-DD"),
+        render_kw={"placeholder": N_("YYYY-MM-DD"), "inputmode": "numeric", "maxlength": 10},
     )
     maritalStatus = _select(
-        _l("Marital status"), rules.MARITAL_STATUSES, rules.clean_marital_status, labels=MARITAL_LABELS
+        N_("Marital status"), rules.MARITAL_STATUSES, rules.clean_marital_status, labels=MARITAL_LABELS
     )
-    gender = _select(_l("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS)
+    gender = _select(N_("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS)
     phoneNumber = StringField(
-        _l("Phone number"),
+        N_("Phone number"),
         filters=[_strip],
         validators=[DataRequired(message=rules.REQUIRED), PhoneRule()],
         render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 24},
     )
-    email = _text(_l("Email"), rules.clean_email, render_kw={"autocomplete": "off", "maxlength": 254})
+    email = _text(N_("Email"), rules.clean_email, render_kw={"autocomplete": "off", "maxlength": 254})
 
 
 class CreateCardholderForm(CardholderFieldsMixin, CardholderForm):
     """All twelve documented fields, all required, plus the exactly-once key."""
 
-    documentType = _select(_l("Document type"), rules.DOCUMENT_TYPES, rules.clean_document_type)
+    documentType = _select(
+        N_("Document type"), rules.DOCUMENT_TYPES, rules.clean_document_type, labels=DOCUMENT_LABELS
+    )
     documentNumber = StringField(
-        _l("Document number"),
+        N_("Document number"),
         filters=[_strip],
         validators=[DataRequired(message=rules.REQUIRED), DocumentNumberRule()],
-        description=_l("DPI: 13 digits. NIT: 2 to 12 digits, optionally ending in K."),
+        description=N_("DPI: 13 digits. NIT: 2 to 12 digits, optionally ending in K."),
         render_kw={"autocomplete": "off", "maxlength": 24},
     )
     cardId = _text(
-        _l("Card"),
+        N_("Card"),
         rules.clean_card_id,
-        description=_l("The id of a free card of this partner."),
+        description=N_("The id of a free card of this partner."),
         render_kw={"inputmode": "numeric", "maxlength": 16, "list": "free-cards"},
     )
     idempotency_key = HiddenField()
@@ -191,38 +184,38 @@ class CreateCardholderForm(CardholderFieldsMixin, CardholderForm):
 class EditCardholderForm(CardholderForm):
     """Edit: every field optional; only what the operator changed is sent."""
 
-    name = _text(_l("Name"), rules.clean_name, required=False, render_kw={"maxlength": 100})
-    lastName = _text(_l("Last name"), rules.clean_last_name, required=False, render_kw={"maxlength": 100})
-    address = _text(_l("Address"), rules.clean_address, required=False, render_kw={"maxlength": 200})
+    name = _text(N_("Name"), rules.clean_name, required=False, render_kw={"maxlength": 100})
+    lastName = _text(N_("Last name"), rules.clean_last_name, required=False, render_kw={"maxlength": 100})
+    address = _text(N_("Address"), rules.clean_address, required=False, render_kw={"maxlength": 200})
     countryOfBirth = _text(
-        _l("Country of birth"), rules.clean_country, required=False, render_kw={"maxlength": 2, "size": 4}
+        N_("Country of birth"), rules.clean_country, required=False, render_kw={"maxlength": 2, "size": 4}
     )
     dateOfBirth = _text(
-        _l("Date of birth"),
+        N_("Date of birth"),
         rules.clean_date_of_birth,
         required=False,
-        render_kw={"placeholder": "YYYY-MM-DD", "maxlength": 10},
+        render_kw={"placeholder": N_("YYYY-MM-DD"), "maxlength": 10},
     )
     maritalStatus = _select(
-        _l("Marital status"),
+        N_("Marital status"),
         rules.MARITAL_STATUSES,
         rules.clean_marital_status,
         labels=MARITAL_LABELS,
         required=False,
     )
-    gender = _select(_l("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS, required=False)
+    gender = _select(N_("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS, required=False)
     phoneNumber = StringField(
-        _l("New phone number"),
+        N_("New phone number"),
         filters=[_strip],
         validators=[Optional(), PhoneRule()],
-        description=_l("Leave empty to keep the current one."),
+        description=N_("Leave empty to keep the current one."),
         render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 24},
     )
     email = _text(
-        _l("New email"),
+        N_("New email"),
         rules.clean_email,
         required=False,
-        description=_l("Leave empty to keep the current one."),
+        description=N_("Leave empty to keep the current one."),
         render_kw={"autocomplete": "off", "maxlength": 254},
     )
 
@@ -256,21 +249,21 @@ class RevealForm(StepUpMixin, TranslatedForm):
 
 
 def _reason(label: str, *, required: bool) -> TextAreaField:
-    presence = DataRequired(message=_l("Give a reason.")) if required else Optional()
+    presence = DataRequired(message=N_("Give a reason.")) if required else Optional()
     return TextAreaField(
         label,
         filters=[_strip],
-        validators=[presence, Length(max=REASON_MAX, message=_l("Use at most 200 characters."))],
+        validators=[presence, Length(max=REASON_MAX, message=N_("Use at most 200 characters."))],
         render_kw={"rows": 3, "maxlength": REASON_MAX},
     )
 
 
 class CloseCardholderForm(StepUpMixin, TranslatedForm):
-    reason = _reason(_l("Reason for closing"), required=True)
+    reason = _reason(N_("Reason for closing"), required=True)
 
 
 class BlockCardForm(TranslatedForm):
-    reason = _reason(_l("Reason for blocking"), required=True)
+    reason = _reason(N_("Reason for blocking"), required=True)
 
 
 class ConfirmCardForm(TranslatedForm):

@@ -7,16 +7,17 @@ from datetime import datetime
 from typing import Final
 
 from webapp.store.audit import recent_events
+from webapp.textmarks import N_
 
 # Audit actions this feature writes, with the English label the page shows (translated in the template).
 ACTION_LABELS: Final = {
-    "cardholder_create": "Created",
-    "cardholder_update": "Edited",
-    "cardholder_close": "Closed",
-    "cardholder_pii_reveal": "Personal data revealed",
-    "card_activate": "Card activated",
-    "card_block": "Card blocked",
-    "card_unblock": "Card unblocked",
+    "cardholder_create": N_("Created"),
+    "cardholder_update": N_("Edited"),
+    "cardholder_close": N_("Closed"),
+    "cardholder_pii_reveal": N_("Personal data revealed"),
+    "card_activate": N_("Card activated"),
+    "card_block": N_("Card blocked"),
+    "card_unblock": N_("Card unblocked"),
 }
 HISTORY_LIMIT: Final = 50
 

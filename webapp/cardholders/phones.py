@@ -24,13 +24,15 @@ from typing import Final, NamedTuple
 import phonenumbers
 from phonenumbers import NumberParseException
 
+from webapp.textmarks import N_
+
 DEFAULT_REGION: Final = "GT"
 REGIONS: Final = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 # The messages, English text being the translation key. The region one is kept filled in (see `explain`).
-CHARACTERS: Final = "Use digits, spaces, dashes or brackets, and + before a country code."
-UNKNOWN_COUNTRY_CODE: Final = "Unknown country code."
-NOT_VALID_FOR_REGION: Final = "Not a valid phone number for {region}."
+CHARACTERS: Final = N_("Use digits, spaces, dashes or brackets, and + before a country code.")
+UNKNOWN_COUNTRY_CODE: Final = N_("Unknown country code.")
+NOT_VALID_FOR_REGION: Final = N_("Not a valid phone number for %(region)s.")
 
 # ASCII digits and the separators people write (dots too, as in "502.3000.1234"); "+" only in front.
 _SPOKEN: Final = re.compile(r"\+?[0-9()\-.\s]*[0-9][0-9()\-.\s]*")
@@ -176,7 +178,7 @@ def _parsed(text: str, region: str) -> tuple[str, str]:
 
 
 def _not_valid(region: str) -> str:
-    return NOT_VALID_FOR_REGION.format(region=region)
+    return NOT_VALID_FOR_REGION % {"region": region}
 
 
 def explain(message: str) -> tuple[str, dict[str, str]]:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Final, NamedTuple
 
 from webapp.cardholders import phones
+from webapp.textmarks import N_
 
 FIELDS: Final = (
     "name",
@@ -62,26 +63,26 @@ _COUNTRY_CODES: Final = """
 COUNTRIES: Final = frozenset(_COUNTRY_CODES.split())
 
 # The messages, one constant each so that they can be translated and compared in tests.
-REQUIRED: Final = "This field is required."
-TOO_LONG_100: Final = "Use at most 100 characters."
-TOO_LONG_200: Final = "Use at most 200 characters."
-TOO_LONG_EMAIL: Final = "Use at most 254 characters."
-FORMULA: Final = "Starts with a formula character (=, +, - or @)."
-CONTROL_CHARACTERS: Final = "Contains characters that are not allowed."
-COUNTRY: Final = "Use a two-letter ISO 3166-1 country code, e.g. GT."
-DATE_FORMAT: Final = "Use the format YYYY-MM-DD."
-DATE_NOT_REAL: Final = "This date does not exist."
-AGE_RANGE: Final = "The cardholder must be between 18 and 120 years old."
-MARITAL_STATUS: Final = "Choose one of: soltero, casado, viudo, divorciado, separado."
-GENDER: Final = "Choose one of: F, M, OTHER."
+REQUIRED: Final = N_("This field is required.")
+TOO_LONG_100: Final = N_("Use at most 100 characters.")
+TOO_LONG_200: Final = N_("Use at most 200 characters.")
+TOO_LONG_EMAIL: Final = N_("Use at most 254 characters.")
+FORMULA: Final = N_("Starts with a formula character (=, +, - or @).")
+CONTROL_CHARACTERS: Final = N_("Contains characters that are not allowed.")
+COUNTRY: Final = N_("Use a two-letter ISO 3166-1 country code, e.g. GT.")
+DATE_FORMAT: Final = N_("Use the format YYYY-MM-DD.")
+DATE_NOT_REAL: Final = N_("This date does not exist.")
+AGE_RANGE: Final = N_("The cardholder must be between 18 and 120 years old.")
+MARITAL_STATUS: Final = N_("Choose one of: soltero, casado, viudo, divorciado, separado.")
+GENDER: Final = N_("Choose one of: F, M, OTHER.")
 # The phone's messages are phones.CHARACTERS, UNKNOWN_COUNTRY_CODE and NOT_VALID_FOR_REGION (filled in).
-EMAIL: Final = "Enter a valid email address."
-DOCUMENT_TYPE: Final = "Choose one of: DPI, NIT, PASSPORT, LEGAL_ID, PERSONAL_ID, RESIDENCE_ID."
-DPI_NUMBER: Final = "A DPI number has 13 digits."
-NIT_NUMBER: Final = "A NIT has 2 to 12 digits, optionally ending in K."
-OTHER_DOCUMENT_NUMBER: Final = "Use 5 to 20 letters or digits."
-ANY_DOCUMENT_NUMBER: Final = "Use 2 to 20 letters or digits."
-CARD_ID: Final = "Use a positive whole number."
+EMAIL: Final = N_("Enter a valid email address.")
+DOCUMENT_TYPE: Final = N_("Choose one of: DPI, NIT, PASSPORT, LEGAL_ID, PERSONAL_ID, RESIDENCE_ID.")
+DPI_NUMBER: Final = N_("A DPI number has 13 digits.")
+NIT_NUMBER: Final = N_("A NIT has 2 to 12 digits, optionally ending in K.")
+OTHER_DOCUMENT_NUMBER: Final = N_("Use 5 to 20 letters or digits.")
+ANY_DOCUMENT_NUMBER: Final = N_("Use 2 to 20 letters or digits.")
+CARD_ID: Final = N_("Use a positive whole number.")
 
 _FORMULA_TRIGGERS: Final = ("=", "+", "-", "@")
 _DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -33,6 +33,7 @@ from webapp.cardholders.forms import (
     phone_region,
 )
 from webapp.cardholders.history import cardholder_history, target_of
+from webapp.cardholders.labels import LABEL_HELPERS, cardholder_status_label, document_label
 from webapp.cardholders.listing import (
     PAGE_SIZES,
     SORT_FIELDS,
@@ -49,7 +50,6 @@ from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
 from webapp.formatting import day, display_zone
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
-from webapp.i18n import _
 from webapp.parsing import parse_id
 from webapp.step_up import (
     check_code_allowed,
@@ -60,9 +60,16 @@ from webapp.step_up import (
 )
 from webapp.store import submissions
 from webapp.store.audit import record_event
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms, offers
 
 bp = Blueprint("cardholders", __name__, url_prefix="/p/<int:partner_id>/cardholders")
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return LABEL_HELPERS
+
 
 RESULTS_TARGET = "cardholder-results"
 CREATE_KIND = "cardholder_create"
@@ -185,7 +192,7 @@ def _row(
         last_name=item.last_name,
         email=mask_email(item.email),
         phone=mask_phone(item.phone_number),
-        document_type=item.document_type or "",
+        document_type=document_label(item.document_type),
         document=mask_document(item.document_number),
         status=item.status,
         status_label=status_labels.get(item.status, item.status),
@@ -224,7 +231,7 @@ class MatchBadges:
         text = self.texts.get(key)
         if text is None:
             fields = [label for label, hit in zip(self.labels, key, strict=True) if hit]
-            text = self.texts[key] = _("Matched: {fields}", fields=", ".join(fields)) if fields else ""
+            text = self.texts[key] = _("Matched: %(fields)s", fields=", ".join(fields)) if fields else ""
         return text
 
 
@@ -261,8 +268,7 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
     results_only = is_htmx() and request.headers.get("HX-Target") == RESULTS_TARGET
     can = _permissions(partner_id)
     detail_base = url_for(".detail", partner_id=partner_id, cardholder_id=0)[:-1] if can.detail else ""
-    # The same status names as every other list (users: "Active", "Inactive"), so one key per meaning.
-    status_labels = {status: _(status.capitalize()) for status in STATUSES}
+    status_labels = {status: cardholder_status_label(status) for status in STATUSES}
     badge = MatchBadges(_sent_search(search))
     return render(
         "cardholders/index.html",

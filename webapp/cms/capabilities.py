@@ -15,21 +15,22 @@ import threading
 from collections.abc import Iterable
 
 from webapp.cms import errors
+from webapp.textmarks import N_
 
 # name → what it lets the console do (English; the console translates it when it shows it)
 CAPABILITIES: dict[str, str] = {
-    "current-operator": "say who is signed in and which partners they have",
-    "partners": "list partners and show their details",
-    "cms-users": "list and show CMS users",
-    "cms-user-changes": "create CMS users, edit them and change their status",
-    "permission-grants": "grant and revoke permissions",
-    "cardholder-changes": "edit and close cardholders",
-    "cardholder-cards": "list a cardholder's cards",
-    "partner-cards": "list a partner's cards",
-    "card-actions": "activate, block and unblock cards",
-    "batch-status": "show the status and row results of a bulk upload",
-    "process-request-detail": "show one top-up request and its evidence",
-    "process-request-decisions": "approve, reject and cancel top-up requests",
+    "current-operator": N_("say who is signed in and which partners they have"),
+    "partners": N_("list partners and show their details"),
+    "cms-users": N_("list and show CMS users"),
+    "cms-user-changes": N_("create CMS users, edit them and change their status"),
+    "permission-grants": N_("grant and revoke permissions"),
+    "cardholder-changes": N_("edit and close cardholders"),
+    "cardholder-cards": N_("list a cardholder's cards"),
+    "partner-cards": N_("list a partner's cards"),
+    "card-actions": N_("activate, block and unblock cards"),
+    "batch-status": N_("show the status and row results of a bulk upload"),
+    "process-request-detail": N_("show one top-up request and its evidence"),
+    "process-request-decisions": N_("approve, reject and cancel top-up requests"),
 }
 
 # (method, route template as in the contract) → capability. Documented operations are absent: always offered.

@@ -22,9 +22,10 @@ from typing import Final, TypeVar, cast
 
 from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import FIELDS, NewCardholder, today_utc, validate_cardholder
+from webapp.textmarks import N_
 
-DUPLICATE_IN_FILE: Final = "Same value as an earlier row of this file."
-ALREADY_EXISTS: Final = "Already used by an existing cardholder or card."
+DUPLICATE_IN_FILE: Final = N_("Same value as an earlier row of this file.")
+ALREADY_EXISTS: Final = N_("Already used by an existing cardholder or card.")
 
 # The business keys the API keeps unique per partner, in the order duplicates are reported.
 KEY_FIELDS: Final = ("documentNumber", "email", "cardId")

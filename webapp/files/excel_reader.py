@@ -14,6 +14,7 @@ from typing import BinaryIO, Final
 import python_calamine as calamine
 
 from webapp.files.errors import FileRejected, Reason
+from webapp.textmarks import N_
 
 Row = tuple[int, list[str]]
 Cell = int | float | str | bool | dt.time | dt.date | dt.datetime | dt.timedelta
@@ -53,14 +54,14 @@ def _open(source: BinaryIO, file_name: str) -> calamine.CalamineWorkbook:
     except calamine.PasswordError:
         raise FileRejected(
             Reason.ENCRYPTED,
-            "The workbook is password-protected; save it without a password.",
+            N_("The workbook is password-protected; save it without a password."),
             file_name=file_name,
         ) from None
     except (
         Exception
     ):  # calamine raises several unrelated types (CalamineError, ZipError, XmlError, ValueError)
         raise FileRejected(
-            Reason.UNREADABLE, "The workbook could not be read.", file_name=file_name
+            Reason.UNREADABLE, N_("The workbook could not be read."), file_name=file_name
         ) from None
 
 
@@ -82,21 +83,26 @@ def iter_sheet_rows(
     try:
         names = workbook.sheet_names
         if not names:
-            raise FileRejected(Reason.SHEET_NOT_FOUND, "The workbook has no sheets.", file_name=file_name)
+            raise FileRejected(Reason.SHEET_NOT_FOUND, N_("The workbook has no sheets."), file_name=file_name)
         wanted = names[0] if sheet is None else sheet
         if isinstance(wanted, int):
             if not 0 <= wanted < len(names):
-                raise FileRejected(Reason.SHEET_NOT_FOUND, "The sheet does not exist.", file_name=file_name)
+                raise FileRejected(
+                    Reason.SHEET_NOT_FOUND, N_("The sheet does not exist."), file_name=file_name
+                )
             wanted = names[wanted]
         if wanted not in names:
             raise FileRejected(
-                Reason.SHEET_NOT_FOUND, "The sheet does not exist.", file_name=file_name, details=(wanted,)
+                Reason.SHEET_NOT_FOUND,
+                N_("The sheet does not exist."),
+                file_name=file_name,
+                details=(wanted,),
             )
         try:
             rows = workbook.get_sheet_by_name(wanted).iter_rows()
         except Exception:  # a damaged sheet part surfaces here, not when the workbook opens
             raise FileRejected(
-                Reason.UNREADABLE, "The sheet could not be read.", file_name=file_name
+                Reason.UNREADABLE, N_("The sheet could not be read."), file_name=file_name
             ) from None
         # calamine (0.9) starts the iteration at the sheet's first row, even when it is empty.
         for row_number, cells in enumerate(rows, start=1):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from webapp.cardholders.rules import FIELDS
 from webapp.files.errors import FileRejected, Reason
+from webapp.textmarks import N_
 
 Row = tuple[int, list[str]]
 Record = tuple[int, dict[str, str]]
@@ -82,7 +83,7 @@ def _normalised_mapping(mapping: Mapping[str, str], fields: Sequence[str], file_
     if unknown:
         raise FileRejected(
             Reason.BAD_MAPPING,
-            "The column mapping names unknown fields.",
+            N_("The column mapping names unknown fields."),
             file_name=file_name,
             details=tuple(unknown),
         )
@@ -94,7 +95,7 @@ def require_complete(match: HeaderMatch, *, file_name: str = "upload") -> None:
     if match.missing:
         raise FileRejected(
             Reason.BAD_HEADER,
-            "Required columns are missing from the header row.",
+            N_("Required columns are missing from the header row."),
             file_name=file_name,
             row=match.header_row,
             details=match.missing,
@@ -102,7 +103,7 @@ def require_complete(match: HeaderMatch, *, file_name: str = "upload") -> None:
     if match.duplicated:
         raise FileRejected(
             Reason.BAD_HEADER,
-            "Some columns appear more than once in the header row.",
+            N_("Some columns appear more than once in the header row."),
             file_name=file_name,
             row=match.header_row,
             details=match.duplicated,
@@ -115,7 +116,7 @@ def split_header(rows: Iterable[Row], *, file_name: str = "upload") -> tuple[int
     for row_number, cells in iterator:
         if _has_content(cells):
             return row_number, cells, iterator
-    raise FileRejected(Reason.NO_HEADER, "The file has no header row.", file_name=file_name)
+    raise FileRejected(Reason.NO_HEADER, N_("The file has no header row."), file_name=file_name)
 
 
 def records(rows: Iterable[Row], match: HeaderMatch) -> Iterator[Record]:

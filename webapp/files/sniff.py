@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import BinaryIO, Final
 
 from webapp.files.errors import FileRejected, Reason
+from webapp.textmarks import N_
 
 OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC: Final = b"PK\x03\x04"
@@ -77,12 +78,12 @@ def sniff(
     if size > max_bytes:
         raise FileRejected(
             Reason.TOO_LARGE,
-            "The file is larger than the allowed size.",
+            N_("The file is larger than the allowed size."),
             file_name=file_name,
             details=(f"{size} > {max_bytes} bytes",),
         )
     if size == 0:
-        raise FileRejected(Reason.EMPTY, "The file is empty.", file_name=file_name)
+        raise FileRejected(Reason.EMPTY, N_("The file is empty."), file_name=file_name)
     head = stream.read(8)
     stream.seek(0)
     if head.startswith(OLE2_MAGIC):
@@ -93,7 +94,7 @@ def sniff(
         return Sniffed(FileKind.XLSX, size)
     if not allow_text:
         raise FileRejected(
-            Reason.UNKNOWN_TYPE, "The file is not an Excel workbook (.xlsx or .xls).", file_name=file_name
+            Reason.UNKNOWN_TYPE, N_("The file is not an Excel workbook (.xlsx or .xls)."), file_name=file_name
         )
     encoding = detect_text_encoding(stream, file_name=file_name)
     stream.seek(0)
@@ -113,7 +114,7 @@ def check_xlsx(stream: BinaryIO, *, file_name: str, limits: ZipLimits = DEFAULT_
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise FileRejected(
-            Reason.UNREADABLE, "The file is a damaged zip archive.", file_name=file_name
+            Reason.UNREADABLE, N_("The file is a damaged zip archive."), file_name=file_name
         ) from None
     with archive:
         entries = archive.infolist()
@@ -121,7 +122,7 @@ def check_xlsx(stream: BinaryIO, *, file_name: str, limits: ZipLimits = DEFAULT_
         names = {entry.filename for entry in entries}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise FileRejected(
-                Reason.NOT_XLSX, "The zip archive is not an Excel workbook (.xlsx).", file_name=file_name
+                Reason.NOT_XLSX, N_("The zip archive is not an Excel workbook (.xlsx)."), file_name=file_name
             )
         for entry in entries:
             if not entry.is_dir():
@@ -131,14 +132,16 @@ def check_xlsx(stream: BinaryIO, *, file_name: str, limits: ZipLimits = DEFAULT_
 def _check_directory(entries: list[zipfile.ZipInfo], file_name: str, limits: ZipLimits) -> None:
     # The directory's declared sizes are checked first; `_check_part` then holds the real bytes to them.
     if len(entries) > limits.max_entries:
-        raise FileRejected(Reason.ZIP_BOMB, "The workbook has too many internal parts.", file_name=file_name)
+        raise FileRejected(
+            Reason.ZIP_BOMB, N_("The workbook has too many internal parts."), file_name=file_name
+        )
     total = 0
     for entry in entries:
         total += entry.file_size
         if total > limits.max_total_uncompressed:
             raise FileRejected(
                 Reason.ZIP_BOMB,
-                "The workbook would unpack to more than the allowed size.",
+                N_("The workbook would unpack to more than the allowed size."),
                 file_name=file_name,
             )
         if entry.file_size >= limits.ratio_floor_bytes and (
@@ -146,7 +149,7 @@ def _check_directory(entries: list[zipfile.ZipInfo], file_name: str, limits: Zip
         ):
             raise FileRejected(
                 Reason.ZIP_BOMB,
-                "The workbook is compressed suspiciously well (possible zip bomb).",
+                N_("The workbook is compressed suspiciously well (possible zip bomb)."),
                 file_name=file_name,
                 details=(entry.filename,),
             )
@@ -164,7 +167,7 @@ def _check_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str
                     # The byte scan below would miss a DOCTYPE spelt in UTF-16; Excel never writes that.
                     raise FileRejected(
                         Reason.XML_BOMB,
-                        "The workbook has a part in an unsupported encoding.",
+                        N_("The workbook has a part in an unsupported encoding."),
                         file_name=file_name,
                         details=(entry.filename,),
                     )
@@ -172,12 +175,14 @@ def _check_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str
                 seen += len(chunk)
                 if seen > entry.file_size or seen > limits.max_total_uncompressed:
                     raise FileRejected(
-                        Reason.ZIP_BOMB, "The workbook unpacks to more than it declares.", file_name=file_name
+                        Reason.ZIP_BOMB,
+                        N_("The workbook unpacks to more than it declares."),
+                        file_name=file_name,
                     )
                 if _XML_DANGER.search(tail + chunk):
                     raise FileRejected(
                         Reason.XML_BOMB,
-                        "The workbook contains an XML document type declaration, which is not allowed.",
+                        N_("The workbook contains an XML document type declaration, which is not allowed."),
                         file_name=file_name,
                         details=(entry.filename,),
                     )
@@ -185,7 +190,7 @@ def _check_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, file_name: str
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
         # RuntimeError: an encrypted entry; NotImplementedError: an exotic compression method.
         raise FileRejected(
-            Reason.UNREADABLE, "The workbook is damaged or encrypted.", file_name=file_name
+            Reason.UNREADABLE, N_("The workbook is damaged or encrypted."), file_name=file_name
         ) from None
 
 
@@ -207,7 +212,7 @@ def detect_text_encoding(stream: BinaryIO, *, file_name: str = "upload") -> str:
     while chunk := stream.read(_CHUNK):
         if b"\x00" in chunk:
             raise FileRejected(
-                Reason.NOT_TEXT, "The file is neither a spreadsheet nor text.", file_name=file_name
+                Reason.NOT_TEXT, N_("The file is neither a spreadsheet nor text."), file_name=file_name
             )
         if first:
             _refuse_markup(chunk, file_name)
@@ -238,5 +243,5 @@ def _refuse_markup(first_chunk: bytes, file_name: str) -> None:
     opening = first_chunk[:512].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
     if _MARKUP_START.match(opening):
         raise FileRejected(
-            Reason.MARKUP, "The file is a web page or XML document, not a table.", file_name=file_name
+            Reason.MARKUP, N_("The file is a web page or XML document, not a table."), file_name=file_name
         )

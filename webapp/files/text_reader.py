@@ -16,6 +16,7 @@ from typing import BinaryIO, Final
 
 from webapp.files.errors import FileRejected, Reason
 from webapp.files.sniff import detect_text_encoding
+from webapp.textmarks import N_
 
 Row = tuple[int, list[str]]
 
@@ -62,7 +63,7 @@ def iter_csv_rows(
             if len(cells) > MAX_COLUMNS:
                 raise FileRejected(
                     Reason.TOO_MANY_COLUMNS,
-                    "The row has too many columns.",
+                    N_("The row has too many columns."),
                     file_name=file_name,
                     row=row_number,
                 )
@@ -70,13 +71,13 @@ def iter_csv_rows(
     except UnicodeDecodeError:
         raise FileRejected(
             Reason.UNREADABLE,
-            "The file's text encoding could not be read (save it as UTF-8).",
+            N_("The file's text encoding could not be read (save it as UTF-8)."),
             file_name=file_name,
             row=row_number + 1,
         ) from None
     except csv.Error:
         raise FileRejected(
-            Reason.UNREADABLE, "The row is not valid CSV.", file_name=file_name, row=row_number + 1
+            Reason.UNREADABLE, N_("The row is not valid CSV."), file_name=file_name, row=row_number + 1
         ) from None
     finally:
         # Detach, or closing the wrapper (also at garbage collection) would close the caller's stream.

@@ -19,6 +19,7 @@ from webapp.cms import errors
 from webapp.cms.models import Balance
 from webapp.htmx import render
 from webapp.partners import bp
+from webapp.partners.labels import feature_label
 from webapp.upstream import cms
 
 # Any one of these lets an operator see the partner balance (the upstream's own rule for #10).
@@ -73,6 +74,7 @@ def detail(partner_id: int) -> Response:
         partner_id=partner_id,
         balance=balance,
         balance_allowed=balance_allowed,
+        feature_label=feature_label,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -20,20 +20,21 @@ from webapp.audit.rules import SENSITIVE_CATEGORIES, category_of
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import PermissionSpec
-from webapp.i18n import _
 from webapp.parsing import parse_id
 from webapp.permissions import bp
 from webapp.permissions.forms import PermissionChangeForm, PermissionCreateForm
 from webapp.permissions.plan import Plan, catalog, fingerprint, grid, plan_changes, requested_after
 from webapp.step_up import complete_step_up
 from webapp.store.audit import record_event
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 from webapp.users.views import user_target
 
 SAME_AS_CHOICES = 100
 REFUSAL_MESSAGES = {
-    "8024": "You cannot change your own permissions.",
-    "8023": "You cannot grant or revoke a permission you do not hold on this partner.",
+    "8024": N_("You cannot change your own permissions."),
+    "8023": N_("You cannot grant or revoke a permission you do not hold on this partner."),
 }
 
 
@@ -81,7 +82,9 @@ def create(partner_id: int) -> BaseResponse:
         return htmx.render("permissions/create.html", partner_id=partner_id, form=form, status=422)
     names = [p.key for p in created]
     record_event("permission_create", outcome="success", partner_id=partner_id, detail={"permissions": names})
-    flash(_("Permission {name} created. The platform does not enforce it.", name=", ".join(names)), "warning")
+    flash(
+        _("Permission %(name)s created. The platform does not enforce it.", name=", ".join(names)), "warning"
+    )
     return htmx.redirect(url_for("permissions.index", partner_id=partner_id))
 
 
@@ -255,7 +258,7 @@ def _apply(
     )
     flash(
         _(
-            "Permissions saved: {granted} granted, {revoked} revoked.",
+            "Permissions saved: %(granted)s granted, %(revoked)s revoked.",
             granted=len(plan.grant),
             revoked=len(plan.revoke),
         ),

@@ -20,6 +20,7 @@ from babel import Locale
 from babel.numbers import format_decimal, get_currency_precision, get_decimal_symbol, get_group_symbol
 
 from webapp.parsing import is_ascii_digits
+from webapp.textmarks import N_
 
 # The upstream refuses more than this (ASSUMPTIONS.md §4, 7002).
 MAX_AMOUNT = Decimal("1000000000")
@@ -45,7 +46,7 @@ class AmountError(ValueError):
     values: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.message.format(**self.values)
+        return self.message % self.values if self.values else self.message
 
 
 def precision_of(currency: str | None) -> int:
@@ -85,45 +86,51 @@ def parse_amount(raw: str | None, locale: str, currency: str | None = "GTQ") -> 
     when it is not clearly one."""
     text = _SPACES.sub("", raw or "")
     if not text:
-        raise AmountError("Enter the amount.")
+        raise AmountError(N_("Enter the amount."))
     negative = text.startswith("-")
     text = text.lstrip("+-")
     places = precision_of(currency)
     seps = _separators(locale)
     sample = {"example": example(locale, places)}
     if not text or not re.fullmatch(r"[0-9.,]+", text):
-        raise AmountError("Enter a number, for example {example}.", sample)
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample)
     parts = _read(text, seps)
     if parts is None:
         other = seps.swapped()
         if other is not None and _read(text, other) is not None:
             raise AmountError(
-                "This is written in another number format. Use “{decimal}” for decimals, as in {example}.",
+                N_(
+                    "This is written in another number format. "
+                    "Use “%(decimal)s” for decimals, as in %(example)s."
+                ),
                 {"decimal": seps.decimal, **sample},
             )
-        raise AmountError("Enter a number, for example {example}.", sample)
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample)
     whole, fraction = parts
     if len(fraction) > places:
         if len(fraction) == 3 and seps.group not in text and places < 3:
             # "1,234" (es) or "1.234" (en): a thousands figure in the other language, or too many decimals.
             raise AmountError(
-                "“{typed}” is ambiguous: write {thousands} for the thousands, or at most {places} decimals.",
+                N_(
+                    "“%(typed)s” is ambiguous: write %(thousands)s for the thousands, "
+                    "or at most %(places)s decimals."
+                ),
                 {
                     "typed": raw.strip() if raw else text,
                     "thousands": format_number(Decimal(whole + fraction), locale),
                     "places": str(places),
                 },
             )
-        raise AmountError("Use at most {places} decimals.", {"places": str(places)})
+        raise AmountError(N_("Use at most %(places)s decimals."), {"places": str(places)})
     try:
         amount = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern above admits only digits
-        raise AmountError("Enter a number, for example {example}.", sample) from None
+        raise AmountError(N_("Enter a number, for example %(example)s."), sample) from None
     if negative or amount <= 0:
-        raise AmountError("The amount must be greater than zero.")
+        raise AmountError(N_("The amount must be greater than zero."))
     if amount > MAX_AMOUNT:
         raise AmountError(
-            "The amount can be at most {maximum}.", {"maximum": format_number(MAX_AMOUNT, locale)}
+            N_("The amount can be at most %(maximum)s."), {"maximum": format_number(MAX_AMOUNT, locale)}
         )
     return amount.quantize(Decimal(1).scaleb(-places))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from webapp.files.private_folder import PrivateFolder
+from webapp.textmarks import N_
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 # Multipart framing and the small text fields around the file; a body larger than the cap plus this cannot
@@ -76,7 +77,7 @@ def check(data: bytes) -> str:
         raise EvidenceRejected("The file is larger than 10 MB.")
     kind = sniff(data[:16])
     if kind is None:
-        raise EvidenceRejected("The file must be a PDF, JPEG, PNG or WEBP (checked by its content).")
+        raise EvidenceRejected(N_("The file must be a PDF, JPEG, PNG or WEBP (checked by its content)."))
     return kind
 
 

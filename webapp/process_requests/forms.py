@@ -15,17 +15,13 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
 from webapp.formatting import locale_name
-from webapp.i18n import _
 from webapp.process_requests.amounts import AmountError, parse_amount
 from webapp.step_up import StepUpMixin
+from webapp.textmarks import N_
+from webapp.textmarks import gettext as _
 
 OBSERVATIONS_LIMIT = 500  # the upstream's limit
 REASON_LIMIT = 200  # the upstream's limit for decision reasons
-
-
-def _l(text: str) -> str:
-    """Marks a label or message for translation (TranslatedForm translates per request)."""
-    return text
 
 
 def _strip(value: Any) -> Any:
@@ -34,22 +30,22 @@ def _strip(value: Any) -> Any:
 
 class TopUpForm(TranslatedForm, StepUpMixin):
     amount = StringField(
-        _l("Amount"),
+        N_("Amount"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Enter the amount."))],
+        validators=[DataRequired(message=N_("Enter the amount."))],
         render_kw={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"},
     )
     observations = TextAreaField(
-        _l("Observations"),
+        N_("Observations"),
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=OBSERVATIONS_LIMIT, message=_l("Use at most 500 characters.")),
+            Length(max=OBSERVATIONS_LIMIT, message=N_("Use at most 500 characters.")),
         ],
         render_kw={"rows": 3, "maxlength": OBSERVATIONS_LIMIT},
     )
     evidence = FileField(
-        _l("Evidence file"),
+        N_("Evidence file"),
         render_kw={"accept": "application/pdf,image/png,image/jpeg,image/webp", "data-max-bytes": "10485760"},
     )
     evidence_ref = HiddenField()
@@ -71,9 +67,9 @@ class DecisionForm(TranslatedForm, StepUpMixin):
     """Approve or reject: a reason (required to reject), the fresh code when needed, one submission key."""
 
     reason = TextAreaField(
-        _l("Reason"),
+        N_("Reason"),
         filters=[_strip],
-        validators=[Length(max=REASON_LIMIT, message=_l("Use at most 200 characters."))],
+        validators=[Length(max=REASON_LIMIT, message=N_("Use at most 200 characters."))],
         render_kw={"rows": 3, "maxlength": REASON_LIMIT},
     )
     submission_key = HiddenField()
@@ -86,14 +82,14 @@ class DecisionForm(TranslatedForm, StepUpMixin):
 
     def validate_reason(self, field: TextAreaField) -> None:
         if self.reason_required and not field.data:
-            raise ValidationError(_l("Say why the request is rejected."))
+            raise ValidationError(N_("Say why the request is rejected."))
 
 
 class CancelForm(TranslatedForm):
     reason = TextAreaField(
-        _l("Reason"),
+        N_("Reason"),
         filters=[_strip],
-        validators=[Length(max=REASON_LIMIT, message=_l("Use at most 200 characters."))],
+        validators=[Length(max=REASON_LIMIT, message=N_("Use at most 200 characters."))],
         render_kw={"rows": 3, "maxlength": REASON_LIMIT},
     )
     submission_key = HiddenField()

@@ -9,8 +9,15 @@ from datetime import date
 from typing import Any
 
 from webapp.parsing import parse_page
+from webapp.textmarks import N_
 
 STATUSES = ("pending", "approved", "rejected", "cancelled")
+STATUS_LABELS = {
+    "pending": N_("Pending"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+}
 PAGE_SIZE = 20
 # Badge colour per status (the `badge` macro's kinds).
 STATUS_KIND = {"pending": "warning", "approved": "ok", "rejected": "danger", "cancelled": "neutral"}
@@ -53,17 +60,17 @@ def parse_filters(args: Mapping[str, str]) -> ListFilters:
     errors: dict[str, str] = {}
     status = (args.get("status") or "").strip() or None
     if status is not None and status not in STATUSES:
-        errors["status"] = "Unknown status."
+        errors["status"] = N_("Unknown status.")
         status = None
     days: dict[str, date | None] = {}
     for name in ("from", "to"):
         try:
             days[name] = _day(args.get(name))
         except ValueError:
-            errors[name] = "Use a date like 2026-01-31."
+            errors[name] = N_("Use a date like 2026-01-31.")
             days[name] = None
     if days["from"] and days["to"] and days["from"] > days["to"]:
-        errors["to"] = "The end date is before the start date."
+        errors["to"] = N_("The end date is before the start date.")
         days["to"] = None
     # Waiting for a decision means pending: the queue is never combined with another status.
     awaiting_me = args.get("awaiting") == "me" and status in (None, "pending")

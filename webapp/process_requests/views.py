@@ -19,13 +19,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.access import Operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
+from webapp.cardholders.labels import outcome_label
 from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
 from webapp.cms.pagination import Page
 from webapp.errors import page_for
 from webapp.formatting import locale_name, money
 from webapp.htmx import redirect, render
-from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.parsing import parse_id
 from webapp.process_requests import bp
@@ -40,12 +40,21 @@ from webapp.process_requests.evidence import (
     read_capped,
 )
 from webapp.process_requests.forms import CancelForm, DecisionForm, TopUpForm
-from webapp.process_requests.listing import PAGE_SIZE, STATUS_KIND, STATUSES, ListFilters, parse_filters
+from webapp.process_requests.listing import (
+    PAGE_SIZE,
+    STATUS_KIND,
+    STATUS_LABELS,
+    STATUSES,
+    ListFilters,
+    parse_filters,
+)
 from webapp.process_requests.queue import decision_queue, may_decide
 from webapp.process_requests.serving import evidence_response
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import recent_events, record_event
+from webapp.textmarks import N_, translate
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms, offers
 
 READERS = (("approvals", "detail"),)  # besides balance-management:list
@@ -61,11 +70,11 @@ SELF_DECISION = "8019"
 INVALID_STATE = "8020"
 DEFAULT_CURRENCY = "GTQ"
 EVENT_LABELS = {
-    "process_request_created": "Request sent",
-    "process_request_approve": "Approval",
-    "process_request_reject": "Rejection",
-    "process_request_cancel": "Cancellation",
-    "process_request_evidence_viewed": "Evidence viewed",
+    "process_request_created": N_("Request sent"),
+    "process_request_approve": N_("Approval"),
+    "process_request_reject": N_("Rejection"),
+    "process_request_cancel": N_("Cancellation"),
+    "process_request_evidence_viewed": N_("Evidence viewed"),
 }
 
 
@@ -80,8 +89,9 @@ def _cap_request_body(endpoint: str | None, _values: dict[str, Any] | None) -> N
 def _helpers() -> dict[str, Any]:
     return {
         "status_kind": STATUS_KIND,
-        "status_label": lambda status: _(status.capitalize()) if status in STATUSES else status,
+        "status_label": lambda status: translate(STATUS_LABELS.get(status, status)),
         "event_label": _event_label,
+        "outcome_label": outcome_label,
     }
 
 
@@ -347,7 +357,7 @@ def create(partner_id: int) -> ResponseReturnValue:
     )
     flash(
         _(
-            "Top-up request #{id} for {amount} sent. Another operator must approve it.",
+            "Top-up request #%(id)s for %(amount)s sent. Another operator must approve it.",
             id=created.id,
             amount=money(created.requested_amount, created.currency),
         ),
@@ -373,8 +383,8 @@ def _already_claimed(
         form.submission_key.data = submissions.new_key()
     problem = {
         "status": 409,
-        "title": "Already being sent",
-        "message": "This request is already being sent. Check the list before sending it again.",
+        "title": N_("Already being sent"),
+        "message": N_("This request is already being sent. Check the list before sending it again."),
         "code": None,
         "upstream_message": None,
     }
@@ -470,7 +480,16 @@ def evidence_download(partner_id: int, request_id: int) -> ResponseReturnValue:
 
 # -- decisions --------------------------------------------------------------------------------------------
 
-DECISION_VERBS = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}
+# Whole sentences per outcome: a sentence built from a translated verb reads wrong in Spanish.
+DECIDED = {
+    "reject": N_("Top-up request #%(id)s rejected."),
+    "cancel": N_("Top-up request #%(id)s cancelled."),
+}
+ALREADY = {
+    "approved": N_("This request is already approved."),
+    "rejected": N_("This request is already rejected."),
+    "cancelled": N_("This request is already cancelled."),
+}
 
 
 def _render_decision(
@@ -510,7 +529,7 @@ def _refuse_own_decision(action: str, partner_id: int, found: ProcessRequest, so
 
 
 def _not_pending(partner_id: int, found: ProcessRequest) -> BaseResponse:
-    flash(_("This request is already {status}.", status=_(found.status.capitalize()).lower()), "info")
+    flash(_(ALREADY.get(found.status) or N_("This request is no longer pending.")), "info")
     return redirect(url_for(".detail", partner_id=partner_id, request_id=found.id))
 
 
@@ -549,8 +568,8 @@ def _decide(action: str, partner_id: int, request_id: int) -> ResponseReturnValu
         form.submission_key.data = submissions.new_key()
         problem = {
             "status": 409,
-            "title": "Already being sent",
-            "message": "This decision is already being sent. Reload the request before trying again.",
+            "title": N_("Already being sent"),
+            "message": N_("This decision is already being sent. Reload the request before trying again."),
             "code": None,
             "upstream_message": None,
         }
@@ -583,15 +602,15 @@ def _decide(action: str, partner_id: int, request_id: int) -> ResponseReturnValu
 
 def _flash_decided(action: str, decided: ProcessRequest, partner_id: int) -> None:
     if action != "approve":
-        flash(_("Top-up request #{id} {verb}.", id=decided.id, verb=_(DECISION_VERBS[action])), "success")
+        flash(_(DECIDED[action], id=decided.id), "success")
         return
     balance = _balance(_operator(), partner_id)
     if balance is None:
-        flash(_("Top-up request #{id} approved.", id=decided.id), "success")
+        flash(_("Top-up request #%(id)s approved.", id=decided.id), "success")
         return
     flash(
         _(
-            "Top-up request #{id} approved. The available balance is now {balance}.",
+            "Top-up request #%(id)s approved. The available balance is now %(balance)s.",
             id=decided.id,
             balance=money(balance.available, balance.currency),
         ),

@@ -38,6 +38,7 @@ from webapp.files.excel_reader import iter_sheet_rows, sheet_names
 from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
 from webapp.files.sniff import FileKind, Sniffed, sniff
 from webapp.files.text_reader import iter_csv_rows
+from webapp.textmarks import N_
 
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024  # the upstream's upload limit (ASSUMPTIONS.md #14)
 CARD_FIELDS: Final = ("documentType", "documentNumber", "cardId")
@@ -48,13 +49,13 @@ KIND_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
     "users": ("documentNumber", "email", "cardId"),
     "cards": ("cardId",),
 }
-ALREADY_UPLOADED: Final = "Already sent in an earlier upload of this partner."
+ALREADY_UPLOADED: Final = N_("Already sent in an earlier upload of this partner.")
 # The upstream answers 8014 for a card that is not a free card of the partner (webapp/sandbox/codes.py).
-CARD_NOT_FREE: Final = "This card is not free for this partner: the CMS would refuse the row."
+CARD_NOT_FREE: Final = N_("This card is not free for this partner: the CMS would refuse the row.")
 # Free-text fields whose inner whitespace the validators collapse (`cardholders.rules._free_text`).
 _LINE_BREAK_FIELDS: Final = ("name", "lastName", "address")
 LINE_BREAK_ROWS_KEPT: Final = 20
-MISSING_COLUMNS: Final = "Required columns are missing"
+MISSING_COLUMNS: Final = N_("Required columns are missing")
 _EXPORT_TRIGGERS: Final = ("'=", "'+", "'-", "'@")
 
 Payload = tuple[str | int, ...]

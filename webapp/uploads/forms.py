@@ -8,33 +8,30 @@ from wtforms.fields.choices import SelectChoice
 
 from webapp.auth.forms import TranslatedForm
 from webapp.step_up import StepUpMixin
+from webapp.textmarks import N_
 
 VALID_ONLY, ALL_OR_NOTHING = "valid_only", "all_or_nothing"
 KIND_CHOICES = [
-    SelectChoice("users", "New cardholders (one row per person, with their card)"),
-    SelectChoice("cards", "New cards for existing cardholders (documentType, documentNumber, cardId)"),
+    SelectChoice("users", N_("New cardholders (one row per person, with their card)")),
+    SelectChoice("cards", N_("New cards for existing cardholders (documentType, documentNumber, cardId)")),
 ]
 POLICY_CHOICES = [
-    SelectChoice(VALID_ONLY, "Send only the valid rows; the others stay out"),
-    SelectChoice(ALL_OR_NOTHING, "Send nothing until every row is valid"),
+    SelectChoice(VALID_ONLY, N_("Send only the valid rows; the others stay out")),
+    SelectChoice(ALL_OR_NOTHING, N_("Send nothing until every row is valid")),
 ]
-
-
-def _l(text: str) -> str:
-    return text
 
 
 class UploadForm(TranslatedForm):
-    kind = RadioField(_l("What the file holds"), choices=KIND_CHOICES, default="users")
+    kind = RadioField(N_("What the file holds"), choices=KIND_CHOICES, default="users")
     file = FileField(
-        _l("File"),
+        N_("File"),
         render_kw={
             "accept": ".csv,.xlsx,.xls,text/csv,application/vnd.ms-excel,"
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "data-max-bytes": str(16 * 1024 * 1024),
         },
     )
-    sheet = SelectField(_l("Sheet"), choices=[], validate_choice=False)
+    sheet = SelectField(N_("Sheet"), choices=[], validate_choice=False)
     staged_ref = HiddenField()
 
 
@@ -43,5 +40,5 @@ class MappingForm(TranslatedForm):
 
 
 class SubmitForm(TranslatedForm, StepUpMixin):
-    policy = RadioField(_l("Rows with problems"), choices=POLICY_CHOICES, default=VALID_ONLY)
+    policy = RadioField(N_("Rows with problems"), choices=POLICY_CHOICES, default=VALID_ONLY)
     submission_key = HiddenField()

@@ -35,13 +35,14 @@ from webapp.files.headers import header_key
 from webapp.files.sniff import sniff
 from webapp.formatting import display_zone
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
-from webapp.i18n import _
 from webapp.logging_setup import security_event
 from webapp.parsing import parse_int, parse_page
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
 from webapp.store.uploads import DRY_RUN, IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
+from webapp.textmarks import N_, ngettext
+from webapp.textmarks import gettext as _
 from webapp.uploads import bp, progress, records
 from webapp.uploads.card_pool import free_cards
 from webapp.uploads.checking import (
@@ -76,12 +77,12 @@ STATUS_KIND = {
     "failed": "danger",
 }
 STATUS_LABELS = {
-    "checked": "Checked, not sent",
-    "sending": "Sending",
-    "unknown": "Outcome unknown",
-    "queued": "Queued",
-    "processing": "Processing",
-    "completed": "Completed",
+    "checked": N_("Checked, not sent"),
+    "sending": N_("Sending"),
+    "unknown": N_("Outcome unknown"),
+    "queued": N_("Queued"),
+    "processing": N_("Processing"),
+    "completed": N_("Completed"),
     "failed": "Failed",
 }
 
@@ -136,7 +137,7 @@ def _file_message(problem: FileProblem) -> str:
     """The file layer's sentence translated, with where and which names (never cell values)."""
     text = _(problem.message)
     if problem.row is not None:
-        text = _("Row {row}: {problem}", row=problem.row, problem=text)
+        text = _("Row %(row)s: %(problem)s", row=problem.row, problem=text)
     if problem.details:
         text = f"{text} ({', '.join(problem.details)})"
     return text
@@ -373,7 +374,7 @@ def _mapping_from(
             errors[name] = _("Choose the column that holds this field.")
             continue
         if column in used:  # by number, so "01" and "1" are the same column
-            errors[name] = _("This column is already used for {field}.", field=used[column])
+            errors[name] = _("This column is already used for %(field)s.", field=used[column])
             continue
         used[column] = name
         mapping[header[column]] = name
@@ -489,7 +490,7 @@ def submit(partner_id: int, upload_id: int) -> ResponseReturnValue:
             partner_id,
             form,
             status=422,
-            problem={"title": "The file cannot be sent", "message": _file_message(rejected)},
+            problem={"title": N_("The file cannot be sent"), "message": _file_message(rejected)},
         )
     try:
         batch_id = cms().uploads.submit(
@@ -515,7 +516,14 @@ def submit(partner_id: int, upload_id: int) -> ResponseReturnValue:
     sent = records.load(record.id)
     if sent is not None:
         progress.ensure_reader(sent, progress.session_holder())
-    flash(_("{count} rows sent. The CMS is processing them now.", count=len(result.accepted)), "success")
+    flash(
+        ngettext(
+            "%(num)s row sent. The CMS is processing it now.",
+            "%(num)s rows sent. The CMS is processing them now.",
+            len(result.accepted),
+        ),
+        "success",
+    )
     return redirect(url_for(".detail", partner_id=partner_id, upload_id=upload_id))
 
 
@@ -551,7 +559,9 @@ def _converted(staged: StagedFile, record: UploadRecord, partner_id: int) -> tup
         write_xlsx(buffer, KIND_FIELDS["cards"], payloads, sheet_name="cards")
     content = buffer.getvalue()
     if len(content) > MAX_FILE_BYTES:
-        raise FileRejected(Reason.TOO_LARGE, "The converted workbook is larger than 16 MB; split the file.")
+        raise FileRejected(
+            Reason.TOO_LARGE, N_("The converted workbook is larger than 16 MB; split the file.")
+        )
     _staging().save_converted(staged, content)
     return result, content
 
@@ -563,7 +573,7 @@ def _already_claimed(
     if earlier.status == submissions.SUCCEEDED:
         return redirect(url_for(".detail", partner_id=partner_id, upload_id=record.id))
     problem = {
-        "title": "Already being sent",
+        "title": N_("Already being sent"),
         "message": _("This file is already being sent. Reload the page in a moment to see its progress."),
     }
     return _render_detail(record, partner_id, form, status=409, problem=problem)
@@ -727,7 +737,7 @@ def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnVal
 def _note_text(note: Any) -> str:
     text = f"{note.field}: {_rule_message(note.message)}"
     if note.first_row:
-        text += " " + _("(same as row {row})", row=note.first_row)
+        text += " " + _("(same as row %(row)s)", row=note.first_row)
     return text
 
 

@@ -20,11 +20,11 @@ from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import CmsUser, Permission
-from webapp.i18n import _
 from webapp.parsing import parse_id, parse_page
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import recent_events, record_event
+from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 from webapp.users import bp
 from webapp.users.forms import StatusForm, UserCreateForm, UserEditForm
@@ -212,7 +212,7 @@ def create(partner_id: int) -> BaseResponse:
         partner_id=partner_id,
         detail={"status": user.status},
     )
-    flash(_("User {name} created. They have no permissions yet.", name=user.name), "success")
+    flash(_("User %(name)s created. They have no permissions yet.", name=user.name), "success")
     return htmx.redirect(url_for("users.detail", partner_id=partner_id, user_id=user.id))
 
 

@@ -215,7 +215,7 @@ def test_edit_sends_only_what_changed_and_is_audited(
     assert call["status"] == 200
     detail = html_of(client.get(saved.headers["Location"]))
     assert "Calzada Roosevelt 22-43" in detail
-    assert "viudo" in detail
+    assert "Widowed" in detail
     (edit,) = [e for e in audit(console, cardholder_id) if e.action == "cardholder_update"]
     assert edit.detail["fields"] == ["address", "maritalStatus"]
 

@@ -55,6 +55,8 @@ def test_a_complete_production_config_is_accepted(tmp_path: Path) -> None:
         ({"CMS_PARTNERS": "1:Uno,x:Dos"}, "CMS_PARTNERS: 'x:Dos'"),
         ({"CMS_PARTNERS": "1:Uno,1:Otra"}, "partner 1 is listed twice"),
         ({"SIGN_IN_OTP": "never"}, "SIGN_IN_OTP"),
+        ({"SPANISH_LOCALE": "pt_BR"}, "SPANISH_LOCALE"),
+        ({"SPANISH_LOCALE": "es_??"}, "SPANISH_LOCALE"),
         ({"CMS_ELEVATION_SECONDS": None}, "CMS_ELEVATION_SECONDS"),
         ({"CMS_ELEVATION_SECONDS": -1}, "CMS_ELEVATION_SECONDS"),
     ],

@@ -1,1 +1,1 @@
-"""Unit tests of the top-up section: amounts, evidence, filters, serving, translations."""
+"""Unit tests of the top-up section: amounts, evidence, filters, serving."""

@@ -1,1 +1,0 @@
-"""Spanish catalogs, one module per domain, each exporting `ES: dict[str, str]` (English text → Spanish)."""
