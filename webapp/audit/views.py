@@ -31,7 +31,6 @@ from webapp.store.audit_snapshots import (
     recent_snapshots,
     save_snapshot,
 )
-from webapp.textmarks import N_
 from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
@@ -174,13 +173,15 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
         target=f"audit_snapshot:{found.id}",
         detail={"format": fmt},
     )
-    rows = export.rows(data, matrix, names)
+    zone = display_zone()
+    columns = export.header(names, _, getattr(zone, "key", str(zone)))
+    rows = export.rows(data, matrix, names, _)
     if fmt == "csv":
-        body = b"".join(csv_chunks(export.header(names), rows, zone=display_zone()))
+        body = b"".join(csv_chunks(columns, rows, zone=zone))
         mimetype = "text/csv"
     else:
         buffer = io.BytesIO()
-        write_xlsx_export(buffer, export.header(names), rows, sheet_name=N_("Audit"), zone=display_zone())
+        write_xlsx_export(buffer, columns, rows, sheet_name=_("Audit"), zone=zone)
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = BaseResponse(body, mimetype=mimetype)

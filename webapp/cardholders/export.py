@@ -15,6 +15,9 @@ from webapp.cardholders.masking import mask_document, mask_email, mask_phone
 from webapp.cms.models import CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import ExportValue, csv_chunks, write_xlsx_export
+from webapp.textmarks import N_
+
+Translate = Callable[..., str]
 
 FORMATS: Final = ("csv", "xlsx")
 # The API caps a page at 100; a bounded total keeps one export from holding a worker for minutes.
@@ -22,17 +25,19 @@ PAGE_LIMIT: Final = 100
 MAX_ROWS: Final = 50_000
 SPOOL_BYTES: Final = 2 * 1024 * 1024
 READ_CHUNK: Final = 64 * 1024
+# The list's own column labels (marked for the catalog, translated by `header`); the time column names the
+# zone its values are in, since a spreadsheet cell holds none.
 HEADER: Final = (
-    "cardholderId",
-    "name",
-    "lastName",
-    "email",
-    "phoneNumber",
-    "documentType",
-    "documentNumber",
-    "status",
-    "cardCount",
-    "createdAt",
+    N_("ID"),
+    N_("Name"),
+    N_("Last name"),
+    N_("Email"),
+    N_("Phone"),
+    N_("Document type"),
+    N_("Document"),
+    N_("Status"),
+    N_("Cards"),
+    N_("Created (%(zone)s)"),
 )
 MIME_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
@@ -58,31 +63,50 @@ def summaries(fetch: FetchPage, *, max_rows: int = MAX_ROWS) -> Iterator[Cardhol
         page_no += 1
 
 
-def masked_row(item: CardholderSummary) -> Sequence[ExportValue]:
-    """One export row with the same masking the list shows."""
+def header(translate: Translate, zone_name: str) -> list[str]:
+    """The column labels in the reader's language, the time column naming `zone_name`."""
+    return [translate(label, zone=zone_name) if "%(zone)s" in label else translate(label) for label in HEADER]
+
+
+def masked_row(item: CardholderSummary, labels: Labels | None = None) -> Sequence[ExportValue]:
+    """One export row with the same masking and the same status and document names the list shows."""
+    status, document_type = (item.status, item.document_type or "")
+    if labels is not None:
+        status, document_type = labels.status(item.status), labels.document(item.document_type)
     return (
         item.cardholder_id,
         item.name,
         item.last_name,
         mask_email(item.email),
         mask_phone(item.phone_number),
-        item.document_type or "",
+        document_type,
         mask_document(item.document_number),
-        item.status,
+        status,
         item.card_count,
         item.created_at,
     )
 
 
-def csv_stream(items: Iterator[CardholderSummary], zone: tzinfo | None = None) -> Iterator[bytes]:
-    return csv_chunks(HEADER, (masked_row(item) for item in items), zone=zone)
+class Labels:
+    """The list's names for raw values, in the reader's language (webapp/cardholders/labels.py)."""
+
+    def __init__(self, status: Callable[[str | None], str], document: Callable[[str | None], str]) -> None:
+        self.status, self.document = status, document
 
 
-def xlsx_file(items: Iterator[CardholderSummary], zone: tzinfo | None = None) -> IO[bytes]:
+def csv_stream(
+    items: Iterator[CardholderSummary], columns: Sequence[str], labels: Labels, zone: tzinfo | None = None
+) -> Iterator[bytes]:
+    return csv_chunks(columns, (masked_row(item, labels) for item in items), zone=zone)
+
+
+def xlsx_file(
+    items: Iterator[CardholderSummary], columns: Sequence[str], labels: Labels, zone: tzinfo | None = None
+) -> IO[bytes]:
     """The workbook in a spooled temporary file (memory up to SPOOL_BYTES, disk beyond), rewound."""
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
-    rows = (masked_row(item) for item in items)
-    write_xlsx_export(spool, HEADER, rows, sheet_name="Cardholders", zone=zone)
+    rows = (masked_row(item, labels) for item in items)
+    write_xlsx_export(spool, columns, rows, sheet_name="Cardholders", zone=zone)
     spool.seek(0)
     return spool
 

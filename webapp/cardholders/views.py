@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -350,13 +350,20 @@ def export(partner_id: int) -> Response:
     if fmt == "csv":
         body = stream_with_context(_csv_or_note(exporting.summaries(fetch)))
     else:
-        body = exporting.file_chunks(exporting.xlsx_file(exporting.summaries(fetch), display_zone()))
+        body = exporting.file_chunks(exporting.xlsx_file(exporting.summaries(fetch), *_export_shape()))
     return Response(body, mimetype=exporting.MIME_TYPES[fmt], headers=headers)
+
+
+def _export_shape() -> tuple[list[str], exporting.Labels, tzinfo]:
+    """Headers, value names and time zone of an export: the list's own, in the reader's language."""
+    zone = display_zone()
+    columns = exporting.header(_, getattr(zone, "key", str(zone)))
+    return columns, exporting.Labels(cardholder_status_label, document_label), zone
 
 
 def _csv_or_note(items: Any) -> Any:
     """The CSV stream; if the CMS fails half-way the file ends with a line saying so, never silently short."""
-    stream = exporting.csv_stream(items, display_zone())
+    stream = exporting.csv_stream(items, *_export_shape())
     try:
         yield from stream
     except errors.CmsError:

@@ -729,7 +729,7 @@ def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnVal
     return _download(
         f"upload-{record.id}-problems",
         fmt,
-        ["row", "field", "problem", "value (masked)", "first row"],
+        [_("Row"), _("Field"), _("Problem"), _("Value (masked)"), _("First row")],
         masked,
     )
 
@@ -781,6 +781,6 @@ def results(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnValue:
     return _download(
         f"upload-{record.id}-outcomes",
         fmt,
-        ["row", "status", "cardholderId", "field", "code", "message"],
+        [_("Row"), _("Status"), _("Cardholder ID"), _("Field"), _("Code"), _("Message")],
         rows,
     )

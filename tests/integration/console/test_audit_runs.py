@@ -24,6 +24,7 @@ from tests.integration.console.test_users_pages import (
 )
 from tests.support.sandbox import SandboxHandle
 from tests.support.sandbox_login import operator as api_operator
+from webapp.audit.rules import RISK_LABELS
 from webapp.store.audit import recent_events
 
 PARTNER_Q = 3  # the quietest seeded partner: other tests rarely add users to it
@@ -107,11 +108,13 @@ def test_auditor_sees_flags_and_dormant_holders_and_exports(
     assert exported.status_code == 200
     assert exported.headers["Content-Disposition"].startswith('attachment; filename="permission-audit-')
     rows = list(csv.DictReader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
-    by_user = {int(r["user_id"]): r for r in rows}
-    assert by_user[sleeper["id"]]["dormant"] == "yes"
+    # The page's labels as headers, flags by their readable names, the time column naming its zone.
+    assert "Last sign-in (America/Guatemala)" in rows[0]
+    by_user = {int(r["User ID"]): r for r in rows}
+    assert by_user[sleeper["id"]]["Dormant"] == "Yes"
     assert by_user[sleeper["id"]]["cards-admin:addFunds"] == "X"
-    assert by_user[risky["id"]]["risk_flags"] == "maker_checker"
-    assert by_user[plain["id"]]["sensitive_permissions"] == "0"
+    assert by_user[risky["id"]]["Risk flags"] == RISK_LABELS["maker_checker"]
+    assert by_user[plain["id"]]["Sensitive permissions"] == "0"
     xlsx = op.client.get(f"/p/{PARTNER_Q}/audit/{snapshot_id}/export.xlsx")
     assert xlsx.status_code == 200
     assert xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

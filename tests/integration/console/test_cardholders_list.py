@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +278,8 @@ def test_csv_export_is_masked_complete_and_audited(
     assert answer.headers["Content-Disposition"].startswith("attachment; filename=")
     assert answer.is_streamed
     rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
-    assert rows[0][:4] == ["cardholderId", "name", "lastName", "email"]
+    assert rows[0][:4] == ["ID", "Name", "Last name", "Email"]  # the list's own column labels
+    assert rows[0][9] == "Created (America/Guatemala)"
     assert len(rows) - 1 == total
     for row in rows[1:]:
         assert "•••@" in row[3]
@@ -299,8 +301,9 @@ def test_xlsx_export_opens_as_a_workbook(reader: FlaskClient) -> None:
     assert answer.status_code == 200
     book = CalamineWorkbook.from_filelike(io.BytesIO(answer.get_data()))
     rows = book.get_sheet_by_index(0).to_python()
-    assert rows[0][0] == "cardholderId"
-    assert all(row[7] == "closed" for row in rows[1:])
+    assert rows[0][0] == "ID"
+    assert all(row[7] == "Closed" for row in rows[1:])  # the status as the list names it
+    assert all(isinstance(row[9], datetime) for row in rows[1:])  # a real date, in the display zone
 
 
 def test_export_needs_a_known_format(reader: FlaskClient) -> None:
@@ -308,3 +311,16 @@ def test_export_needs_a_known_format(reader: FlaskClient) -> None:
         f"/p/{PARTNER_A}/cardholders/export", data={"format": "pdf", "csrf_token": csrf_of(reader)}
     )
     assert answer.status_code == 400
+
+
+def test_a_spanish_export_has_the_spanish_column_labels(reader: FlaskClient) -> None:
+    with reader.session_transaction() as session:
+        session["lang"] = "es"
+    answer = reader.post(
+        f"/p/{PARTNER_A}/cardholders/export",
+        data={"format": "csv", "status": "closed", "csrf_token": csrf_of(reader)},
+    )
+    rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["ID", "Nombre", "Apellido"]
+    assert rows[0][9] == "Creado (America/Guatemala)"
+    assert all(row[7] == "Cerrado" for row in rows[1:])

@@ -297,7 +297,7 @@ def test_submit_is_exactly_once_and_progress_reaches_the_end(
     assert html.count("<tr data-row>") == 4
     outcomes = client.get(f"{detail_url(upload_id)}/results.csv").get_data().decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(outcomes)))
-    assert lines[0] == ["row", "status", "cardholderId", "field", "code", "message"]
+    assert lines[0] == ["Row", "Status", "Cardholder ID", "Field", "Code", "Message"]
     assert sorted(int(line[0]) for line in lines[1:]) == [2, 3, 4, 5]  # the operator's own row numbers
     history = client.get(f"/p/{PARTNER}/uploads/").get_data(as_text=True)
     assert f"/uploads/{upload_id}" in history

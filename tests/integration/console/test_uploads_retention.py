@@ -113,7 +113,7 @@ def test_once_the_file_is_gone_the_masked_report_is_for_every_uploader(
     masked = colleague.get(f"{detail_url(upload_id)}/errors.csv")
     assert masked.status_code == 200
     text = masked.get_data().decode("utf-8-sig")
-    assert "value (masked)" in text
+    assert "Value (masked)" in text
     assert document not in text
     assert (colleague_email, "success") in report_events(console, upload_id)
 

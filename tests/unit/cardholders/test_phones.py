@@ -91,7 +91,9 @@ def test_the_filled_in_message_finds_its_translation() -> None:
     assert spanish[key].string % values == "No es un número de teléfono válido para GT."
     assert phones.explain(phones.UNKNOWN_COUNTRY_CODE) == (phones.UNKNOWN_COUNTRY_CODE, {})
     for message in (phones.CHARACTERS, phones.UNKNOWN_COUNTRY_CODE, phones.NOT_VALID_FOR_REGION):
-        assert spanish.get(message) is not None and spanish[message].string
+        entry = spanish.get(message)
+        assert entry is not None
+        assert entry.string
 
 
 @pytest.mark.parametrize(
