@@ -1,13 +1,14 @@
-"""Saved views against the sandbox: save a list's filters and sort, open them from the sidebar, share them with
-colleagues of the same partner only, delete one's own only, refuse bad names, tampered queries and missing CSRF.
+"""Saved views against the sandbox: save a list's filters and sort, open them from the sidebar, share them
+with colleagues of the same partner only, delete one's own only, refuse bad names, tampered queries and
+missing CSRF.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from flask import Flask
@@ -29,7 +30,12 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
 
 
 def save(
-    client: FlaskClient, name: str, query: str = "status=active", *, list_key: str = "cardholders", **extra: str
+    client: FlaskClient,
+    name: str,
+    query: str = "status=active",
+    *,
+    list_key: str = "cardholders",
+    **extra: str,
 ) -> tuple[int, str, str]:
     """POST the "Save this view" form as the list page renders it; (status, Location, body)."""
     data = {"csrf_token": csrf_of(client), "name": name, "list_key": list_key, "query": query, **extra}
@@ -73,17 +79,22 @@ def test_a_saved_view_opens_from_the_sidebar_with_its_filters_and_sort(
 
 def test_the_query_keeps_only_what_the_list_accepts(console: Flask, sandbox: SandboxHandle) -> None:
     client, _ = signed_in(console, sandbox, READER)
-    tampered = "status=active&status=closed&page=7&s=abcdefgh12&limit=25&sort=bogus&order=asc&q=ana%40x.com&x=1"
+    tampered = (
+        "status=active&status=closed&page=7&s=abcdefgh12&limit=25&sort=bogus&order=asc&q=ana%40x.com&x=1"
+    )
     status, location, _body = save(client, "Cleaned", tampered)
     assert status == 303
     href = sidebar(client)["Cleaned"]
     assert href == f"{LIST}?limit=25&order=asc&status=active"
     assert location.endswith(href)
     assert set(parse_qs(href.split("?", 1)[1])) == {"limit", "order", "status"}  # no page, s, q or x
-    assert "ana" not in href and "bogus" not in href
+    assert "ana" not in href
+    assert "bogus" not in href
 
 
-def test_a_shared_view_reaches_colleagues_of_the_same_partner_only(console: Flask, sandbox: SandboxHandle) -> None:
+def test_a_shared_view_reaches_colleagues_of_the_same_partner_only(
+    console: Flask, sandbox: SandboxHandle
+) -> None:
     author, _ = signed_in(console, sandbox, READER)
     assert save(author, "Team closed", "status=closed", shared="y")[0] == 303
     assert save(author, "Mine only", "status=inactive")[0] == 303
@@ -185,7 +196,9 @@ def test_a_duplicate_name_on_the_same_list_is_refused(console: Flask, sandbox: S
 
 def test_saving_without_a_csrf_token_is_refused(console: Flask, sandbox: SandboxHandle) -> None:
     client, _ = signed_in(console, sandbox, READER)
-    answer = client.post(VIEWS, data={"name": "No token", "list_key": "cardholders", "query": "status=active"})
+    answer = client.post(
+        VIEWS, data={"name": "No token", "list_key": "cardholders", "query": "status=active"}
+    )
     assert answer.status_code == 400
     assert view_ids(client) == []
 
@@ -198,4 +211,5 @@ def test_the_spanish_sidebar_and_messages(console: Flask, sandbox: SandboxHandle
     assert "Nombre de la vista: escriba un nombre para esta vista." in body
     assert save(client, "Activos", "status=active")[0] == 303
     page = client.get(LIST).get_data(as_text=True)
-    assert "Vistas guardadas" in page and "Guardar esta vista" in page
+    assert "Vistas guardadas" in page
+    assert "Guardar esta vista" in page
