@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -49,12 +49,14 @@ def _href(view: store.SavedView, saved: SavedList) -> str:
 
 def _entries(partner_id: int, openable: dict[str, SavedList]) -> list[dict[str, Any]]:
     me = _operator().id
+    here = request.full_path.rstrip("?")
     return [
         {
             "id": view.id,
             "name": view.name,
             "list": _(openable[view.list_key].label),
-            "url": _href(view, openable[view.list_key]),
+            "url": (url := _href(view, openable[view.list_key])),
+            "active": url == here,
             "own": view.owner_id == me,
             "shared": view.shared,
             "owner_email": view.owner_email,

@@ -51,7 +51,7 @@ def sidebar(client: FlaskClient, path: str = LIST) -> dict[str, str]:
     block = body.split('data-testid="saved-views-nav"', 1)[1].split("</nav>", 1)[0]
     return {
         html.unescape(name).strip(): html.unescape(href)
-        for href, name in re.findall(r'<a class="nav-link sv-link" href="([^"]+)"[^>]*>([^<]+)', block)
+        for href, name in re.findall(r'<a class="nav-link sv-link[^"]*" href="([^"]+)"[^>]*>([^<]+)', block)
     }
 
 
@@ -73,6 +73,7 @@ def test_a_saved_view_opens_from_the_sidebar_with_its_filters_and_sort(
     assert sidebar(client)["Active by name"] == f"{LIST}?order=asc&sort=name&status=active"
     opened = client.get(f"{LIST}?order=asc&sort=name&status=active").get_data(as_text=True)
     assert '<option value="active" selected>' in opened
+    assert re.search(r'class="nav-link sv-link is-active" href="[^"]+" aria-current="page"', opened)
     # The sidebar shows it on every page of this partner, not only on the list itself.
     assert "Active by name" in sidebar(client, f"/p/{PARTNER_A}/")
 
