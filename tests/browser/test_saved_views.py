@@ -9,7 +9,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
+from tests.browser.conftest import OPERATOR_PASSWORD, PageProblems, new_operator, shoot
+from tests.browser.test_accessibility import axe_violations
 from tests.support.sandbox import SandboxHandle
 
 PARTNER_A = 1
@@ -60,3 +61,27 @@ def test_save_a_filtered_list_and_open_it_from_the_sidebar(
         page.get_by_test_id("saved-views-nav").get_by_role("link", name="Inactive cardholders")
     ).to_have_count(0)
     shoot(page, "94-saved-views-manage-es")
+
+
+def test_the_disclosure_by_keyboard_and_axe_with_a_view_in_the_sidebar(
+    signed_in_page: Callable[..., Any],
+    page_factory: Callable[..., tuple[Any, PageProblems]],
+    console_url: str,
+    sandbox: SandboxHandle,
+) -> None:
+    # axe needs its script injected, which the console's CSP rightly refuses: a page without it.
+    page, _ = page_factory(bypass_csp=True)
+    signed_in_page(new_operator(sandbox, "Ana Tzoc", READER), OPERATOR_PASSWORD, target=page)
+    page.goto(f"{console_url}/p/{PARTNER_A}/cardholders/?status=closed")
+    summary = page.get_by_test_id("save-view").locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the disclosure
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("save-view-name")).to_be_focused()
+    page.keyboard.type("Closed")
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_url(re.compile(r"status=closed$"))
+    expect(page.get_by_test_id("saved-views-nav").get_by_role("link", name="Closed")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_test_id("save-view").locator("summary").click()
+    assert axe_violations(page) == []
