@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import pytest
 from flask import Flask
@@ -214,3 +214,43 @@ def test_the_spanish_sidebar_and_messages(console: Flask, sandbox: SandboxHandle
     page = client.get(LIST).get_data(as_text=True)
     assert "Vistas guardadas" in page
     assert "Guardar esta vista" in page
+
+
+def _control_query(client: FlaskClient, path: str) -> dict[str, str]:
+    """The query the list's "Save this view" control would send, as rendered on `path`."""
+    body = client.get(path).get_data(as_text=True)
+    control = body.split('data-testid="save-view"', 1)[1].split("</details>", 1)[0]
+    found = re.search(r'name="query" value="([^"]*)"', control)
+    assert found is not None
+    return dict(parse_qsl(html.unescape(found.group(1)), keep_blank_values=True))
+
+
+def test_every_list_offers_the_control_with_its_current_query(console: Flask, sandbox: SandboxHandle) -> None:
+    lists = [*READER, "users:list", "balance-management:list"]
+    client, _ = signed_in(console, sandbox, lists)
+    assert _control_query(client, f"{LIST}?status=closed&page=2&sort=name") == {
+        "sort": "name",
+        "status": "closed",
+    }
+    assert _control_query(client, f"{USERS}?status=inactive&sort=email&order=desc") == {
+        "status": "inactive",
+        "sort": "email",
+        "order": "desc",
+    }
+    top_ups = f"/p/{PARTNER_A}/top-ups/"
+    assert _control_query(client, f"{top_ups}?status=pending&from=2026-01-01&page=2") == {
+        "status": "pending",
+        "from": "2026-01-01",
+    }
+
+
+def test_a_top_up_view_keeps_only_valid_filters(console: Flask, sandbox: SandboxHandle) -> None:
+    client, _ = signed_in(console, sandbox, [*READER, "balance-management:list"])
+    query = "status=bogus&from=2026-03-01&to=2026-01-01&awaiting=me&page=3"
+    status, location, _body = save(client, "Waiting for me", query, list_key="top-ups")
+    assert status == 303
+    assert location.endswith(f"/p/{PARTNER_A}/top-ups/?awaiting=me&from=2026-03-01&status=pending")
+    assert (
+        sidebar(client)["Waiting for me"]
+        == f"/p/{PARTNER_A}/top-ups/?awaiting=me&from=2026-03-01&status=pending"
+    )
