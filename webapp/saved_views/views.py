@@ -7,11 +7,13 @@ saved for, and shown for, only a list the sidebar would let this operator open (
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.access import NavLink, Operator, navigation, signed_in
 from webapp.htmx import redirect, render
@@ -22,6 +24,7 @@ from webapp.store import saved_views as store
 from webapp.store.audit import record_event
 
 bp = Blueprint("saved_views", __name__, url_prefix="/p/<int:partner_id>/views")
+log = logging.getLogger(__name__)
 
 
 def _operator() -> Operator:
@@ -74,7 +77,12 @@ def saved_views_menu(nav_links: list[NavLink]) -> list[dict[str, Any]]:
     partner_id: int | None = g.get("partner_id")
     if partner_id is None or not nav_links or not current_user.is_authenticated:
         return []
-    return _entries(partner_id, _openable(partner_id, nav_links))
+    try:
+        return _entries(partner_id, _openable(partner_id, nav_links))
+    except SQLAlchemyError:
+        # The sidebar is on every page: a store that cannot answer costs the saved views, not the page.
+        log.exception("saved_views_unavailable", extra={"event": "saved_views_unavailable"})
+        return []
 
 
 @bp.get("/")

@@ -254,3 +254,21 @@ def test_a_top_up_view_keeps_only_valid_filters(console: Flask, sandbox: Sandbox
         sidebar(client)["Waiting for me"]
         == f"/p/{PARTNER_A}/top-ups/?awaiting=me&from=2026-03-01&status=pending"
     )
+
+
+def test_pages_still_open_when_the_store_cannot_list_saved_views(
+    console: Flask, sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import text
+
+    from webapp.store import Store
+
+    client, _ = signed_in(console, sandbox, READER)
+    store: Store = console.extensions["store"]
+    with store.engine.begin() as connection:  # a store that lost the table (restored from an old backup)
+        connection.execute(text("DROP TABLE saved_views"))
+    page = client.get(LIST)
+    assert page.status_code == 200
+    assert 'data-testid="cardholder-table"' in page.get_data(as_text=True)
+    assert sidebar(client) == {}
+    assert any(getattr(r, "event", None) == "saved_views_unavailable" for r in caplog.records)
