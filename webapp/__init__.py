@@ -21,7 +21,7 @@ def _install_sign_in(app: Flask) -> None:
 
 def _install_features(app: Flask) -> None:
     """One blueprint per domain (ARCHITECTURE §6.2)."""
-    from webapp import activity, audit, partners, permissions, process_requests, uploads, users
+    from webapp import activity, audit, partners, permissions, process_requests, saved_views, uploads, users
     from webapp.cardholders.views import bp as cardholders_bp  # the package root stays Flask-free for rules
     from webapp.dashboard import bp as dashboard_bp
 
@@ -35,6 +35,7 @@ def _install_features(app: Flask) -> None:
         permissions.bp,
         audit.bp,
         activity.bp,
+        saved_views.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,156 @@
+"""Save, list and delete saved views; the sidebar's "Saved views" entries.
+
+Deny by default: a view is only ever read or deleted through the partner in the URL (already checked by the
+access gate), a delete touches only the operator's own view (anything else is the same 404), and a view is
+saved for, and shown for, only a list the sidebar would let this operator open (webapp/access.py navigation).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from webapp.access import NavLink, Operator, navigation, signed_in
+from webapp.htmx import redirect, render
+from webapp.saved_views.forms import SaveViewForm
+from webapp.saved_views.lists import LISTS, SavedList, clean_query
+from webapp.store import saved_views as store
+from webapp.store.audit import record_event
+from webapp.textmarks import gettext as _
+
+bp = Blueprint("saved_views", __name__, url_prefix="/p/<int:partner_id>/views")
+log = logging.getLogger(__name__)
+
+
+def _operator() -> Operator:
+    operator: Operator = current_user  # the access gate guarantees it
+    return operator
+
+
+def _list_url(saved: SavedList, partner_id: int) -> str:
+    return url_for(saved.endpoint, partner_id=partner_id)
+
+
+def _openable(partner_id: int, nav_links: list[NavLink] | None = None) -> dict[str, SavedList]:
+    """The saveable lists whose sidebar entry this operator sees on this partner."""
+    links = nav_links if nav_links is not None else navigation(current_app, _operator(), partner_id)
+    urls = {link.url for link in links}
+    return {key: saved for key, saved in LISTS.items() if _list_url(saved, partner_id) in urls}
+
+
+def _href(view: store.SavedView, saved: SavedList) -> str:
+    # Cleaned again on the way out: a stored query never carries more than the list accepts today.
+    query = clean_query(saved, view.query)
+    base = _list_url(saved, view.partner_id)
+    return f"{base}?{query}" if query else base
+
+
+def _entries(partner_id: int, openable: dict[str, SavedList]) -> list[dict[str, Any]]:
+    me = _operator().id
+    here = request.full_path.rstrip("?")
+    return [
+        {
+            "id": view.id,
+            "name": view.name,
+            "list": _(openable[view.list_key].label),
+            "url": (url := _href(view, openable[view.list_key])),
+            "active": url == here,
+            "own": view.owner_id == me,
+            "shared": view.shared,
+            "owner_email": view.owner_email,
+        }
+        for view in store.visible(partner_id, me)
+        if view.list_key in openable
+    ]
+
+
+@bp.app_template_global()
+def saved_views_menu(nav_links: list[NavLink]) -> list[dict[str, Any]]:
+    """The sidebar's saved views for the partner in the URL; none outside a partner."""
+    from flask import g
+
+    partner_id: int | None = g.get("partner_id")
+    if partner_id is None or not nav_links or not current_user.is_authenticated:
+        return []
+    try:
+        return _entries(partner_id, _openable(partner_id, nav_links))
+    except SQLAlchemyError:
+        # The sidebar is on every page: a store that cannot answer costs the saved views, not the page.
+        log.exception("saved_views_unavailable", extra={"event": "saved_views_unavailable"})
+        return []
+
+
+@bp.get("/")
+@signed_in
+def index(partner_id: int) -> ResponseReturnValue:
+    response = render(
+        "saved_views/index.html", partner_id=partner_id, views=_entries(partner_id, _openable(partner_id))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/")
+@signed_in
+def save(partner_id: int) -> ResponseReturnValue:
+    form = SaveViewForm()
+    saved = LISTS.get(form.list_key.data or "")
+    if saved is None or saved.key not in _openable(partner_id):
+        abort(404)
+    form.query.data = clean_query(saved, form.query.data or "")
+    if form.validate():
+        operator = _operator()
+        try:
+            view = store.save(
+                partner_id=partner_id,
+                owner_id=operator.id,
+                owner_email=operator.email,
+                name=form.name.data,
+                list_key=saved.key,
+                query=form.query.data,
+                shared=bool(form.shared.data),
+            )
+        except store.DuplicateName:
+            form.name.errors.append(
+                _("View name: you already have a view called “%(name)s” on this list.", name=form.name.data)
+            )
+        else:
+            record_event(
+                "saved_view_create",
+                outcome="success",
+                partner_id=partner_id,
+                target=f"saved_view:{view.id}",
+                detail={"list": saved.key, "shared": view.shared},
+            )
+            flash(_("View “%(name)s” saved.", name=view.name), "success")
+            return redirect(_href(view, saved))
+    return render(
+        "saved_views/save.html",
+        status=422,
+        partner_id=partner_id,
+        form=form,
+        list_label=_(saved.label),
+        back_url=_list_url(saved, partner_id) + (f"?{form.query.data}" if form.query.data else ""),
+    )
+
+
+@bp.post("/<int:view_id>/delete")
+@signed_in
+def delete(partner_id: int, view_id: int) -> ResponseReturnValue:
+    view = store.delete_own(partner_id, _operator().id, view_id)
+    if view is None:
+        abort(404)
+    record_event(
+        "saved_view_delete",
+        outcome="success",
+        partner_id=partner_id,
+        target=f"saved_view:{view.id}",
+        detail={"list": view.list_key, "shared": view.shared},
+    )
+    flash(_("View “%(name)s” deleted.", name=view.name), "success")
+    return redirect(url_for(".index", partner_id=partner_id))
