@@ -124,4 +124,9 @@ ES: dict[str, str] = {
     "Source IP": "IP de origen",
     "Request ID": "ID de solicitud",
     "Event ID": "ID de evento",
+    # history boxes (webapp/history.py, templates/_macros/history.html)
+    "partial": "parcial",
+    "{count} times in a few minutes": "{count} veces en pocos minutos",
+    "Nobody changes their own permissions.": "Nadie cambia sus propios permisos.",
+    "Beyond the permissions of the operator who asked.": "Va más allá de los permisos del operador que lo pidió.",
 }
