@@ -103,6 +103,10 @@ class HistoryLine:
 _ORDER: Final = {name: position for position, name in enumerate(FIELD_LABELS)}
 
 
+def _in_form_order(names: Iterable[Any]) -> list[str]:
+    return sorted((str(n) for n in names), key=lambda n: _ORDER.get(n, len(_ORDER)))
+
+
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
@@ -112,7 +116,7 @@ def _changes(detail: Mapping[str, Any]) -> tuple[Change, ...]:
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         # Masked again on the way out (idempotent on what the writers stored), in the forms' field order.
         was, now = masked_fields(before), masked_fields(after)
-        names = sorted(set(was) | set(now), key=lambda n: _ORDER.get(n, len(_ORDER)))
+        names = _in_form_order(set(was) | set(now))
         return tuple(Change(field_label(n), was.get(n, ""), now.get(n, "")) for n in names)
     if isinstance(before, str | int) and isinstance(after, str | int):
         return (Change("", mask_value(before), mask_value(after)),)
@@ -151,7 +155,7 @@ def line_of(event: AuditEvent, labels: Mapping[str, str], cards: Mapping[int, st
         outcome=event.outcome,
         actor=event.actor_email or (f"#{event.actor_id}" if event.actor_id is not None else "—"),
         actor_id=event.actor_id,
-        fields=tuple(field_label(str(f)) for f in fields) if isinstance(fields, list) else (),
+        fields=tuple(field_label(f) for f in _in_form_order(fields)) if isinstance(fields, list) else (),
         changes=changes,
         reason=_reason(detail),
         reason_is_code=detail.get("reason") in REASON_CODES,
