@@ -115,6 +115,23 @@ def test_closing_a_cardholder_shows_the_reason_given(console: Flask, sandbox: Sa
     assert "Motivo: Requested by the customer" in spanish[0]
 
 
+def test_a_card_action_names_the_card_by_its_masked_number_and_the_reason(
+    console: Flask, sandbox: SandboxHandle
+) -> None:
+    client, _ = cardholder_operator(console, sandbox, MAKER)
+    cardholder_id, person = create_one(client)
+    cards = f"{BASE}/{cardholder_id}/cards/{person['cardId']}"
+    token = csrf_from(html_of(client.get(f"{cards}/activate")))
+    assert client.post(f"{cards}/activate", data={"csrf_token": token}).status_code == 303
+    blocked = client.post(f"{cards}/block", data={"csrf_token": token, "reason": "Lost at the market"})
+    assert blocked.status_code == 303
+    history = history_of(html_of(client.get(f"{BASE}/{cardholder_id}")))
+    (line,) = [line for line in lines_of(history) if "Card blocked" in line]
+    assert re.search(r"Card blocked · Card (\d{6} )?•+ \d{4}", line), line
+    assert "Reason: Lost at the market" in line
+    assert f"#{person['cardId']}" not in history
+
+
 def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_revoked(
     console: Flask, sandbox: SandboxHandle
 ) -> None:
@@ -143,9 +160,7 @@ def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_rev
 
     in_spanish(op.client)
     page = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}").get_data(as_text=True)
-    (line,) = [
-        line for line in lines_of(history_of(page, "user-events")) if "Permisos cambiados" in line
-    ]
+    (line,) = [line for line in lines_of(history_of(page, "user-events")) if "Permisos cambiados" in line]
     assert "Otorgados: cardholders:detail" in line
     assert "Revocados: approvals:list" in line
     assert "Motivo: Moves to the approvals team" in line
