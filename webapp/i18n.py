@@ -20,6 +20,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_accept_header
 
 from webapp.access import public
+from webapp.cardholders.labels import outcome_label
 from webapp.htmx import redirect
 from webapp.textmarks import gettext, translate
 
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     # Flask-Babel installs Jinja's i18n extension (newstyle: `_("… %(name)s", name=…)`, values escaped).
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(current_lang=current_lang, LANGUAGES=LANGUAGES)
+    # The trail's outcomes read the same in every history box and on the Activity page.
+    app.jinja_env.globals.update(current_lang=current_lang, LANGUAGES=LANGUAGES, outcome_label=outcome_label)
     app.jinja_env.filters["translate"] = translate
     app.register_blueprint(bp)

@@ -21,7 +21,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp import htmx
 from webapp.access import Operator, requires
 from webapp.activity import bp, export, trail
-from webapp.cardholders.labels import outcome_label
 from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone, time_tag
 from webapp.i18n import _
@@ -30,10 +29,6 @@ from webapp.textmarks import N_
 
 TRAIL_NEEDS = (("users", "list"), ("users", "detail"))
 
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"outcome_label": outcome_label}
 
 
 def readable_partners(operator: Operator) -> list[int]:

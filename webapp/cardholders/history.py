@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Final
 
+from webapp.history import HistoryLine, history_lines
 from webapp.store.audit import recent_events
 from webapp.textmarks import N_
 
@@ -27,39 +27,12 @@ def target_of(cardholder_id: int) -> str:
     return f"cardholder:{cardholder_id}"
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    occurred_at: datetime
-    label: str
-    outcome: str
-    actor: str
-    note: str | None
+def cardholder_history(
+    partner_id: int, cardholder_id: int, cards: Mapping[int, str] | None = None
+) -> list[HistoryLine]:
+    """Newest first; scoped to the partner as well, so one partner's trail never shows on another's page.
 
-
-def _note(detail: dict[str, object] | None) -> str | None:
-    """A short, non-sensitive addition: which fields changed, which card, which export format."""
-    if not detail:
-        return None
-    parts: list[str] = []
-    fields = detail.get("fields")
-    if isinstance(fields, list) and fields:
-        parts.append(", ".join(str(f) for f in fields))
-    card = detail.get("card_id")
-    if card is not None:
-        parts.append(f"#{card}")
-    return " · ".join(parts) or None
-
-
-def cardholder_history(partner_id: int, cardholder_id: int) -> list[HistoryEntry]:
-    """Newest first; scoped to the partner as well, so one partner's trail never shows on another's page."""
+    `cards` (card id → masked number) names the card a card action touched, as the page shows it.
+    """
     events = recent_events(partner_id=partner_id, target=target_of(cardholder_id), limit=HISTORY_LIMIT)
-    return [
-        HistoryEntry(
-            occurred_at=event.occurred_at,
-            label=ACTION_LABELS.get(event.action, event.action),
-            outcome=event.outcome,
-            actor=event.actor_email or (f"#{event.actor_id}" if event.actor_id is not None else "—"),
-            note=_note(event.detail),
-        )
-        for event in events
-    ]
+    return history_lines(events, ACTION_LABELS, cards)

@@ -79,6 +79,7 @@ def outcome_label(outcome: str | None) -> str:
         "rate_limited": pgettext("outcome", "Too many attempts"),
         "inactive": pgettext("outcome", "Account inactive"),
         "ended": pgettext("outcome", "Ended"),
+        "partial": pgettext("outcome", "Partly done"),
     }
     return labels.get(outcome or "", outcome or "")
 

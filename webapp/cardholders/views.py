@@ -49,6 +49,7 @@ from webapp.cms.models import Card, Cardholder, CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
 from webapp.formatting import day, display_zone
+from webapp.history import masked_fields
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.parsing import parse_id
 from webapp.step_up import (
@@ -399,12 +400,15 @@ def _load(partner_id: int, cardholder_id: int, otp: str | None = None) -> Cardho
 
 def _detail_context(partner_id: int, record: Cardholder) -> dict[str, Any]:
     can = _permissions(partner_id)
+    cards = [_card_view(card, show_bin=can.cards) for card in record.cards]
     return {
         "partner_id": partner_id,
         "record": record,
         "pii": _masked_pii(record),
-        "cards": [_card_view(card, show_bin=can.cards) for card in record.cards],
-        "history": cardholder_history(partner_id, record.cardholder_id),
+        "cards": cards,
+        "history": cardholder_history(
+            partner_id, record.cardholder_id, cards={c["id"]: c["pan"] for c in cards}
+        ),
         "can": can,
         "reveal_form": RevealForm(formdata=None),
         "revealed": None,
@@ -612,6 +616,14 @@ def _current_values(record: Cardholder) -> dict[str, str]:
     }
 
 
+def _before_value(record: Cardholder, current: dict[str, str], name: str) -> str:
+    if name == "phoneNumber":
+        return record.phone_number or ""
+    if name == "email":
+        return record.email or ""
+    return current.get(name, "")
+
+
 def _edit_page(partner_id: int, record: Cardholder, form: EditCardholderForm, **extra: Any) -> Response:
     return render(
         "cardholders/form.html",
@@ -663,7 +675,13 @@ def edit(partner_id: int, cardholder_id: int) -> BaseResponse:
         outcome="success",
         target=target_of(cardholder_id),
         partner_id=partner_id,
-        detail={"fields": sorted(changes)},
+        detail={
+            "fields": sorted(changes),
+            # Masked before they reach the store (webapp/history.py); phone and email come from the record
+            # itself, which `current` leaves empty when the CMS answered them masked.
+            "before": masked_fields({name: _before_value(record, current, name) for name in changes}),
+            "after": masked_fields(changes),
+        },
     )
     flash(_("Changes saved."), "success")
     return _back_to(detail_url)
@@ -714,7 +732,7 @@ def close(partner_id: int, cardholder_id: int) -> BaseResponse:
         outcome="success",
         target=target_of(cardholder_id),
         partner_id=partner_id,
-        detail={"cards_cancelled": cancelled},
+        detail={"cards_cancelled": cancelled, "reason": form.reason.data},
     )
     flash(_("Cardholder closed. Their cards are cancelled."), "success")
     return _back_to(detail_url)
@@ -763,12 +781,15 @@ def _card_action(partner_id: int, cardholder_id: int, card_id: int, action: str)
         )
         context["form_errors"] = _apply_upstream_errors(form, exc)
         return render("cardholders/card_action.html", status=_form_status(), **context)
+    done_detail: dict[str, Any] = {"card_id": card_id}
+    if isinstance(form, BlockCardForm) and form.reason.data:
+        done_detail["reason"] = form.reason.data
     record_event(
         f"card_{action}",
         outcome="success",
         target=target_of(cardholder_id),
         partner_id=partner_id,
-        detail={"card_id": card_id},
+        detail=done_detail,
     )
     done = {
         "activate": _("Card activated."),

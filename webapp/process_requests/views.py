@@ -19,12 +19,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.access import Operator, requires
 from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
-from webapp.cardholders.labels import outcome_label
 from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
 from webapp.cms.pagination import Page
 from webapp.errors import page_for
 from webapp.formatting import locale_name, money
+from webapp.history import history_lines
 from webapp.htmx import redirect, render
 from webapp.logging_setup import security_event
 from webapp.parsing import parse_id
@@ -90,13 +90,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "status_kind": STATUS_KIND,
         "status_label": lambda status: translate(STATUS_LABELS.get(status, status)),
-        "event_label": _event_label,
-        "outcome_label": outcome_label,
     }
-
-
-def _event_label(action: str) -> str:
-    return _(EVENT_LABELS.get(action) or action)
 
 
 # -- shared helpers ---------------------------------------------------------------------------------------
@@ -448,7 +442,9 @@ def detail(partner_id: int, request_id: int) -> ResponseReturnValue:
         can_cancel=pending and decisions and operator.can(partner_id, "balance-management", "cancel"),
         decisions_offered=decisions,
         evidence_offered=offers("process-request-detail"),
-        history=recent_events(partner_id=partner_id, target=_target(request_id), limit=20),
+        history=history_lines(
+            recent_events(partner_id=partner_id, target=_target(request_id), limit=20), EVENT_LABELS
+        ),
     )
 
 
@@ -512,7 +508,9 @@ def _render_decision(
         # The decision needs one screen: the evidence (when this operator may open it) and the history.
         show_evidence=operator.can_any(partner_id, (("balance-management", "list"), *READERS)),
         evidence_offered=offers("process-request-detail"),
-        history=recent_events(partner_id=partner_id, target=_target(found.id), limit=20),
+        history=history_lines(
+            recent_events(partner_id=partner_id, target=_target(found.id), limit=20), EVENT_LABELS
+        ),
         **extra,
     )
 

@@ -20,6 +20,7 @@ from webapp.auth.drafts import pop_draft
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import CmsUser, Permission
+from webapp.history import history_lines, masked_fields
 from webapp.parsing import parse_id, parse_page
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
@@ -129,7 +130,7 @@ def detail(partner_id: int, user_id: int) -> BaseResponse:
         partner_id=partner_id,
         user=user,
         permissions=_permissions_by_partner(user, partner_id),
-        events=recent_events(target=user_target(user_id), limit=20),
+        events=history_lines(recent_events(target=user_target(user_id), limit=20)),
         is_self=user.id == _operator_id(),
     )
     response.headers["Cache-Control"] = "no-store"
@@ -254,7 +255,12 @@ def edit(partner_id: int, user_id: int) -> BaseResponse:
         outcome="success",
         target=user_target(user_id),
         partner_id=partner_id,
-        detail={"changed": sorted(changes)},
+        detail={
+            "changed": sorted(changes),
+            # Masked before they reach the store (webapp/history.py): the trail keeps no whole e-mail or name.
+            "before": masked_fields({name: getattr(user, name) for name in changes}),
+            "after": masked_fields(changes),
+        },
     )
     flash(_("Changes saved."), "success")
     return htmx.redirect(url_for("users.detail", partner_id=partner_id, user_id=user_id))
