@@ -56,6 +56,7 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
         N_("Users and permissions"),
         ("permissions_change", "permission_create", "cms_user_create", "cms_user_update", "cms_user_status"),
     ),
+    "saved_view": (N_("Saved views"), ("saved_view_create", "saved_view_delete")),
     "export": (
         N_("Exports"),
         (
@@ -119,6 +120,8 @@ ACTION_LABELS: Final = {
     "audit_trail_archived": N_("Trail archived"),
     "authz_denied": N_("Access denied"),
     "partner_switch": N_("Partner switch"),
+    "saved_view_create": N_("Saved view created"),
+    "saved_view_delete": N_("Saved view deleted"),
 }
 SUBJECT_TYPES: Final = ("cardholder", "cms_user", "process_request", "upload", "audit_snapshot")
 _SUBJECT: Final = re.compile(rf"({'|'.join(SUBJECT_TYPES)}):([0-9]{{1,10}})")
