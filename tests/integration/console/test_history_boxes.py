@@ -156,7 +156,7 @@ def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_rev
     assert "Granted: cardholders:detail" in line
     assert "Revoked: approvals:list" in line
     assert "Reason: Moves to the approvals team" in line
-    assert "success" in line
+    assert "Done" in line  # the outcome by its name, not the stored code
 
     in_spanish(op.client)
     page = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}").get_data(as_text=True)
@@ -164,7 +164,7 @@ def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_rev
     assert "Otorgados: cardholders:detail" in line
     assert "Revocados: approvals:list" in line
     assert "Motivo: Moves to the approvals team" in line
-    assert "correcto" in line
+    assert "Hecho" in line
 
 
 def test_a_user_edit_shows_before_and_after_masked(console: Flask, sandbox: SandboxHandle) -> None:

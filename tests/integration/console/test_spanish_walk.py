@@ -110,6 +110,9 @@ EXTRA = [
     f"/p/{PARTNER}/top-ups/new",
     f"/p/{PARTNER}/audit/",
     f"/p/{PARTNER}/permissions/",
+    f"/p/{PARTNER}/activity/",
+    f"/p/{PARTNER}/views/",
+    f"/p/{PARTNER}/top-ups/?status=pending&awaiting=me",
     "/no/such/page",
 ]
 SKIP = re.compile(
@@ -294,7 +297,15 @@ def test_every_screen_speaks_spanish(
         seen["/cardholders/N (not found)"] = http.get(f"/p/{PARTNER}/cardholders/987654").text
         _audit_and_upload(http, sandbox, seen)
     kinds = {_shape(path) for path in seen}
-    for expected in ("/p/N/cardholders/N", "/p/N/users/N", "/p/N/top-ups/N", "/p/N/uploads/", "/p/N/partner"):
+    for expected in (
+        "/p/N/cardholders/N",
+        "/p/N/users/N",
+        "/p/N/top-ups/N",
+        "/p/N/uploads/",
+        "/p/N/partner",
+        "/p/N/activity/",
+        "/p/N/views/",
+    ):
         assert any(kind.startswith(expected) for kind in kinds), (expected, sorted(kinds))
     assert len(seen) >= 25, sorted(seen)
     data = cms_texts(sandbox)

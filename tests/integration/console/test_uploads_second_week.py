@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 import xlsxwriter
 from flask import Flask
@@ -60,7 +61,7 @@ def test_when_the_cms_cannot_tell_the_page_says_which_check_only_it_makes(
     assert counts(html)["valid"] == 1
     assert 'data-testid="cards-unchecked"' in html
     assert "Whether each card is free for this partner." in html
-    assert "Your account may not list the partner&#39;s cards." in html
+    assert "Your account may not list the partner's cards." in unescape(html)
     # And the sandbox, like the CMS, refuses that row on send: 8014.
     assert send(client, upload_id).status_code == 303
     done = wait_until_done(client, upload_id)
