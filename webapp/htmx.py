@@ -26,6 +26,9 @@ HTMX_CONFIG: dict[str, Any] = {
     "historyCacheSize": 0,
     "refreshOnHistoryMiss": True,
     "includeIndicatorStyles": False,
+    # Not "style": htmx would copy an element's style attribute across a swap, which the CSP (no inline
+    # styles) refuses; our elements carry classes only.
+    "attributesToSettle": ["class", "width", "height"],
     "methodsThatUseUrlParams": ["get"],
     "responseHandling": [
         {"code": "204", "swap": False},

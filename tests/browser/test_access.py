@@ -78,7 +78,7 @@ def test_auditor_runs_and_exports_an_audit(
     download = info.value
     assert download.suggested_filename.startswith("permission-audit-")
     text = Path(download.path()).read_text(encoding="utf-8-sig")
-    assert text.startswith("partner_id,partner,user_id,name,email,status,last_sign_in,dormant")
+    assert text.startswith("Partner ID,Partner,User ID,Name,Email,Status,Last sign-in (America/Guatemala),")
     assert "Elena Barrios" in text
     page.get_by_role("link", name="Flagged only").click()
     expect(page.get_by_test_id("matrix")).to_contain_text("Elena Barrios")

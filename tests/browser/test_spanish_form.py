@@ -19,7 +19,7 @@ CREATOR = ["cardholders:list", "cardholders:detail", "cardholders:create", "card
 HELP_TEXTS = {
     "countryOfBirth": "Código ISO de dos letras, p. ej. GT.",
     "dateOfBirth": "AAAA-MM-DD",
-    "phoneNumber": "Dígitos con el código de país, sin +, p. ej. 50230001234.",
+    "phoneNumber": "Un número de GT, o + y el código de país si es de otro país.",
     "documentNumber": "DPI: 13 dígitos. NIT: de 2 a 12 dígitos, opcionalmente terminado en K.",
 }
 
