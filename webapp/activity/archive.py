@@ -23,21 +23,8 @@ from webapp.store import Store, chain
 from webapp.store.models import AuditAnchor, AuditEvent
 
 FORMAT = "migo-audit-trail-archive/1"
-COLUMNS = (
-    "id",
-    "occurred_at",
-    "actor_id",
-    "actor_email",
-    "partner_id",
-    "action",
-    "target",
-    "outcome",
-    "request_id",
-    "source_ip",
-    "detail",
-    "prev_hash",
-    "row_hash",
-)
+# Every column of a trail row: the hashed ones (webapp/store/chain.py) between the id and the chain's links.
+COLUMNS = ("id", *chain.HASHED, "prev_hash", "row_hash")
 
 
 class ArchiveRefused(RuntimeError):
