@@ -8,6 +8,7 @@ America/Guatemala, the sandbox's market), with the offset written next to each t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -133,6 +134,17 @@ def day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = _local(value).date()
     return _day_text(value, display_locale())
+
+
+def day_formatter() -> Callable[[datetime], str]:
+    """`day` for many values on one page: the zone and locale are looked up once, not once per row."""
+    zone, locale = display_zone(), display_locale()
+
+    def shown(moment: datetime) -> str:
+        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return _day_text(aware.astimezone(zone).date(), locale)
+
+    return shown
 
 
 @lru_cache(maxsize=2048)

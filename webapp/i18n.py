@@ -23,6 +23,7 @@ from webapp.access import public
 from webapp.cardholders.labels import outcome_label
 from webapp.htmx import redirect
 from webapp.textmarks import gettext, translate
+from webapp.textmarks import install as install_catalog
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
@@ -86,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     # Flask-Babel installs Jinja's i18n extension (newstyle: `_("… %(name)s", name=…)`, values escaped).
     Babel(app, locale_selector=select_locale)
+    install_catalog(app)
     # The trail's outcomes read the same in every history box and on the Activity page.
     app.jinja_env.globals.update(current_lang=current_lang, LANGUAGES=LANGUAGES, outcome_label=outcome_label)
     app.jinja_env.filters["translate"] = translate

@@ -13,21 +13,57 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
+from babel import support
+from flask import Flask, has_app_context, has_request_context, request
+
+
+def catalog() -> Any:
+    """The request's translations, found once per request and kept on the request object.
+
+    Flask-Babel looks up the locale and its catalog on every call, and a list page asks for a hundred texts:
+    that lookup was most of the page's translation cost (bench/bench_cardholders.py). The request, not `g`,
+    holds it: an app context can outlive several requests in tests, each in its own language.
+    """
+    if has_request_context():
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        found = getattr(current, "_babel_catalog", None)
+        if found is None:
+            found = flask_babel.get_translations()
+            current._babel_catalog = found
+        return found
+    if has_app_context():
+        return flask_babel.get_translations()
+    return support.NullTranslations()
 
 
 def gettext(text: str, **values: Any) -> str:
     """`text` in the request's language; `%(name)s` placeholders filled from `values` when given."""
-    return str(flask_babel.gettext(text, **values))
+    found = str(catalog().ugettext(text))
+    return found % values if values else found
 
 
 def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
     """The singular or plural form for `num` (also available as `%(num)s`)."""
-    return str(flask_babel.ngettext(singular, plural, num, **values))
+    values.setdefault("num", num)
+    return str(catalog().ungettext(singular, plural, num)) % values
 
 
 def pgettext(context: str, text: str, **values: Any) -> str:
     """`text` as meant in `context` (one English word, two Spanish ones: "Inactive" user / cardholder)."""
-    return str(flask_babel.pgettext(context, text, **values))
+    found = str(catalog().upgettext(context, text))
+    return found % values if values else found
+
+
+def install(app: Flask) -> None:
+    """Templates' `_`, `ngettext` and `pgettext` read the same per-request catalog (Jinja's newstyle wrappers
+    still fill and escape the values)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        gettext=lambda text: catalog().ugettext(text),
+        ngettext=lambda singular, plural, num: catalog().ungettext(singular, plural, num),
+        newstyle=True,
+        pgettext=lambda context, text: catalog().upgettext(context, text),
+        npgettext=lambda context, singular, plural, num: catalog().unpgettext(context, singular, plural, num),
+    )
 
 
 def N_(text: str) -> str:

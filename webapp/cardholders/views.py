@@ -7,7 +7,7 @@ not assigned to never reaches upstream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -48,7 +48,7 @@ from webapp.cms import errors
 from webapp.cms.models import Card, Cardholder, CardholderSummary
 from webapp.cms.pagination import Page
 from webapp.files.export import content_disposition
-from webapp.formatting import day, display_zone
+from webapp.formatting import day, day_formatter, display_zone
 from webapp.history import masked_fields
 from webapp.htmx import hx_redirect, is_htmx, redirect, render
 from webapp.parsing import parse_id
@@ -179,13 +179,17 @@ class ListRow(NamedTuple):
 
 
 def _row(
-    item: CardholderSummary, detail_base: str, status_labels: Mapping[str, str], matched: str = ""
+    item: CardholderSummary,
+    detail_base: str,
+    status_labels: Mapping[str, str],
+    matched: str = "",
+    days: Callable[[datetime], str] | None = None,
 ) -> ListRow:
     """One list row, masked and formatted here: the template only places the values (it runs 50 times).
 
-    `detail_base` is the detail URL without its id ("" for no link) and `status_labels` are translated, both
-    once per page; the date is the display zone's calendar day, formatted once per distinct day
-    (webapp/formatting.py keeps them)."""
+    `detail_base` is the detail URL without its id ("" for no link), `status_labels` are translated and `days`
+    writes the display zone's calendar day (webapp/formatting.py `day_formatter`), all made once per page."""
+    shown_day = days or day
     return ListRow(
         id=item.cardholder_id,
         url=f"{detail_base}{item.cardholder_id}" if detail_base else "",
@@ -199,7 +203,7 @@ def _row(
         status_label=status_labels.get(item.status, item.status),
         kind=STATUS_KINDS.get(item.status, "neutral"),
         cards=item.card_count,
-        created=day(item.created_at) if item.created_at else "",
+        created=shown_day(item.created_at) if item.created_at else "",
         matched=matched,
     )
 
@@ -271,6 +275,7 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
     detail_base = url_for(".detail", partner_id=partner_id, cardholder_id=0)[:-1] if can.detail else ""
     status_labels = {status: cardholder_status_label(status) for status in STATUSES}
     badge = MatchBadges(_sent_search(search))
+    days = day_formatter()
     return render(
         "cardholders/index.html",
         status=503 if failure and not is_htmx() else 200,
@@ -279,7 +284,9 @@ def _list_page(partner_id: int, state: ListState, search: str, *, lost_search: b
         search_text=search,
         lost_search=lost_search,
         page=page,
-        rows=[_row(item, detail_base, status_labels, badge(item)) for item in page.items] if page else [],
+        rows=[_row(item, detail_base, status_labels, badge(item), days) for item in page.items]
+        if page
+        else [],
         failure=failure,
         results_only=results_only,
         can=can,
