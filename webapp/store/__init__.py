@@ -50,13 +50,14 @@ def create_store(url: str) -> Store:
 
 
 @contextmanager
-def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
-    """gunicorn workers of one node start together and share one SQLite file: migrate one at a time."""
+def sqlite_file_lock(engine: Engine, purpose: str) -> Iterator[None]:
+    """One process at a time for `purpose` on a SQLite file shared by the workers of one node (a lock file
+    beside the database); nothing to hold for another database or an in-memory one."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "a+b") as lock_file:
+    with open(f"{database}.{purpose}.lock", "a+b") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
@@ -66,7 +67,8 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest revision (idempotent, safe when several processes start at once)."""
-    with _sqlite_file_lock(engine):
+    # gunicorn workers of one node start together: they migrate one at a time.
+    with sqlite_file_lock(engine, "migrate"):
         _upgrade(engine)
 
 

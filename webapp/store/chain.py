@@ -9,7 +9,6 @@ The hash leaves out the row id, so a row's hash is known before it is inserted.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import threading
@@ -22,6 +21,7 @@ from typing import Any, Final
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from webapp.store import sqlite_file_lock
 from webapp.store.models import AuditAnchor, AuditEvent
 
 GENESIS: Final = "0" * 64
@@ -85,17 +85,8 @@ def append_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite":
         yield
         return
-    database = engine.url.database
-    with _THREAD_LOCK:
-        if not database or database == ":memory:":
-            yield
-            return
-        with open(f"{database}.audit.lock", "a+b") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    with _THREAD_LOCK, sqlite_file_lock(engine, "audit"):
+        yield
 
 
 def _last_hash(db: Session) -> str:
