@@ -17,12 +17,12 @@ from webapp.files.excel_writer import (
     column_letter,
     escape_text,
     safe_sheet_name,
-    write_cardholders_xlsx,
     write_xlsx,
 )
 from webapp.files.sniff import FileKind, sniff
 from webapp.sandbox.cardholder_rules import CREATE_FIELDS, create_problems
 from webapp.sandbox.routes.uploads import read_sheet, spreadsheet_kind
+from webapp.uploads.workbooks import write_cardholders_xlsx
 
 MB = 1024 * 1024
 

@@ -22,7 +22,7 @@ from typing import Final, TypeVar, cast
 
 from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import FIELDS, NewCardholder, today_utc, validate_cardholder
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 DUPLICATE_IN_FILE: Final = N_("Same value as an earlier row of this file.")
 ALREADY_EXISTS: Final = N_("Already used by an existing cardholder or card.")
