@@ -84,24 +84,17 @@ def _format_or_404(fmt: str) -> None:
 
 def _record_download(record: UploadRecord, fmt: str, with_values: bool) -> None:
     """The audit event of a report download; the file's own values only for those allowed to see them."""
-    detail = {"format": fmt, "withValues": with_values}
-    if with_values and not may_download_values(record, operator()):
-        record_event(
-            "bulk_upload_report_downloaded",
-            outcome="denied",
-            target=target(record.id),
-            partner_id=record.partner_id,
-            detail=detail,
-        )
-        security_event("upload_report_denied", partner_id=record.partner_id, upload_id=record.id)
-        raise Forbidden()
+    allowed = not with_values or may_download_values(record, operator())
     record_event(
         "bulk_upload_report_downloaded",
-        outcome="success",
+        outcome="success" if allowed else "denied",
         target=target(record.id),
         partner_id=record.partner_id,
-        detail=detail,
+        detail={"format": fmt, "withValues": with_values},
     )
+    if not allowed:
+        security_event("upload_report_denied", partner_id=record.partner_id, upload_id=record.id)
+        raise Forbidden()
 
 
 def _download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
