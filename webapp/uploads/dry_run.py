@@ -182,9 +182,9 @@ def dry_run(
 ) -> DryRunReport:
     """Validate every row and predict the outcome of uploading them all.
 
-    `rows` are `(row_number, {field: text})` as `webapp.files.headers.records` yields them; `known_keys` maps a key field
-    (`documentNumber`, `email`, `cardId`) to values already taken upstream; `region` is the one a phone
-    without "+" belongs to (the PHONE_REGION setting, as in the single-create form).
+    `rows` are `(row_number, {field: text})` as `webapp.files.headers.records` yields them; `known_keys`
+    maps a key field (`documentNumber`, `email`, `cardId`) to values already taken upstream; `region` is the
+    one a phone without "+" belongs to (the PHONE_REGION setting, as in the single-create form).
     """
     report = DryRunReport()
     issues = report.issues
