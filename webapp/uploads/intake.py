@@ -200,6 +200,20 @@ def columns_step(
             else:
                 remember(partner_id, kind, header, mapping, operator.id)
                 return redirect(url_for(".detail", partner_id=partner_id, upload_id=upload_id))
+    return _render_columns(form, staged, kind, sheet, header, chosen, errors, problem, partner_id)
+
+
+def _render_columns(
+    form: MappingForm,
+    staged: StagedFile,
+    kind: str,
+    sheet: str | None,
+    header: list[str],
+    chosen: dict[str, str],
+    errors: dict[str, str],
+    problem: str | None,
+    partner_id: int,
+) -> ResponseReturnValue:
     return render(
         "uploads/columns.html",
         status=FORM_INVALID if (errors or problem) else 200,
@@ -209,7 +223,7 @@ def columns_step(
         kind=kind,
         sheet=sheet,
         header=[(str(index), text) for index, text in enumerate(header) if text.strip()],
-        fields=fields,
+        fields=KIND_FIELDS[kind],
         chosen=chosen,
         errors=errors,
         problem=problem,
