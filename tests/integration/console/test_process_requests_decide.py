@@ -143,6 +143,15 @@ def test_the_cms_refusal_of_a_self_approval_is_explained(
     assert refused.status_code == 403
     assert "You cannot approve or reject a request you sent yourself." in refused.get_data(as_text=True)
     assert "pending" in checker.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True).lower()
+    with console.app_context():
+        from webapp.store.audit import recent_events
+
+        events = recent_events(partner_id=PARTNER_A, target=f"process_request:{request_id}")
+    # The CMS's refusal of the write, then the four-eyes denial it stands for.
+    assert [(e.action, e.outcome, (e.detail or {}).get("refusedBy")) for e in reversed(events)][-2:] == [
+        ("process_request_approve", "refused", None),
+        ("process_request_approve", "denied", "cms"),
+    ]
 
 
 def test_reject_needs_a_reason_and_leaves_the_balance(
