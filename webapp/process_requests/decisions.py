@@ -23,9 +23,9 @@ from webapp.logging_setup import security_event
 from webapp.process_requests.forms import CancelForm, DecisionForm
 from webapp.process_requests.page_parts import (
     READERS,
+    FormPage,
     history,
     holder,
-    in_flight_problem,
     is_requester,
     operator,
     partner_balance,
@@ -92,7 +92,7 @@ def _not_pending(partner_id: int, found: ProcessRequest) -> BaseResponse:
 
 
 @dataclass
-class DecisionPage:
+class DecisionPage(FormPage):
     """One decision on one pending request: its confirmation page, its write and what each outcome shows."""
 
     action: str
@@ -166,14 +166,12 @@ class DecisionPage:
             case AlreadyDone():
                 return self._to_detail()
             case InFlight():
-                self.form.submission_key.data = submissions.new_key()
-                problem = in_flight_problem(
-                    N_("This decision is already being sent. Reload the request before trying again.")
+                return self.being_sent(
+                    N_("This decision is already being sent. Reload the request before trying again."),
+                    new_key=True,
                 )
-                return self.render(status=409, problem=problem)
             case Unknown(error=exc):
-                # The key stays claimed: sending the form again replays the first decision.
-                return self.render(status=504, problem=upstream_problem(exc), outcome_unknown=True)
+                return self.outcome_unknown(exc)
             case Refused(error=exc):
                 return self._refused(exc)
 

@@ -3,9 +3,11 @@ and history, and the banner for a failure the form survives (templates/process_r
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from flask import request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.access import Operator
@@ -15,6 +17,7 @@ from webapp.cms.models import Balance, ProcessRequest
 from webapp.errors import page_for
 from webapp.history import HistoryLine, history_lines
 from webapp.logging_setup import security_event
+from webapp.store import submissions
 from webapp.store.audit import recent_events
 from webapp.textmarks import N_
 from webapp.upstream import cms
@@ -87,12 +90,29 @@ def upstream_problem(exc: cms_errors.CmsError) -> dict[str, Any]:
     }
 
 
-def in_flight_problem(message: str) -> dict[str, Any]:
-    """The banner for a form whose key is being sent right now (409): nothing was sent a second time."""
-    return {
-        "status": 409,
-        "title": N_("Already being sent"),
-        "message": message,
-        "code": None,
-        "upstream_message": None,
-    }
+class FormPage(ABC):
+    """A top-up form page (the request, a decision): the answers its write gives alike, whatever it is for."""
+
+    form: Any
+
+    @abstractmethod
+    def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue: ...
+
+    def being_sent(self, message: str, *, new_key: bool) -> ResponseReturnValue:
+        """The same form is being sent right now (409): nothing was sent a second time. `new_key` when the
+        form must not send this key again (someone else's, or a decision that may be tried afresh)."""
+        if new_key:
+            self.form.submission_key.data = submissions.new_key()
+        problem = {
+            "status": 409,
+            "title": N_("Already being sent"),
+            "message": message,
+            "code": None,
+            "upstream_message": None,
+        }
+        return self.render(status=409, problem=problem)
+
+    def outcome_unknown(self, exc: cms_errors.CmsError) -> ResponseReturnValue:
+        """No answer came back (504): the key stays claimed, so sending the form again replays the first
+        write instead of making a second one."""
+        return self.render(status=504, problem=upstream_problem(exc), outcome_unknown=True)

@@ -33,8 +33,8 @@ from webapp.process_requests.evidence import (
 )
 from webapp.process_requests.forms import TopUpForm
 from webapp.process_requests.page_parts import (
+    FormPage,
     holder,
-    in_flight_problem,
     partner_balance,
     target,
     upstream_problem,
@@ -66,7 +66,7 @@ def _currency(balance: Balance | None) -> str:
 
 
 @dataclass
-class TopUpPage:
+class TopUpPage(FormPage):
     """One attempt at the form: what the page shows again, whatever became of the attempt."""
 
     form: TopUpForm
@@ -156,15 +156,12 @@ class TopUpPage:
                 flash(_("This request was already sent; here it is."), "info")
                 return self._to_detail(sent_id)
             case AlreadyDone() | InFlight():
-                if isinstance(outcome, InFlight) and outcome.foreign:
-                    self.form.submission_key.data = submissions.new_key()
-                problem = in_flight_problem(
-                    N_("This request is already being sent. Check the list before sending it again.")
+                return self.being_sent(
+                    N_("This request is already being sent. Check the list before sending it again."),
+                    new_key=isinstance(outcome, InFlight) and outcome.foreign,
                 )
-                return self.render(status=409, problem=problem)
             case Unknown(error=exc):
-                # The key stays claimed: sending the form again replays the first request.
-                return self.render(status=504, problem=upstream_problem(exc), outcome_unknown=True)
+                return self.outcome_unknown(exc)
             case Refused(error=exc):
                 return self._refused(exc)
 
