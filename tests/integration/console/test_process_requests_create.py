@@ -363,6 +363,28 @@ def _create_events(app: Flask, email: str) -> list[tuple[str, str | None]]:
     ]
 
 
+def test_a_key_already_being_sent_by_someone_else_sends_nothing_and_gets_a_new_key(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+) -> None:
+    client, email = signed_in(console, sandbox, MAKER)
+    state = open_form(client)
+    with console.app_context():
+        from webapp.store import submissions
+
+        submissions.claim(state["submission_key"], kind="process_request", actor_id=-1, partner_id=PARTNER_A)
+    busy = post_top_up(client, state, "42", observations="not twice")
+    assert busy.status_code == 409
+    html = busy.get_data(as_text=True)
+    assert "This request is already being sent. Check the list before sending it again." in html
+    assert "not twice" in html
+    assert clean_faults.calls(CREATE_ROUTE) == []
+    fresh = form_state(html)
+    assert fresh["submission_key"] != state["submission_key"]
+    done = post_top_up(client, fresh, "42", evidence=None, observations="not twice")
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert len(requests_by(sandbox, email)) == 1
+
+
 def test_a_plain_500_is_outcome_unknown_and_the_retry_sends_the_same_key(
     console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
 ) -> None:
