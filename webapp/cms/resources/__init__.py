@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from webapp.cms import errors
 from webapp.cms.capabilities import capability_for, means_absent
-from webapp.cms.client import ApiRequest, Reply
+from webapp.cms.wire import ApiRequest, Reply
 
 if TYPE_CHECKING:
     from webapp.cms.auth import Authenticator, TokenHolder

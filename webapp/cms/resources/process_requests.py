@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from webapp.cms.client import UPLOAD_DEADLINE_FACTOR
 from webapp.cms.errors import CapabilityMissing, NotFound
 from webapp.cms.models import EvidenceFile, ProcessRequest, as_list
 from webapp.cms.pagination import Page, parse_page
 from webapp.cms.resources import Resource, query, seg
+from webapp.cms.timing import UPLOAD_DEADLINE_FACTOR
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder

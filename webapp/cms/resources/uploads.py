@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
-from webapp.cms.client import UPLOAD_DEADLINE_FACTOR, ApiRequest
 from webapp.cms.errors import BadUpstreamResponse
 from webapp.cms.models import Batch, BatchRow, ProgressFrame, as_object
 from webapp.cms.pagination import Page, parse_page
 from webapp.cms.resources import Resource, seg
 from webapp.cms.sse import progress_frames
+from webapp.cms.timing import UPLOAD_DEADLINE_FACTOR
+from webapp.cms.wire import ApiRequest
 
 if TYPE_CHECKING:
     import httpx
