@@ -272,26 +272,10 @@ class Upstream:
             )
         try:
             content = self._read_capped(request, response, deadline_at)
-        except _BodyTooBig:
-            raise errors.BadUpstreamResponse(
-                "The CMS answer is too large.", status=status, outcome_unknown=unknown
-            ) from None
-        except _DeadlinePassed:
-            raise errors.UpstreamTimeout(
-                "The CMS answer took too long.", status=status, outcome_unknown=unknown
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise errors.UpstreamTimeout(
-                "The CMS answer took too long.", status=status, outcome_unknown=unknown
-            ) from exc
-        except httpx.DecodingError as exc:
-            raise errors.BadUpstreamResponse(
-                "The CMS answer could not be decoded.", status=status, outcome_unknown=unknown
-            ) from exc
-        except httpx.TransportError as exc:
-            raise errors.UpstreamTimeout(
-                "The connection to the CMS broke.", status=status, outcome_unknown=unknown
-            ) from exc
+        except (_BodyTooBig, _DeadlinePassed) as exc:
+            raise _reading_failure(exc, status, unknown) from None
+        except (httpx.DecodingError, httpx.TransportError) as exc:
+            raise _reading_failure(exc, status, unknown) from exc
 
         if 200 <= status < 300 and req.raw:
             return Reply(status=status, headers=response.headers, content=content)
@@ -362,6 +346,20 @@ class Upstream:
                 "outcome": outcome,
             },
         )
+
+
+def _reading_failure(exc: Exception, status: int, unknown: bool) -> errors.CmsError:
+    """What a failure while reading an answer's body means."""
+    kind: type[errors.CmsError]
+    if isinstance(exc, _BodyTooBig):
+        kind, message = errors.BadUpstreamResponse, "The CMS answer is too large."
+    elif isinstance(exc, _DeadlinePassed | httpx.TimeoutException):
+        kind, message = errors.UpstreamTimeout, "The CMS answer took too long."
+    elif isinstance(exc, httpx.DecodingError):
+        kind, message = errors.BadUpstreamResponse, "The CMS answer could not be decoded."
+    else:
+        kind, message = errors.UpstreamTimeout, "The connection to the CMS broke."
+    return kind(message, status=status, outcome_unknown=unknown)
 
 
 def _tls_failure_reason(exc: BaseException) -> str | None:

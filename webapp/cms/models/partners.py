@@ -9,14 +9,13 @@ from typing import Any
 
 from webapp.cms.models.readers import (
     as_object,
-    bad_field,
     opt_int,
     opt_str,
     opt_timestamp,
+    req_decimal,
     req_int,
     req_str,
     str_list,
-    to_decimal,
 )
 
 
@@ -84,12 +83,10 @@ class Balance:
     def from_api(cls, raw: Any) -> Balance:
         w = "balance"
         d = as_object(raw, w)
-        if "available" not in d:
-            raise bad_field(w, "available", "is missing")
         return cls(
             id=opt_int(d, "id", w),
             client_id=opt_int(d, "clientId", w),
-            available=to_decimal(d["available"], w, "available"),
+            available=req_decimal(d, "available", w),
             currency=req_str(d, "currency", w),
             updated_at=opt_timestamp(d, "updatedAt", w),
             created_at=opt_timestamp(d, "createdAt", w),

@@ -9,13 +9,12 @@ from typing import Any
 
 from webapp.cms.models.readers import (
     as_object,
-    bad_field,
     opt_int,
     opt_str,
     opt_timestamp,
+    req_decimal,
     req_int,
     req_str,
-    to_decimal,
 )
 
 
@@ -61,8 +60,6 @@ class ProcessRequest:
     def from_api(cls, raw: Any) -> ProcessRequest:
         w = "processRequest"
         d = as_object(raw, w)
-        if "requestedAmount" not in d:
-            raise bad_field(w, "requestedAmount", "is missing")
         ev_raw = d.get("evidence")
         evidence = None
         if ev_raw is not None:
@@ -78,7 +75,7 @@ class ProcessRequest:
         return cls(
             id=req_int(d, "id", w),
             partner_id=opt_int(d, "partnerId", w),
-            requested_amount=to_decimal(d["requestedAmount"], w, "requestedAmount"),
+            requested_amount=req_decimal(d, "requestedAmount", w),
             currency=opt_str(d, "currency", w),
             observations=opt_str(d, "observations", w),
             status=req_str(d, "status", w),

@@ -79,6 +79,12 @@ def to_decimal(value: Any, where: str, key: str) -> Decimal:
     return amount
 
 
+def req_decimal(d: Json, key: str, where: str) -> Decimal:
+    if key not in d:
+        raise bad_field(where, key, "is missing")
+    return to_decimal(d[key], where, key)
+
+
 def opt_decimal(d: Json, key: str, where: str) -> Decimal | None:
     value = d.get(key)
     return None if value is None else to_decimal(value, where, key)
