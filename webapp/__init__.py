@@ -77,7 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         htmx,
         i18n,
         metrics,
-        parsing,
+        routing,
         security_headers,
         status_badges,
         store,
@@ -102,7 +102,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(build_config(instance_path, overrides))
     configure_logging(app)
     _proxy_fix(app)
-    parsing.init_app(app)  # bounded `<int:...>` ids, before any route is added
+    routing.init_app(app)  # bounded `<int:...>` ids, before any route is added
     metrics.init_app(app)  # first: its timer starts before, and its status is read after, every other hook
 
     security_headers.init_app(app)

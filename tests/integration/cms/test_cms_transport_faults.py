@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.integration.cms.conftest import ANA, SessionHolder
 from tests.support.sandbox import SandboxHandle
 from webapp.cms import CmsClient, errors
-from webapp.cms.client import ApiRequest
+from webapp.cms.wire import ApiRequest
 
 ME = "GET /app/users/me"
 CLOSE = "POST /app/partners/1/cardholders/*/close"
