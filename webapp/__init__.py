@@ -20,7 +20,7 @@ def _install_sign_in(app: Flask) -> None:
 
 
 def _install_features(app: Flask) -> None:
-    """One blueprint per domain (ARCHITECTURE §6.2)."""
+    """One blueprint per domain: package, blueprint, URL prefix and template folder share the name."""
     from webapp import activity, audit, partners, permissions, process_requests, saved_views, uploads, users
     from webapp.cardholders.views import bp as cardholders_bp  # the package root stays Flask-free for rules
     from webapp.dashboard import bp as dashboard_bp
