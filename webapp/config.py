@@ -240,7 +240,11 @@ def env_name(key: str) -> str:
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The known keys whose `CONSOLE_` variables are set, parsed; an empty value means "unset"."""
+    """The known keys whose `CONSOLE_` variables are set, parsed; an empty value means "unset".
+
+    Not Flask's `from_prefixed_env`: it would take every `CONSOLE_` variable as a key (gunicorn's
+    CONSOLE_BIND, make's CONSOLE_PORT), turn CONSOLE_ENV into ENV, and parse values as JSON, where the
+    table's parsers read `yes`/`on` and comma-separated lists."""
     found: dict[str, Any] = {}
     for key, setting in SETTINGS.items():
         name = env_name(key)
