@@ -36,13 +36,19 @@ def _prose(path: Path) -> list[tuple[int, str]]:
 
 
 def _sources() -> list[Path]:
-    return [
-        path
-        for path in sorted((ROOT / "webapp").rglob("*"))
-        if path.is_file()
-        and (path.suffix == ".py" or path.suffix in TEXT_SUFFIXES)
-        and "translations" not in path.parts
-    ]
+    """The console, its templates and assets' notes, tests, benchmarks and the top-level documents."""
+    top = ("wsgi.py", "gunicorn.conf.py", "README.md", "SECURITY.md", "instance/config.example.py")
+    found = [ROOT / name for name in top]
+    for folder in ("webapp", "templates", "static", "tests", "bench"):
+        found.extend(
+            path
+            for path in sorted((ROOT / folder).rglob("*"))
+            if path.is_file()
+            and (path.suffix == ".py" or path.suffix in TEXT_SUFFIXES)
+            and "translations" not in path.parts
+            and path != Path(__file__)
+        )
+    return found
 
 
 def _anchor(section: str) -> str:
@@ -67,7 +73,7 @@ def _problems() -> list[str]:
     return problems
 
 
-def test_webapp_cites_only_files_in_the_repository() -> None:
+def test_comments_cite_only_files_in_the_repository() -> None:
     problems = _problems()
     assert problems == [], "\n".join(problems)
 
