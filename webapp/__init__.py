@@ -71,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         access,
         errors,
         extensions,
+        fanout,
         formatting,
         health,
         htmx,
@@ -78,6 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         metrics,
         parsing,
         security_headers,
+        status_badges,
         store,
         theme,
         upstream,
@@ -107,6 +109,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     upstream.init_app(app)
     htmx.init_app(app)
+    fanout.init_app(app)
+    status_badges.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
     theme.init_app(app)

@@ -29,6 +29,7 @@ from webapp import metrics
 from webapp.access import Operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
+from webapp.cardholders.masking import mask_email
 from webapp.cms import errors
 from webapp.logging_setup import security_event
 from webapp.store import submissions
@@ -195,9 +196,3 @@ def send_code() -> ResponseReturnValue:
         minutes=max(1, expires_in // 60) if expires_in else None,
         email=mask_email(operator.email),
     )
-
-
-def mask_email(email: str) -> str:
-    """`a•••@demo.migo`: enough to recognise one's own address, not enough to harvest it."""
-    local, _sep, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else "•••"
