@@ -116,6 +116,10 @@ new environment with the conformance probe.
 # PROXY_FIX_X_PORT = 0
 # PROXY_FIX_X_PREFIX = 0
 
+# Threads per process shared by the pages that ask the CMS many things at once (sign-in, partner balances,
+# a user's permissions, the dashboard, the permission audit); one call never holds more than 8 of them.
+# FANOUT_WORKERS = 16
+
 # Largest accepted request body (bulk files are up to 16 MB upstream).
 # MAX_CONTENT_LENGTH = 17 * 1024 * 1024
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from flask import Config
 
 from webapp.cardholders.phones import REGIONS
+from webapp.fanout import DEFAULT_WORKERS as DEFAULT_FANOUT_WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,9 @@ SETTINGS: dict[str, Setting] = {
     # Off by default: it tells outsiders our internals.
     "SERVER_TIMING": Setting(
         False, _as_bool, "send Server-Timing (upstream, render and total time) on every answer"
+    ),
+    "FANOUT_WORKERS": Setting(
+        DEFAULT_FANOUT_WORKERS, int, "threads per process shared by pages asking the CMS many things at once"
     ),
     # Features.
     "DORMANT_DAYS": Setting(90, int, "days without a sign-in after which an operator is shown as dormant"),
