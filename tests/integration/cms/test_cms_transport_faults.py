@@ -1,4 +1,4 @@
-"""Transport faults F17–F19 (security-checklist §4.2) for the CMS client, over real loopback sockets.
+"""Transport faults F17–F19 (docs/faults.md) for the CMS client, over real loopback sockets.
 
 F17: an upstream whose certificate cannot be trusted (self-signed; valid but for another name) is refused
 before a single byte of HTTP goes out, and the refusal is a security event. F18: a redirect is never
