@@ -1,6 +1,7 @@
-"""Marking text for translation where it is defined, without importing Flask (webapp/textmarks.py translates it)."""
+"""Marking a string for translation without translating it: usable where Flask is not (webapp/cms,
+webapp/files), since the marked text is translated only when it is shown (webapp.textmarks.translate)."""
 
 
 def N_(text: str) -> str:
-    """Mark `text` for the extractor (babel.cfg) and return it unchanged; `translate` looks it up at render time."""
+    """`text` unchanged; only marks it for extraction."""
     return text
