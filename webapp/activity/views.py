@@ -9,7 +9,6 @@ themselves audit events.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +19,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.access import Operator, requires
 from webapp.activity import export, trail
+from webapp.audit.download import export_response
 from webapp.audit.readers import reader_partners
-from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone, time_tag
 from webapp.htmx import render_private
 from webapp.i18n import _
@@ -132,19 +131,7 @@ def _download(partner_id: int, fmt: str) -> BaseResponse:
         },
     )
     stem = f"activity-{'all' if all_partners else partner_id}-{datetime.now(UTC).strftime('%Y%m%d-%H%M')}"
-    if fmt == "csv":
-        body = b"".join(csv_chunks(header, rows))
-        mimetype = "text/csv"
-    else:
-        buffer = io.BytesIO()
-        write_xlsx_export(buffer, header, rows, sheet_name="Activity")
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = BaseResponse(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(stem, fmt)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export_response(stem, fmt, header, rows, sheet_name="Activity")
 
 
 @bp.app_template_filter("trail_time")

@@ -8,7 +8,6 @@ skipped. Nothing here changes upstream data.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +19,9 @@ from webapp.access import Operator, requires
 from webapp.audit import export, rules
 from webapp.audit.collect import collect
 from webapp.audit.data import AuditData
+from webapp.audit.download import export_response
 from webapp.audit.readers import reader_partners
 from webapp.auth.token_holder import SessionTokenHolder
-from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone
 from webapp.htmx import redirect_after_post, render_private
 from webapp.store.audit import record_event
@@ -165,16 +164,4 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
     zone = display_zone()
     columns = export.header(names, _, getattr(zone, "key", str(zone)))
     rows = export.rows(data, matrix, names, _)
-    if fmt == "csv":
-        body = b"".join(csv_chunks(columns, rows, zone=zone))
-        mimetype = "text/csv"
-    else:
-        buffer = io.BytesIO()
-        write_xlsx_export(buffer, columns, rows, sheet_name=_("Audit"), zone=zone)
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = BaseResponse(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(stem, fmt)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return export_response(stem, fmt, columns, rows, sheet_name=_("Audit"), zone=zone)

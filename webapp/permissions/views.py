@@ -20,7 +20,7 @@ from webapp.access import Operator, requires
 from webapp.audit.rules import SENSITIVE_CATEGORIES, category_of
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import CmsClient, TokenHolder, errors
-from webapp.cms.models import PermissionSpec
+from webapp.cms.models import Permission, PermissionSpec
 from webapp.form_errors import place_cms_errors
 from webapp.htmx import FORM_INVALID, redirect_after_post, render, render_private
 from webapp.parsing import parse_id
@@ -60,6 +60,29 @@ def index(partner_id: int) -> BaseResponse:
 # -- create a permission (administrators)
 
 
+def _render_create(
+    partner_id: int, form: PermissionCreateForm, status: int, form_errors: list[str] | None = None
+) -> BaseResponse:
+    return render(
+        "permissions/create.html", partner_id=partner_id, form=form, form_errors=form_errors, status=status
+    )
+
+
+def _create_write(partner_id: int, form: PermissionCreateForm) -> Write[list[Permission]]:
+    spec = PermissionSpec(
+        resource=str(form.resource.data),
+        action=str(form.action.data),
+        description=form.description.data or None,
+    )
+    holder = SessionTokenHolder()
+    return Write(
+        event="permission_create",
+        partner_id=partner_id,
+        send=lambda: cms().permissions.create(holder, [spec]),
+        success_detail=lambda created: {"permissions": [p.key for p in created]},
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("users", "detail", alternatives=[("users", "update")])
 def create(partner_id: int) -> BaseResponse:
@@ -69,32 +92,12 @@ def create(partner_id: int) -> BaseResponse:
         abort(403)
     form = PermissionCreateForm()
     if request.method == "GET" or not form.validate():
-        status = FORM_INVALID if request.method == "POST" else 200
-        return render("permissions/create.html", partner_id=partner_id, form=form, status=status)
-    spec = PermissionSpec(
-        resource=str(form.resource.data),
-        action=str(form.action.data),
-        description=form.description.data or None,
-    )
-    holder = SessionTokenHolder()
-    outcome = submit_once(
-        Write(
-            event="permission_create",
-            partner_id=partner_id,
-            send=lambda: cms().permissions.create(holder, [spec]),
-            success_detail=lambda created: {"permissions": [p.key for p in created]},
-        )
-    )
+        return _render_create(partner_id, form, FORM_INVALID if request.method == "POST" else 200)
+    outcome = submit_once(_create_write(partner_id, form))
     if isinstance(outcome, Refused) and isinstance(outcome.error, errors.ValidationFailed):
         # The CMS names the list it was sent ("permissions"): its complaint is about the resource:action.
         loose = place_cms_errors(form, outcome.error, field_map={"permissions": "resource"})
-        return render(
-            "permissions/create.html",
-            partner_id=partner_id,
-            form=form,
-            form_errors=loose,
-            status=FORM_INVALID,
-        )
+        return _render_create(partner_id, form, FORM_INVALID, form_errors=loose)
     if isinstance(outcome, Refused | Unknown):
         raise outcome.error
     assert isinstance(outcome, Created)  # a write without a form key is never in flight or already done
@@ -226,7 +229,7 @@ def save(partner_id: int, user_id: int) -> BaseResponse:
 
 
 class PartialChange(Exception):
-    """The revoke went through and the grant did not: neither done nor refused, so not an outcome the write
+    """The revoke went through and the grant was refused: neither done nor refused, so no outcome the write
     path knows (webapp/submit_once.py); `_apply` records it as "partial"."""
 
     def __init__(self, error: errors.CmsError) -> None:
@@ -235,15 +238,13 @@ class PartialChange(Exception):
 
 
 def _send_plan(client: CmsClient, holder: TokenHolder, user_id: int, partner_id: int, plan: Plan) -> None:
-    """Revoke, then grant."""
+    """Revoke, then grant (a refused grant after a revoke is a half-done change)."""
     if plan.revoke:
         client.permissions.revoke(holder, user_id, [(p.permission_id, partner_id) for p in plan.revoke])
     if plan.grant:
         try:
             client.permissions.grant(holder, user_id, [(p.permission_id, partner_id) for p in plan.grant])
-        except errors.SessionEnded:
-            raise
-        except errors.CmsError as exc:
+        except (errors.OtpRequired, errors.Forbidden, errors.ValidationFailed) as exc:
             if plan.revoke:
                 raise PartialChange(exc) from exc
             raise
@@ -262,21 +263,15 @@ def _apply(
         "reason": form.reason.data,
     }
     send = partial(_send_plan, cms(), SessionTokenHolder(), user_id, partner_id, plan)
+    target = user_target(user_id)
+    write = Write(event="permissions_change", partner_id=partner_id, send=send, target=target, detail=detail)
     try:
-        outcome = submit_once(
-            Write(
-                event="permissions_change",
-                partner_id=partner_id,
-                send=send,
-                target=user_target(user_id),
-                detail=detail,
-            )
-        )
+        outcome = submit_once(write)
     except PartialChange as half:
         record_event(
-            "permissions_change",
+            write.event,
             outcome="partial",
-            target=user_target(user_id),
+            target=write.target,
             partner_id=partner_id,
             detail={**detail, "done": ["revoke"], "code": half.error.code},
         )
@@ -284,14 +279,8 @@ def _apply(
         return _refused(ctx, form, plan, checked, half.error)
     if isinstance(outcome, Refused | Unknown):
         return _refused(ctx, form, plan, checked, outcome.error)
-    flash(
-        _(
-            "Permissions saved: %(granted)s granted, %(revoked)s revoked.",
-            granted=len(plan.grant),
-            revoked=len(plan.revoke),
-        ),
-        "success",
-    )
+    counts = {"granted": len(plan.grant), "revoked": len(plan.revoke)}
+    flash(_("Permissions saved: %(granted)s granted, %(revoked)s revoked.", **counts), "success")
     return redirect_after_post(url_for("permissions.editor", partner_id=partner_id, user_id=user_id))
 
 

@@ -104,6 +104,26 @@ def index(partner_id: int) -> ResponseReturnValue:
     )
 
 
+def _stored(partner_id: int, saved: SavedList, form: SaveViewForm) -> store.SavedView | None:
+    """The view saved from a valid form; None (the error beside the name) when the name is already taken."""
+    operator = _operator()
+    try:
+        return store.save(
+            partner_id=partner_id,
+            owner_id=operator.id,
+            owner_email=operator.email,
+            name=form.name.data,
+            list_key=saved.key,
+            query=form.query.data,
+            shared=bool(form.shared.data),
+        )
+    except store.DuplicateName:
+        form.name.errors.append(
+            _("View name: you already have a view called “%(name)s” on this list.", name=form.name.data)
+        )
+        return None
+
+
 @bp.post("/")
 @signed_in
 def save(partner_id: int) -> ResponseReturnValue:
@@ -112,26 +132,11 @@ def save(partner_id: int) -> ResponseReturnValue:
     if saved is None or saved.key not in _openable(partner_id):
         abort(404)
     form.query.data = clean_query(saved, form.query.data or "")
-    if form.validate():
-        operator = _operator()
-        try:
-            view = store.save(
-                partner_id=partner_id,
-                owner_id=operator.id,
-                owner_email=operator.email,
-                name=form.name.data,
-                list_key=saved.key,
-                query=form.query.data,
-                shared=bool(form.shared.data),
-            )
-        except store.DuplicateName:
-            form.name.errors.append(
-                _("View name: you already have a view called “%(name)s” on this list.", name=form.name.data)
-            )
-        else:
-            _record("saved_view_create", view)
-            flash(_("View “%(name)s” saved.", name=view.name), "success")
-            return redirect_after_post(_href(view, saved))
+    view = _stored(partner_id, saved, form) if form.validate() else None
+    if view is not None:
+        _record("saved_view_create", view)
+        flash(_("View “%(name)s” saved.", name=view.name), "success")
+        return redirect_after_post(_href(view, saved))
     return render(
         "saved_views/save.html",
         status=FORM_INVALID,

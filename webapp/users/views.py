@@ -92,6 +92,16 @@ class ListQuery:
     order: str
     page: int
 
+    def cms_filters(self) -> dict[str, Any]:
+        """The list call's arguments (an empty filter is no filter)."""
+        return {
+            "page": self.page,
+            "search": self.search or None,
+            "status": self.status or None,
+            "sort_by": self.sort,
+            "sort_order": self.order,
+        }
+
 
 def _list_query() -> ListQuery:
     """The list's filters: a search is only ever posted, the rest may come from the query string."""
@@ -110,16 +120,7 @@ def _list_query() -> ListQuery:
 @requires("users", "list")
 def index(partner_id: int) -> BaseResponse:
     query = _list_query()
-    page = cms().users.list(
-        SessionTokenHolder(),
-        partner_id,
-        page=query.page,
-        limit=PAGE_SIZE,
-        search=query.search or None,
-        status=query.status or None,
-        sort_by=query.sort,
-        sort_order=query.order,
-    )
+    page = cms().users.list(SessionTokenHolder(), partner_id, limit=PAGE_SIZE, **query.cms_filters())
     return render_private(
         "users/index.html",
         partner_id=partner_id,
@@ -307,11 +308,21 @@ def _render_status(
     )
 
 
+def _status_write(partner_id: int, user: CmsUser, target: str) -> Write[Any]:
+    holder = SessionTokenHolder()
+    return Write(
+        event="cms_user_status",
+        partner_id=partner_id,
+        send=lambda: cms().users.set_status(holder, partner_id, user.id, target),
+        target=user_target(user.id),
+        detail={"before": user.status, "after": target},
+    )
+
+
 @bp.route("/<int:user_id>/status", methods=["GET", "POST"])
 @requires("users", "change_status")
 def change_status(partner_id: int, user_id: int) -> BaseResponse:
-    holder = SessionTokenHolder()
-    user = cms().users.get(holder, partner_id, user_id)
+    user = cms().users.get(SessionTokenHolder(), partner_id, user_id)
     if user.id == _operator_id():
         abort(403)  # the upstream refuses too (8024); nobody switches themselves off or on
     target = "inactive" if user.status == "active" else "active"
@@ -324,15 +335,7 @@ def change_status(partner_id: int, user_id: int) -> BaseResponse:
         or not complete_step_up(form, action="cms_user_status")
     ):
         return _render_status(partner_id, user, form, target, FORM_INVALID)
-    outcome = submit_once(
-        Write(
-            event="cms_user_status",
-            partner_id=partner_id,
-            send=lambda: cms().users.set_status(holder, partner_id, user_id, target),
-            target=user_target(user_id),
-            detail={"before": user.status, "after": target},
-        )
-    )
+    outcome = submit_once(_status_write(partner_id, user, target))
     if isinstance(outcome, Refused) and isinstance(outcome.error, errors.OtpRequired):
         form.otp.errors = [_("This action needs a fresh code: send one and enter it.")]
         return _render_status(partner_id, user, form, target, FORM_INVALID)
