@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.auth import rate_limits, session_lifecycle
+from webapp.auth import (
+    rate_limits,
+    session_lifecycle,
+    session_views,  # noqa: F401  (its routes register on bp)
+)
 from webapp.auth.views import bp
 
 __all__ = ["bp", "init_app"]
