@@ -9,6 +9,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import delete, func, or_, select
 
 from webapp.sandbox import codes
+from webapp.sandbox.camel import columns_by_key
 from webapp.sandbox.db import session
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page, page_args, sort_args
 from webapp.sandbox.guard import (
@@ -35,13 +36,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 """The contract's `CmsUserEmail` pattern (Python's `\\s` is the whitespace class the contract spells out)."""
 NAME_LIMIT = 100
 EMAIL_LIMIT = 254
-_SORT_COLUMNS = {
-    "createdAt": CmsUser.created_at,
-    "name": CmsUser.name,
-    "email": CmsUser.email,
-    "status": CmsUser.status,
-    "lastLoginAt": CmsUser.last_login_at,
-}
+_SORT_COLUMNS = columns_by_key(CmsUser, "created_at", "name", "email", "status", "last_login_at")
 
 
 def _partner_user(partner_id: int, cms_user_id: int) -> CmsUser:
