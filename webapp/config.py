@@ -121,6 +121,27 @@ DEFAULTS: dict[str, Any] = {
     # Times are stored in UTC and shown in this zone, named on screen (Flask-Babel reads the same key).
     "BABEL_DEFAULT_TIMEZONE": "America/Guatemala",
     "STORE_MIGRATE_ON_START": True,
+    # Background jobs (webapp/jobs)
+    # The queue: unset, SQLite in the instance folder (one machine); redis://… shared by every node.
+    "JOBS_BROKER_URL": None,
+    # The queue's name on the broker: the nodes of one console share it; two consoles on one Redis do not.
+    "JOBS_QUEUE_NAME": "console-jobs",
+    # Worker threads per worker process (`python -m webapp.jobs`); run N processes for N times as many.
+    "JOBS_WORKERS": 2,
+    # CMS calls in flight at once per worker process, across all its jobs (in total: processes x this).
+    "JOBS_CMS_CONCURRENCY": 4,
+    # A job whose worker stopped beating is run again up to this many attempts in all, then failed.
+    "JOBS_MAX_ATTEMPTS": 3,
+    # A running job's worker writes a heartbeat this often; one older than JOBS_STALE_SECONDS is gone.
+    "JOBS_HEARTBEAT_SECONDS": 10,
+    "JOBS_STALE_SECONDS": 60,
+    # A job not finished this long after it was asked for fails as "stuck past its deadline".
+    "JOBS_DEADLINE_SECONDS": 3600,
+    # The reaper (deadlines, lost workers) runs every this many minutes; the clean-up daily at this UTC hour.
+    "JOBS_REAPER_MINUTES": 1,
+    "JOBS_RETENTION_HOUR": 3,
+    # Seconds a job's result file stays downloadable.
+    "JOBS_RESULT_TTL_SECONDS": 86400,
 }
 
 
