@@ -19,10 +19,11 @@ from webapp.jobs import records
 from webapp.jobs.files import results_folder
 from webapp.jobs.kinds import JobContext, JobFailed, available
 from webapp.jobs.settings import JobSettings
+from webapp.textmarks import N_
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()[:60]}:{os.getpid()}"
-UNKNOWN_KIND = "unknown job kind"
+UNKNOWN_KIND = N_("unknown job kind")
 
 
 class Heartbeat:
