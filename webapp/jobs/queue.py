@@ -5,8 +5,8 @@ webapp/jobs/__main__.py) run the tasks. Three tasks exist, registered on each ap
 
 * `run_job(job_id)`: one attempt at a job (webapp/jobs/runner.py);
 * `reap_jobs`, every JOBS_REAPER_MINUTES: jobs past their deadline fail ("stuck past its deadline"), jobs
-  whose worker stopped beating are queued again (or fail after JOBS_MAX_ATTEMPTS), queued jobs nobody took
-  are sent again (harmless: a job is claimed once);
+  whose worker stopped beating are queued again (or fail after JOBS_MAX_ATTEMPTS), and when the queue is
+  empty, queued jobs nobody took are sent again (their task was lost; harmless: a job is claimed once);
 * `daily_retention`, at JOBS_RETENTION_HOUR (UTC): enqueues the day's clean-up (webapp/jobs/retention.py).
 
 Every worker process runs huey's scheduler, so with several processes a periodic task is sent more than once:
@@ -58,6 +58,7 @@ def reap(app: Flask, queue: JobQueue, moment: datetime | None = None) -> records
         reaped = records.reap(
             stale_seconds=queue.settings.stale_seconds,
             max_attempts=queue.settings.max_attempts,
+            resend_waiting=pending(queue) == 0,
             moment=moment,
         )
     for job_id in (*reaped.requeued, *reaped.resent):

@@ -238,8 +238,13 @@ class Reaped:
     failed: tuple[int, ...]  # past their deadline, or out of attempts
 
 
-def reap(*, stale_seconds: float, max_attempts: int, moment: datetime | None = None) -> Reaped:
-    """One pass over the live jobs, as of `moment`: what the caller must enqueue again, and what failed."""
+def reap(
+    *, stale_seconds: float, max_attempts: int, resend_waiting: bool = True, moment: datetime | None = None
+) -> Reaped:
+    """One pass over the live jobs, as of `moment`: what the caller must enqueue again, and what failed.
+
+    Queued jobs are sent again only when `resend_waiting` (the caller saw an empty queue: their task was
+    lost); with a backlog their tasks are still on their way, and sending more would only grow it."""
     current = moment or now()
     stale = current - timedelta(seconds=stale_seconds)
     failed: list[int] = []
@@ -253,7 +258,11 @@ def reap(*, stale_seconds: float, max_attempts: int, moment: datetime | None = N
         abandoned = db.execute(
             select(Job.id, Job.attempts).where(Job.state == RUNNING, Job.heartbeat_at < stale)
         ).all()
-        waiting = db.scalars(select(Job.id).where(Job.state == QUEUED, Job.heartbeat_at < stale)).all()
+        waiting = (
+            db.scalars(select(Job.id).where(Job.state == QUEUED, Job.heartbeat_at < stale)).all()
+            if resend_waiting
+            else []
+        )
     requeued: list[int] = []
     for job_id, attempts in abandoned:
         if attempts >= max_attempts:

@@ -148,13 +148,15 @@ def test_a_job_past_its_deadline_fails_with_the_reason(app: Flask) -> None:
             records.beat(running.id, 1)
 
 
-def test_a_queued_job_nobody_took_is_sent_again(app: Flask) -> None:
+def test_a_queued_job_nobody_took_is_sent_again_once_the_queue_is_empty(app: Flask) -> None:
+    later = records.now() + timedelta(minutes=5)
     with app.app_context():
         job = api.enqueue("probe", {"steps": 1}, operator(), PARTNER)
         queue = api.current_queue()
+        assert reap(app, queue, moment=later).resent == ()  # its task is still in the queue: a backlog
+        assert pending(queue) == 1
         queue.huey.flush()  # the task was lost on its way (a broker restart without persistence)
-        reaped = reap(app, queue, moment=records.now() + timedelta(minutes=5))
-        assert reaped.resent == (job.id,)
+        assert reap(app, queue, moment=later).resent == (job.id,)
         assert pending(queue) == 1
 
 
