@@ -49,7 +49,9 @@ def build_huey(settings: JobSettings, instance_path: str) -> Huey:
     if settings.broker_url:
         return RedisHuey(settings.queue_name, url=settings.broker_url, results=False)
     Path(instance_path).mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(settings.queue_name, filename=str(Path(instance_path) / SQLITE_FILE), results=False)
+    huey = SqliteHuey(settings.queue_name, filename=str(Path(instance_path) / SQLITE_FILE), results=False)
+    huey.storage.close()  # opened to create its tables; opened again on first use, by the process using it
+    return huey
 
 
 def reap(app: Flask, queue: JobQueue, moment: datetime | None = None) -> records.Reaped:

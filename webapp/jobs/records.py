@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import JSON, Index, Integer, String, and_, or_, select, update
+from sqlalchemy import JSON, Index, Integer, String, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -276,6 +276,15 @@ def reap(
         if _set(and_(Job.id == job_id, Job.state == QUEUED, Job.heartbeat_at < stale), heartbeat_at=current)
     ]
     return Reaped(requeued=tuple(requeued), resent=tuple(resent), failed=tuple(failed))
+
+
+def delete_finished(before: datetime) -> list[str | None]:
+    """Delete the jobs that finished before `before`; answers their result files' references."""
+    finished = and_(Job.state.in_((DONE, FAILED)), Job.finished_at < before)
+    with current_store().session() as db:
+        refs = list(db.scalars(select(Job.result_ref).where(finished)))
+        db.execute(delete(Job).where(finished).execution_options(synchronize_session=False))
+    return refs
 
 
 def take_finished(*, operator_id: int, partner_ids: Collection[int]) -> list[Job]:

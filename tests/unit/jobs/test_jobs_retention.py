@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,6 +49,33 @@ def test_the_retention_job_deletes_expired_files_and_keeps_fresh_ones(app: Flask
     assert not old_result.exists()
     assert new_upload.exists()
     assert new_result.exists()
+
+
+def test_the_retention_job_deletes_jobs_finished_before_the_retention_with_their_files(app: Flask) -> None:
+    from sqlalchemy import update
+
+    from webapp.store import current_store
+
+    instance = Path(app.instance_path)
+    with app.app_context():
+        settings = api.current_queue().settings
+        old = api.enqueue_for_console("probe", {"steps": 1, "file": True, "nonce": "old"})
+        recent = api.enqueue_for_console("probe", {"steps": 1, "file": True, "nonce": "recent"})
+        for job in (old, recent):
+            assert runner.execute(app, settings, job.id) == "done"
+        long_ago = records.now() - timedelta(days=31)
+        with current_store().session() as db:
+            db.execute(update(records.Job).where(records.Job.id == old.id).values(finished_at=long_ago))
+        old_file = instance / "jobs" / f"{records.get(old.id).result_ref}.bin"  # type: ignore[union-attr]
+        clean_up = api.enqueue_for_console("retention", {"day": "2026-12-08"})
+        assert runner.execute(app, settings, clean_up.id) == "done"
+        assert records.get(old.id) is None
+        assert records.get(recent.id) is not None
+        done = records.get(clean_up.id)
+    assert not old_file.exists()
+    assert done is not None
+    assert done.counts is not None
+    assert done.counts["jobs"] == 1
 
 
 def test_the_daily_task_makes_one_clean_up_job_a_day(app: Flask) -> None:
