@@ -152,3 +152,53 @@ def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown_again(
             "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
             "document.dispatchEvent(new Event('visibilitychange'));"
         )
+
+
+def test_my_jobs_in_every_state_passes_axe_in_both_themes(
+    page_factory: Callable[..., tuple[Any, Any]],
+    sandbox: SandboxHandle,
+    jobs_console: tuple[Any, Path, str],
+    signed_in_page: Callable[..., Any],
+) -> None:
+    from tests.browser.test_accessibility import axe_violations
+    from webapp.jobs import runner
+
+    app, _, url = jobs_console
+    user = sandbox.create_user(
+        email=f"ui-jobs-{uuid.uuid4().hex[:10]}@test.migo",
+        password=OPERATOR_PASSWORD,
+        name="Julia Tareas",
+        partners=[PARTNER],
+        permissions={str(PARTNER): ["cardholders:list"]},
+    )
+    operator = Operator(
+        id=int(user["id"]),
+        email=user["email"],
+        name=user["name"],
+        is_admin=False,
+        otp_elevation=False,
+        partners=(PartnerRef(PARTNER, "Partner"),),
+        permissions={PARTNER: frozenset()},
+    )
+    with app.app_context():
+        settings = api.current_queue().settings
+        done = api.enqueue("probe", {"steps": 3, "file": True}, operator, PARTNER)
+        failed = api.enqueue("probe", {"steps": 2, "fail": True}, operator, PARTNER)
+        api.enqueue("probe", {"steps": 1, "nonce": "waits"}, operator, PARTNER)
+        for job in (done, failed):
+            runner.execute(app, settings, job.id)  # in this process: what a worker thread runs
+
+    page, _ = page_factory(bypass_csp=True)  # axe is injected as a script of its own
+    signed_in_page(user["email"], OPERATOR_PASSWORD, target=page)
+    page.goto(f"{url}/p/{PARTNER}/jobs/")
+    expect(page.locator('[data-state="failed"]').get_by_test_id("job-failure")).to_have_text(
+        "Failed: the test job was asked to fail"
+    )
+    expect(page.locator('[data-state="done"]').get_by_test_id("job-download")).to_be_visible()
+    expect(page.locator('[data-state="queued"]')).to_be_visible()
+    page.screenshot(path=SHOTS / "jobs-4-states.png", full_page=True)
+    problems: list[str] = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        problems.extend(f"{scheme}: {problem}" for problem in axe_violations(page))
+    assert not problems, "\n".join(problems)
