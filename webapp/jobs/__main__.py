@@ -20,15 +20,14 @@ SHUTDOWN_SECONDS = 10.0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webapp.jobs", description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", help="the instance folder (default: INSTANCE_PATH, else ./instance)")
+    parser.add_argument("--instance", help="instance folder (default: CONSOLE_INSTANCE_PATH or ./instance)")
     parser.add_argument("--workers", type=int, help="worker threads (default: JOBS_WORKERS)")
     parser.add_argument("--no-periodic", action="store_true", help="do not send the periodic tasks from here")
     args = parser.parse_args(argv)
 
     from webapp import create_app
 
-    instance = args.instance or os.environ.get("INSTANCE_PATH")
-    app = create_app({"INSTANCE_PATH": instance} if instance else None)
+    app = create_app({"INSTANCE_PATH": args.instance} if args.instance else None)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"), stream=sys.stderr)
     logging.getLogger("huey").setLevel(app.config.get("LOG_LEVEL", "INFO"))
