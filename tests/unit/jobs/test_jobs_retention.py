@@ -129,3 +129,17 @@ def test_settings_from_the_environment_are_read_as_numbers() -> None:
     settings, problems = read({**DEFAULTS, "JOBS_WORKERS": "4", "JOBS_STALE_SECONDS": "90.5"})
     assert problems == []
     assert (settings.workers, settings.stale_seconds) == (4, 90.5)
+
+
+def test_jobs_settings_come_from_console_variables_and_are_documented(tmp_path: Path) -> None:
+    from webapp.config import SETTINGS, build_config
+
+    config = build_config(
+        str(tmp_path), {}, environ={"CONSOLE_JOBS_WORKERS": "4", "CONSOLE_JOBS_BROKER_URL": "redis://r:6379/2"}
+    )
+    settings, problems = read(config)
+    assert problems == []
+    assert (settings.workers, settings.broker_url) == (4, "redis://r:6379/2")
+    example = (Path(__file__).parents[3] / "instance" / "config.example.py").read_text()
+    for key in (key for key in SETTINGS if key.startswith("JOBS_")):
+        assert f"# {key} = " in example, key
