@@ -72,7 +72,8 @@ def cms_slots(limit: int) -> threading.BoundedSemaphore:
 
 @dataclass
 class JobContext:
-    """One attempt at one job, as the kind's function sees it."""
+    """One attempt at one job, as the kind's function sees it. Its methods write the job record through the
+    app context the runner opened: call them from the job's own thread (a fan-out collects, then reports)."""
 
     app: Flask
     job_id: int
