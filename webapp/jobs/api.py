@@ -8,7 +8,6 @@ means a new run of the same request puts what makes it new in the parameters (th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,15 +15,9 @@ from flask import current_app
 
 from webapp.access import Operator
 from webapp.jobs import records
-from webapp.jobs.kinds import available
+from webapp.jobs.creating import create_and_send
 from webapp.jobs.queue import JobQueue
 from webapp.jobs.records import Job
-
-log = logging.getLogger(__name__)
-
-
-class UnknownKind(ValueError):
-    """No such job kind here (or one for the tests only, outside them)."""
 
 
 def current_queue() -> JobQueue:
@@ -37,23 +30,17 @@ def _partner_ids(operator: Operator) -> set[int]:
 
 
 def _create(kind: str, params: Mapping[str, Any], operator_id: int | None, partner_id: int | None) -> Job:
-    found = available(current_app._get_current_object(), kind)  # type: ignore[attr-defined]
-    if found is None:
-        raise UnknownKind(kind)
     queue = current_queue()
-    job, created = records.create(
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return create_and_send(
+        app,
+        queue.send,
+        queue.settings.deadline_seconds,
         kind,
         params,
         operator_id=operator_id,
         partner_id=partner_id,
-        deadline_seconds=found.deadline_seconds or queue.settings.deadline_seconds,
     )
-    if created:
-        try:
-            queue.send(job.id)
-        except Exception:  # the record is kept: the reaper sends its task again once the queue answers
-            log.exception("job %s: its task could not be sent now", job.id)
-    return job
 
 
 def enqueue(kind: str, params: Mapping[str, Any], operator: Operator, partner_id: int | None) -> Job:

@@ -26,6 +26,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey, TaskWrapper
 
 from webapp.jobs import records, runner
+from webapp.jobs.creating import create_and_send
 from webapp.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
@@ -81,10 +82,10 @@ def build_queue(app: Flask, settings: JobSettings) -> JobQueue:
         reap(app, holder["queue"])
 
     def daily_retention() -> None:
-        from webapp.jobs.api import enqueue_for_console
-
         with app.app_context():
-            enqueue_for_console(RETENTION_KIND, {"day": datetime.now(UTC).date().isoformat()})
+            day = {"day": datetime.now(UTC).date().isoformat()}
+            send, deadline = holder["queue"].send, settings.deadline_seconds
+            create_and_send(app, send, deadline, RETENTION_KIND, day, operator_id=None, partner_id=None)
 
     # huey names a task by module and name: the web process and the workers must register the same names.
     every = crontab(minute=f"*/{settings.reaper_minutes}")

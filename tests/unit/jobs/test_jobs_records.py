@@ -16,6 +16,7 @@ from flask import Flask
 from tests.unit.jobs.conftest import jobs_app
 from webapp.access import Operator, PartnerRef
 from webapp.jobs import api, records, runner
+from webapp.jobs.creating import UnknownKind
 from webapp.jobs.queue import pending, reap
 from webapp.jobs.records import DONE, FAILED, QUEUED, RUNNING, STUCK, WORKER_LOST
 
@@ -191,7 +192,7 @@ def test_a_job_belongs_to_its_operator_and_partner(app: Flask) -> None:
 
 def test_the_test_kind_exists_only_under_testing(tmp_path: Path) -> None:
     app = jobs_app(tmp_path / "instance", TESTING=False)
-    with app.app_context(), pytest.raises(api.UnknownKind):
+    with app.app_context(), pytest.raises(UnknownKind):
         api.enqueue("probe", {"steps": 1}, operator(), PARTNER)
 
 
