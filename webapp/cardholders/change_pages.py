@@ -4,6 +4,8 @@ leaves the record as once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Response, flash, url_for
@@ -29,17 +31,21 @@ from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 
-def _refusal(outcome: Outcome[Any]) -> errors.CmsError | None:
-    """The refusal the form explains beside its fields (None when the write was done); any other failure is
-    raised, so it shows the error page as a read would."""
+def _answer(
+    outcome: Outcome[Any], form: Any, again: Callable[..., Response], done: str, url: str
+) -> BaseResponse:
+    """`done` flashed on the way to `url`, or the form `again` with the CMS's refusal beside its fields. Any
+    other failure (unknown, unavailable, forbidden) is raised, so it shows the error page as a read would; no
+    form key here, so there is no earlier submission to show."""
     match outcome:
         case Created():
-            return None
+            flash(done, "success")
+            return redirect_after_post(url)
         case Refused(error=errors.ValidationFailed() | errors.Conflict() as refusal):
-            return refusal
+            return again(status=FORM_INVALID, form_errors=place_cms_errors(form, refusal))
         case Unknown(error=failure) | Refused(error=failure):
             raise failure
-    raise AssertionError(f"no form key, so no earlier submission: {outcome!r}")
+    raise AssertionError(f"a write without a form key has no earlier submission: {outcome!r}")
 
 
 # -- edit ---------------------------------------------------------------------------------------------------
@@ -104,12 +110,8 @@ def update_write(partner_id: int, record: Cardholder, changes: dict[str, object]
 def edit_answer(
     partner_id: int, record: Cardholder, form: EditCardholderForm, outcome: Outcome[Cardholder]
 ) -> BaseResponse:
-    refusal = _refusal(outcome)
-    if refusal is not None:
-        leftovers = place_cms_errors(form, refusal)
-        return edit_page(partner_id, record, form, status=FORM_INVALID, form_errors=leftovers)
-    flash(_("Changes saved."), "success")
-    return redirect_after_post(detail_url(partner_id, record.cardholder_id))
+    again = partial(edit_page, partner_id, record, form)
+    return _answer(outcome, form, again, _("Changes saved."), detail_url(partner_id, record.cardholder_id))
 
 
 # -- close --------------------------------------------------------------------------------------------------
@@ -148,12 +150,9 @@ def close_answer(
     if isinstance(outcome, Refused) and isinstance(outcome.error, errors.OtpRequired):
         form.otp.errors = [_("This action needs a fresh code: send one and enter it.")]
         return close_page(partner_id, record, form, status=FORM_INVALID)
-    refusal = _refusal(outcome)
-    if refusal is not None:
-        leftovers = place_cms_errors(form, refusal)
-        return close_page(partner_id, record, form, status=FORM_INVALID, form_errors=leftovers)
-    flash(_("Cardholder closed. Their cards are cancelled."), "success")
-    return redirect_after_post(detail_url(partner_id, record.cardholder_id))
+    done = _("Cardholder closed. Their cards are cancelled.")
+    again = partial(close_page, partner_id, record, form)
+    return _answer(outcome, form, again, done, detail_url(partner_id, record.cardholder_id))
 
 
 # -- card actions -------------------------------------------------------------------------------------------
@@ -196,15 +195,15 @@ def card_write(partner_id: int, cardholder_id: int, card_id: int, action: str, f
     )
 
 
+def card_action_page(context: dict[str, Any], **extra: Any) -> Response:
+    return render("cardholders/card_action.html", **{**context, **extra})
+
+
 def card_answer(context: dict[str, Any], outcome: Outcome[Card]) -> BaseResponse:
-    refusal = _refusal(outcome)
-    if refusal is not None:
-        context["form_errors"] = place_cms_errors(context["form"], refusal)
-        return render("cardholders/card_action.html", status=FORM_INVALID, **context)
     done = {
         "activate": _("Card activated."),
         "block": _("Card blocked."),
         "unblock": _("Card unblocked."),
-    }
-    flash(done[context["action"]], "success")
-    return redirect_after_post(detail_url(context["partner_id"], context["record"].cardholder_id))
+    }[context["action"]]
+    url = detail_url(context["partner_id"], context["record"].cardholder_id)
+    return _answer(outcome, context["form"], partial(card_action_page, context), done, url)

@@ -172,10 +172,10 @@ def _card_action(partner_id: int, cardholder_id: int, card_id: int, action: str)
         abort(404)
     context = changes.card_action_context(partner_id, record, card, action)
     if request.method == "GET":
-        return render("cardholders/card_action.html", **context)
+        return changes.card_action_page(context)
     form = context["form"]
     if not form.validate():
-        return render("cardholders/card_action.html", status=FORM_INVALID, **context)
+        return changes.card_action_page(context, status=FORM_INVALID)
     outcome = submit_once(changes.card_write(partner_id, cardholder_id, card_id, action, form))
     return changes.card_answer(context, outcome)
 
