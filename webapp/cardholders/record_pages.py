@@ -95,27 +95,23 @@ def reveal_answer(
     partner_id: int, cardholder_id: int, context: dict[str, Any], *, inline_code: str, inline_due: bool
 ) -> Response:
     """The record fetched unmasked (with the code inline when due) and shown once; every outcome audited."""
-    form: RevealForm = context["reveal_form"]
-    form.otp.data = ""  # never render a code back
+    context["reveal_form"].otp.data = ""  # never render a code back
     if inline_code:
         check_code_allowed(operator(), action=REVEAL)
     try:
         record = load(partner_id, cardholder_id, otp=inline_code or None)
     except errors.ValidationFailed as exc:  # an inline code the CMS refused
         count_refused_code(operator())
-        form.otp.errors = [
-            _("The code has expired. Send a new one.") if exc.code == "8007" else _("The code is not valid.")
-        ]
-        context["force_code"] = True
-        return render("cardholders/reveal.html", status=FORM_INVALID, **context)
+        expired = exc.code == "8007"
+        message = _("The code has expired. Send a new one.") if expired else _("The code is not valid.")
+        return _ask_code(context, message)
     target = target_of(cardholder_id)
     if record.pii_masked:
         # The CMS kept it masked: this account needs a code with the request itself.
         session[REVEAL_INLINE_KEY] = target
         record_event("cardholder_pii_reveal", outcome="refused", target=target, partner_id=partner_id)
-        context["force_code"] = True
-        form.otp.errors = [_("The CMS asks for a fresh code to show this data: send one and enter it.")]
-        return render("cardholders/reveal.html", status=FORM_INVALID, **context)
+        message = _("The CMS asks for a fresh code to show this data: send one and enter it.")
+        return _ask_code(context, message)
     session.pop(REVEAL_INLINE_KEY, None)
     if inline_due:
         record_step_up(REVEAL)  # the CMS took the fresh code with the request
@@ -133,3 +129,10 @@ def reveal_answer(
         "document_type": record.document_type or "",
     }
     return render("cardholders/reveal.html", **context)
+
+
+def _ask_code(context: dict[str, Any], message: str) -> Response:
+    """The reveal form again, asking for a code typed into it (the CMS checks it with the request)."""
+    context["force_code"] = True
+    context["reveal_form"].otp.errors = [message]
+    return render("cardholders/reveal.html", status=FORM_INVALID, **context)
