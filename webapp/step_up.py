@@ -46,7 +46,7 @@ ELEVATION_MARGIN_SECONDS = 10
 STEP_UP_AT_KEY = "step_up_at"
 # The last code the console had mailed: when, and until when the CMS said it holds (never the code itself).
 # It lets the form tell "no code was sent yet" and "that code has expired" from a wrong code, whatever error
-# code the CMS uses for each (KNOWN-API.md lists them as unknown).
+# code the CMS uses for each (docs/cms-api.md lists them as unknown).
 STEP_UP_CODE_KEY = "step_up_code"
 
 NOT_SENT_YET = N_("No code has been sent yet: press “Send code”, then enter the code from your email.")

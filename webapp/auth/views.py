@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from flask import (
+    Blueprint,
     abort,
     current_app,
     flash,
@@ -27,7 +28,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from webapp.access import Operator, public, signed_in
-from webapp.auth import bp, known_device, sign_in
+from webapp.auth import known_device, sign_in
 from webapp.auth.forms import LoginForm, OtpForm, PartnerSwitchForm, ResendForm
 from webapp.auth.rate_limits import Refusal, limits
 from webapp.auth.safe_next import safe_next
@@ -45,6 +46,8 @@ from webapp.store.audit import record_event
 from webapp.textmarks import N_, ngettext
 from webapp.textmarks import gettext as _
 from webapp.upstream import cms
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
