@@ -81,3 +81,12 @@ def clean_faults(sandbox: SandboxHandle) -> Iterator[SandboxHandle]:
     sandbox.clear_calls()
     yield sandbox
     sandbox.clear_faults()
+
+
+@pytest.fixture(autouse=True)
+def _jobs_workers_stop() -> Iterator[None]:
+    """The in-process jobs workers a test's consoles started (tests/support/console.py) end with the test."""
+    from tests.support.console import stop_jobs_workers
+
+    yield
+    stop_jobs_workers()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.console import console_config
+from tests.support.console import console_config, start_jobs_worker
 from tests.support.sandbox import SandboxHandle
 from tests.support.servers import LiveServer
 
@@ -79,6 +79,7 @@ def start_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[ConsoleFac
     def start(**overrides: Any) -> str:
         settings = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute", **overrides}
         app = create_app(console_config(sandbox, tmp_path / f"console-{len(servers)}", **settings))
+        start_jobs_worker(app)  # a sent upload's follow is a background job
         server = LiveServer(app).start()
         servers.append(server)
         return server.url

@@ -36,11 +36,45 @@ def console_config(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> 
     return config
 
 
-def make_console(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> Flask:
-    """A fresh console app (its own sessions, store and rate-limit counters)."""
+def make_console(
+    sandbox: SandboxHandle, tmp_path: Path, *, jobs_worker: bool = False, **overrides: Any
+) -> Flask:
+    """A fresh console app (its own sessions, store and rate-limit counters); with `jobs_worker`, a worker
+    runs its background jobs (a sent upload's follow) until the end of the test."""
     from webapp import create_app
 
-    return create_app(console_config(sandbox, tmp_path, **overrides))
+    app = create_app(console_config(sandbox, tmp_path, **overrides))
+    if jobs_worker:
+        start_jobs_worker(app)
+    return app
+
+
+_WORKERS: list[Any] = []
+
+
+def start_jobs_worker(app: Flask, threads: int = 2) -> None:
+    """huey's consumer on the app's own queue, in this process: what `python -m webapp.jobs` runs (its worker
+    and scheduler threads, without the signal handlers a main process sets). Stopped by `stop_jobs_workers`
+    after each test (tests/conftest.py); the tests of a killed worker start real processes instead."""
+    from huey.consumer import Consumer
+
+    queue = app.extensions["jobs"]
+    consumer = Consumer(
+        queue.huey, workers=threads, periodic=False, worker_type="thread", initial_delay=0.05, max_delay=0.2
+    )
+    consumer.scheduler.start()
+    for _name, thread in consumer.worker_threads:
+        thread.start()
+    _WORKERS.append(consumer)
+
+
+def stop_jobs_workers() -> None:
+    while _WORKERS:
+        consumer = _WORKERS.pop()
+        consumer.stop_flag.set()
+        for _name, thread in consumer.worker_threads:
+            thread.join(timeout=15)
+        consumer.scheduler.join(timeout=5)
 
 
 ALL_PERMISSIONS = frozenset(

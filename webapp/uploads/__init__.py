@@ -9,7 +9,7 @@ is past its retention (`retention.py`).
 from __future__ import annotations
 
 # The blueprint is made in views.py; the other route modules and the purge command register on it there.
-from webapp.uploads import downloads, retention, submit
+from webapp.uploads import downloads, follow, retention, submit
 from webapp.uploads.views import bp
 
-__all__ = ["bp", "downloads", "retention", "submit"]
+__all__ = ["bp", "downloads", "follow", "retention", "submit"]

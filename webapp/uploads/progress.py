@@ -3,34 +3,35 @@
 Why a background reader and a store, not a stream to the browser: the operator's tokens must never reach the
 browser, and any console node must be able to answer the next poll. So:
 
-* At submit, the node starts a daemon thread that reads `cms().uploads.progress(...)` and writes every frame's
-  counters into the upload's row. The thread holds a *lease* on that row (`reader_token`,
-  `reader_lease_until`), renewed with every frame; a second node (or a second poll) sees the lease and does
-  not start another reader. A node that dies simply lets its lease lapse.
+* At submit, the console enqueues a `bulk_follow` job (webapp/uploads/follow.py); a worker process runs
+  `follow` below, which reads `cms().uploads.progress(...)` and writes every frame's counters into the
+  upload's row. The follow holds a *lease* on that row (`reader_token`, `reader_lease_until`), renewed with
+  every frame; a second follow (another node's, another operator's) sees the lease and waits. A worker that
+  dies simply lets its lease lapse, and the retry of its own job takes it over at once.
 * The browser polls a console endpoint every 2 s (htmx, `X-Background: 1`); that endpoint reads the row and,
-  when the batch is not finished and no lease is alive, starts a reader itself — on whichever node it hits.
+  when the batch is not finished and no lease is alive, enqueues the next follow itself — on whichever node
+  it hits.
 * A stream silent for the idle timeout (30 s by default), or one that breaks, marks the row `stalled_at`:
   the page then says "still processing — refresh", never success or failure. A full page load asks the
   upstream for the batch status directly (`cms().uploads.batch`), which also serves as the fallback when no
-  reader can run, and starts a new reader.
-* On a terminal frame (or status) the reader fetches the per-row results into the store, once.
+  follow can run, and enqueues a new follow.
+* On a terminal frame (or status) the follow fetches the per-row results into the store, once.
 
-The reader's tokens: a holder bound to the operator's session id (`DetachedSessionHolder`) that reads and
-writes the session record in the shared session store, so a token refresh done by the reader is seen by the
+The follow's tokens: a holder bound to the operator's session id (`DetachedSessionHolder`) that reads and
+writes the session record in the shared session store, so a token refresh done by the follow is seen by the
 operator's requests and the other way round, without holding the request's session object.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app
 from sqlalchemy import or_, update
 
 from webapp.auth import backend
@@ -90,27 +91,20 @@ class DetachedSessionHolder:
             yield
 
 
-def session_holder() -> DetachedSessionHolder | None:
-    """A detached holder for the current request's session (None without a server-side session id)."""
-    sid = str(getattr(session, "sid", "") or "")
-    if not sid:
-        return None
-    return DetachedSessionHolder(current_app._get_current_object(), sid)  # type: ignore[attr-defined]
-
-
 # -- the lease --------------------------------------------------------------------------------------------
 
 
-def _take_lease(upload_id: int, token: str, seconds: float) -> bool:
+def take_lease(upload_id: int, token: str, seconds: float, *, own_prefix: str | None = None) -> bool:
+    """Take the reader lease of an unfinished upload: when nobody holds it, or (`own_prefix`) when an earlier
+    attempt of the same follow holds it (a worker killed mid-follow: its retry resumes at once)."""
     now = records.now()
+    free = or_(UploadRecord.reader_lease_until.is_(None), UploadRecord.reader_lease_until < now)
+    if own_prefix is not None:
+        free = or_(free, UploadRecord.reader_token.startswith(own_prefix, autoescape=True))
     with current_store().session() as db:
         result = db.execute(
             update(UploadRecord)
-            .where(
-                UploadRecord.id == upload_id,
-                UploadRecord.status.in_(IN_FLIGHT),
-                or_(UploadRecord.reader_lease_until.is_(None), UploadRecord.reader_lease_until < now),
-            )
+            .where(UploadRecord.id == upload_id, UploadRecord.status.in_(IN_FLIGHT), free)
             .values(reader_token=token, reader_lease_until=now + timedelta(seconds=seconds))
         )
         return bool(getattr(result, "rowcount", 0) == 1)
@@ -263,66 +257,69 @@ def refresh_now(upload: UploadRecord, holder: TokenHolder) -> None:
         fetch_results(upload, holder)
 
 
-# -- the reader ---------------------------------------------------------------------------------------------
+# -- the follow ---------------------------------------------------------------------------------------------
 
 
-def ensure_reader(upload: UploadRecord, holder: TokenHolder | None) -> bool:
-    """Start a reader for an unfinished batch unless one (on any node) holds the lease; True if started."""
-    if holder is None or upload.status not in IN_FLIGHT or upload.batch_id is None or lease_alive(upload):
-        return False
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    lease = idle_seconds(app) + LEASE_GRACE_SECONDS
-    token = secrets.token_hex(16)
-    if not _take_lease(upload.id, token, lease):
-        return False
-    thread = threading.Thread(
-        target=_read,
-        args=(app, upload.id, holder, token, lease),
-        name=f"upload-progress-{upload.id}",
-        daemon=True,
-    )
-    thread.start()
-    return True
+class Ended(Enum):
+    FINISHED = "finished"  # the batch ended and its results are in the store
+    INTERRUPTED = "interrupted"  # silence, a broken stream, garbage: the batch goes on upstream regardless
+    SESSION = "session"  # the operator's CMS session ended
 
 
-def _read(app: Flask, upload_id: int, holder: TokenHolder, token: str, lease: float) -> None:
-    with app.app_context():
-        finished = False
-        try:
-            upload = records.load(upload_id)
-            if upload is None or upload.batch_id is None:
-                return
-            frames = cms().uploads.progress(
-                holder,
-                upload.partner_id,
-                upload.batch_id,
-                idle_timeout=idle_seconds(app),
-                max_duration=MAX_STREAM_SECONDS,
-            )
-            failures: list[RowError] = []
-            for frame in frames:
-                failures.extend(frame.errors)
-                record_frame(upload_id, frame, token, lease)
-                if frame.terminal:
-                    finished = True
-                    break
-            if finished:
-                done = records.load(upload_id)
-                if done is not None and not done.results_fetched:
-                    try:
-                        fetch_results(done, holder)
-                    except cms_errors.CapabilityMissing:
-                        store_frame_failures(done, failures)
-        except cms_errors.CmsError as exc:
-            # Silence, a broken stream, garbage, an ended session: the batch goes on upstream regardless.
-            log.info(
-                "upload_progress_interrupted",
-                extra={"upload_id": upload_id, "error_class": type(exc).__name__, "finished": finished},
-            )
-        except Exception:  # a reader thread must never die silently with the lease held
-            log.exception("upload_progress_failed", extra={"upload_id": upload_id})
-        finally:
-            current = records.load(upload_id)
-            if current is not None and (current.status not in TERMINAL or not current.results_fetched):
-                mark_stalled(upload_id)
-            _release_lease(upload_id, token)
+def follow(
+    app: Flask,
+    upload_id: int,
+    holder: TokenHolder,
+    token: str,
+    lease: float,
+    on_frame: Callable[[UploadRecord], None] | None = None,
+) -> Ended:
+    """One follow of the progress stream under the lease `token` (taken by the caller), until the batch ends
+    or the stream does; the lease is released and an unfinished upload marked stalled, however it ends.
+    `on_frame` sees the upload after each frame (the job reports its progress there)."""
+    finished = False
+    ended = Ended.INTERRUPTED
+    try:
+        upload = records.load(upload_id)
+        if upload is None or upload.batch_id is None:
+            return ended
+        frames = cms().uploads.progress(
+            holder,
+            upload.partner_id,
+            upload.batch_id,
+            idle_timeout=idle_seconds(app),
+            max_duration=MAX_STREAM_SECONDS,
+        )
+        failures: list[RowError] = []
+        for frame in frames:
+            failures.extend(frame.errors)
+            record_frame(upload_id, frame, token, lease)
+            seen = records.load(upload_id) if on_frame is not None else None
+            if on_frame is not None and seen is not None:
+                on_frame(seen)
+            if frame.terminal:
+                finished = True
+                break
+        if finished:
+            done = records.load(upload_id)
+            if done is not None and not done.results_fetched:
+                try:
+                    fetch_results(done, holder)
+                except cms_errors.CapabilityMissing:
+                    store_frame_failures(done, failures)
+            ended = Ended.FINISHED
+    except cms_errors.CmsError as exc:
+        # Silence, a broken stream, garbage, an ended session: the batch goes on upstream regardless.
+        log.info(
+            "upload_progress_interrupted",
+            extra={"upload_id": upload_id, "error_class": type(exc).__name__, "finished": finished},
+        )
+        ended = Ended.SESSION if isinstance(exc, cms_errors.SessionEnded) else Ended.INTERRUPTED
+    finally:
+        current = records.load(upload_id)
+        if current is not None and (current.status not in TERMINAL or not current.results_fetched):
+            mark_stalled(upload_id)
+            if ended is Ended.FINISHED:
+                ended = Ended.INTERRUPTED
+        _release_lease(upload_id, token)
+    return ended

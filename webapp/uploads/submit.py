@@ -3,7 +3,7 @@
 The upload row carries its own submission key (claimed before the upstream call, sent as `Idempotency-Key`),
 so a double click, a reload or a retry after a lost answer replays instead of creating a second batch. The
 send goes through the one write path (webapp/submit_once.py); what is particular to uploads (the row's
-status, the metrics, the progress reader) follows its outcome here.
+status, the metrics, the job that follows the batch) follows its outcome here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from webapp.submit_once import AlreadyDone, Created, InFlight, Refused, Unknown,
 from webapp.textmarks import gettext as _
 from webapp.textmarks import ngettext
 from webapp.translatable import N_
-from webapp.uploads import progress, records
+from webapp.uploads import follow, records
 from webapp.uploads.checking import MAX_FILE_BYTES, CheckResult
 from webapp.uploads.forms import ALL_OR_NOTHING, VALID_ONLY, SubmitForm
 from webapp.uploads.intake import check_staged
@@ -164,7 +164,7 @@ def _sent(record: UploadRecord, staged: StagedFile, sent: Sent, partner_id: int)
     metrics.count_upload("sent")
     fresh = records.load(record.id)
     if fresh is not None:
-        progress.ensure_reader(fresh, progress.session_holder())
+        follow.start(fresh)  # a worker follows the batch to its end (webapp/uploads/follow.py)
     rows = len(sent.result.accepted)
     flash(
         ngettext(

@@ -2,7 +2,7 @@
 
 Each route parses the request and hands over: choosing a file and its columns is `intake.py`, the confirm
 step `submit.py`, the downloads `downloads.py`; what the pages share is in `pages.py`. Progress is read from
-the console store (see `progress.py`).
+the console store, which a background job keeps (see `progress.py` and `follow.py`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from webapp.logging_setup import security_event
 from webapp.store.uploads import IN_FLIGHT, TERMINAL, UploadRecord
 from webapp.textmarks import gettext as _
 from webapp.translatable import N_
-from webapp.uploads import intake, progress, records
+from webapp.uploads import follow, intake, progress, records
 from webapp.uploads.forms import UploadForm
 from webapp.uploads.pages import (
     Pages,
@@ -103,7 +103,7 @@ def detail(partner_id: int, upload_id: int) -> ResponseReturnValue:
 
 
 def _catch_up(record: UploadRecord) -> None:
-    """A full page load asks the upstream for the batch status itself, then makes sure a reader runs."""
+    """A full page load asks the upstream for the batch status itself, then makes sure a follow runs."""
     try:
         progress.refresh_now(record, SessionTokenHolder())
     except cms_errors.SessionEnded:
@@ -112,7 +112,7 @@ def _catch_up(record: UploadRecord) -> None:
         security_event("upload_status_unavailable", error_class=type(exc).__name__, upload_id=record.id)
     fresh = records.load(record.id)
     if fresh is not None:
-        progress.ensure_reader(fresh, progress.session_holder())
+        follow.start(fresh)
 
 
 @bp.get("/<int:upload_id>/progress")
@@ -130,6 +130,7 @@ def poll(partner_id: int, upload_id: int) -> ResponseReturnValue:
         except cms_errors.CmsError:
             pass  # the next poll tries again
     elif record.status in IN_FLIGHT:
-        # Any node may (re)start the reader; the lease keeps it to one. The state shown is the one read above.
-        progress.ensure_reader(record, progress.session_holder())
+        # Any node may enqueue the next follow; the lease keeps it to one reader. The state shown is the one
+        # read above.
+        follow.start(record)
     return render("uploads/_progress.html", upload=record, partner_id=partner_id, state=state)

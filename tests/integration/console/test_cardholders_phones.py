@@ -42,6 +42,7 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
     return make_console(
         sandbox,
         tmp_path,
+        jobs_worker=True,
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",
         UPLOADS_PROGRESS_IDLE_SECONDS=2,

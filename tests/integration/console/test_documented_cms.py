@@ -49,6 +49,7 @@ def console(documented_sandbox: SandboxHandle, tmp_path: Path) -> Flask:
     return make_console(
         documented_sandbox,
         tmp_path,
+        jobs_worker=True,
         CMS_PARTNERS=partners_setting(documented_sandbox.database_url),
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",

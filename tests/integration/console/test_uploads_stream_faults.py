@@ -1,9 +1,10 @@
 """Fault plan F21 at console level: the upstream progress stream of a sent batch drops, sends garbage, stalls.
 
-The console follows the stream in a background reader (webapp/uploads/progress.py) and the browser polls the
-console. Whatever the stream does, the progress view says "still processing" (never an error page, never
-"done" early, never the raw frame), the batch still reaches its real end, and a silent stream is given up
-after the idle timeout with its thread released: repeated stalled follows leave no threads behind.
+The console follows the stream in a background job (`bulk_follow`, webapp/uploads/follow.py, run here by a
+jobs worker in this process) and the browser polls the console. Whatever the stream does, the progress view
+says "still processing" (never an error page, never "done" early, never the raw frame), the batch still
+reaches its real end, and a silent stream is given up after the idle timeout, its job ended: follows run one
+at a time and repeated stalled follows leave no threads behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from tests.integration.console.test_uploads_flow import (
@@ -34,6 +36,11 @@ from tests.integration.console.test_uploads_flow import (
 )
 from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
+from webapp.jobs import records
+from webapp.jobs.records import DONE, Job
+from webapp.store import current_store
+from webapp.uploads import records as upload_records
+from webapp.uploads.follow import KIND_NAME
 
 IDLE_SECONDS = 1.0  # the console's progress idle timeout in these tests (30 s in production)
 PROGRESS_ROUTE = f"/app/partners/{PARTNER}/cardholders/batch/*/progress"
@@ -46,6 +53,7 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
     return make_console(
         sandbox,
         tmp_path,
+        jobs_worker=True,
         LOGIN_RATE_LIMIT="100 per minute",
         OTP_RATE_LIMIT="100 per minute",
         UPLOADS_PROGRESS_IDLE_SECONDS=IDLE_SECONDS,
@@ -86,7 +94,7 @@ def _sent_upload(client: FlaskClient, sandbox: SandboxHandle, rows: int) -> int:
 
 
 def _interruptions(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The error class of every reader that stopped before the end of its batch."""
+    """The error class of every follow that stopped before the end of its batch."""
     return [
         str(getattr(record, "error_class", ""))
         for record in caplog.records
@@ -94,14 +102,37 @@ def _interruptions(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def _readers(upload_id: int, before: set[threading.Thread]) -> list[threading.Thread]:
-    """This test's live progress readers of the upload: not in `before` (names repeat across consoles, and
-    the OS reuses thread idents, so compare the thread objects)."""
-    return [
-        thread
-        for thread in threading.enumerate()
-        if thread.name == f"upload-progress-{upload_id}" and thread not in before
-    ]
+def _follows(console: Flask, upload_id: int) -> list[Job]:
+    """The upload's follow jobs, oldest first."""
+    with console.app_context(), current_store().session() as db:
+        jobs = db.scalars(select(Job).where(Job.kind == KIND_NAME).order_by(Job.id)).all()
+    return [job for job in jobs if job.params.get("upload_id") == upload_id]
+
+
+def _follow_running(console: Flask, upload_id: int, number: int) -> Job:
+    """The upload's `number`-th follow, once a worker reads the stream for it (it holds the reader lease)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        follows = _follows(console, upload_id)
+        with console.app_context():
+            upload = upload_records.load(upload_id)
+        reader = (upload.reader_token or "") if upload is not None else ""
+        if len(follows) >= number and reader.startswith(f"{follows[number - 1].id}."):
+            return follows[number - 1]
+        time.sleep(0.02)
+    raise AssertionError(f"follow {number} never ran: {_follows(console, upload_id)}")
+
+
+def _ended(console: Flask, job_id: int, seconds: float) -> Job:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with console.app_context():
+            job = records.get(job_id)
+        assert job is not None
+        if not job.live:
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"follow job {job_id} did not end within {seconds} s")
 
 
 def _settle(at_most: int, seconds: float) -> int:
@@ -129,7 +160,7 @@ def test_a_dropped_stream_says_still_processing_then_reaches_the_real_end(
     assert 'hx-trigger="every 2s"' in html  # the block keeps polling by itself
     assert _interruptions(caplog)[0] == "UpstreamUnavailable"  # ended without a terminal frame
 
-    final = wait_until_done(client, upload_id, seconds=30)  # the stalled poll started a new reader
+    final = wait_until_done(client, upload_id, seconds=30)  # the stalled poll enqueued a new follow
     assert 'data-state="done"' in final
     assert "4 / 4 · 100 %" in final
     assert "4 created" in final
@@ -170,45 +201,42 @@ def test_a_garbage_frame_is_never_shown_and_the_batch_still_finishes(
     assert sandbox.calls(PROGRESS_ROUTE)[0]["fault"] == "sse_garbage"
 
 
-def test_stalled_follows_give_up_after_the_idle_timeout_and_leave_no_threads_behind(
+def test_stalled_follows_give_up_after_the_idle_timeout_one_at_a_time_and_leave_no_threads_behind(
     console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every follow stalls (the fault stays on). Each reader quits after the idle timeout and ends its thread;
-    polls meanwhile are answered at once and never start a second reader; the thread count does not grow."""
+    """Every follow stalls (the fault stays on). Each follow job gives up after the idle timeout and ends;
+    polls meanwhile are answered at once and never start a second follow; the thread count does not grow."""
     sandbox = clean_faults
     caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
     client = signed_in(console, sandbox)
     upload_id = _sent_upload(client, sandbox, 10)
     sandbox.set_fault(PROGRESS_ROUTE, "sse_stall", seconds=30)  # one frame, then silence, on every follow
-    before = set(threading.enumerate())
-    baseline = threading.active_count()
+    baseline = threading.active_count()  # the console's jobs worker threads included
     rounds = 3
     settled: list[int] = []
     with batch_pace(sandbox, 1):  # 10 s: the batch outlives every follow of this test
         started = time.monotonic()
-        assert send(client, upload_id).status_code == 303  # starts the first reader
-        for _ in range(rounds):
-            readers = _readers(upload_id, before)
-            assert len(readers) == 1, readers
+        assert send(client, upload_id).status_code == 303  # enqueues the first follow
+        for number in range(1, rounds + 1):
+            follow = _follow_running(console, upload_id, number)
             for _ in range(3):  # the operator's page keeps polling while the stream is silent
                 asked = time.monotonic()
                 assert _state(_poll(client, upload_id)) == "running"
                 assert time.monotonic() - asked < IDLE_SECONDS / 2  # no request waits on the stream
-            assert len(_readers(upload_id, before)) == 1  # the lease keeps it to one reader
-            readers[0].join(timeout=IDLE_SECONDS + 10)
-            assert not readers[0].is_alive(), "the reader did not give up on a silent stream"
+            assert len(_follows(console, upload_id)) == number  # the lease keeps it to one follow
+            ended = _ended(console, follow.id, seconds=IDLE_SECONDS + 10)
+            assert ended.state == DONE, ended.failure  # gave up on a silent stream; the batch goes on
             lived = time.monotonic() - started
             assert IDLE_SECONDS <= lived <= IDLE_SECONDS + 5, lived
-            # Given up: its thread and the sandbox's side of the stream are gone; the batch worker remains.
+            # Given up: its heartbeat and the sandbox's side of the stream are gone; the batch worker remains.
             settled.append(_settle(baseline + 1, seconds=5))
             started = time.monotonic()
-            polled = _poll(client, upload_id)  # says "still processing", and starts the next follow
+            polled = _poll(client, upload_id)  # says "still processing", and enqueues the next follow
             assert _state(polled) == "stalled"
             assert "Still processing" in polled.get_data(as_text=True)
-        last = _readers(upload_id, before)
-        assert len(last) == 1
-        last[0].join(timeout=IDLE_SECONDS + 10)
-        assert not last[0].is_alive()
+        last = _follow_running(console, upload_id, rounds + 1)
+        assert _ended(console, last.id, seconds=IDLE_SECONDS + 10).state == DONE
     assert _interruptions(caplog) == ["UpstreamTimeout"] * (rounds + 1)
     assert len(sandbox.calls(PROGRESS_ROUTE)) == rounds + 1  # one follow at a time, never a duplicate
+    assert len(_follows(console, upload_id)) == rounds + 1
     assert max(settled) <= baseline + 1, (baseline, settled)  # no growth, however many stalled follows
