@@ -4,7 +4,7 @@ It calls the purge of `flask uploads purge` (webapp/uploads/retention.py) itself
 cron command and the job can never disagree. Then it deletes the jobs that finished longer ago than upload
 history is kept (UPLOADS_RETENTION_DAYS) and sweeps job result files past their TTL. The purge is imported
 when the job runs, not when this module is: the job package stays importable without the uploads blueprint
-(there is no import cycle either way: webapp/uploads imports nothing from webapp/jobs).
+(no import cycle: webapp/uploads uses the job API and kinds, never this module).
 """
 
 from __future__ import annotations

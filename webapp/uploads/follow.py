@@ -136,7 +136,11 @@ KIND = register(
         run,
         # A follow ends with its stream (MAX_STREAM_SECONDS at most); one past this is stuck.
         deadline_seconds=progress.MAX_STREAM_SECONDS + 600,
-        count_labels={"processed": N_("Processed"), "succeeded": N_("Created"), "failed": N_("Failed")},
+        count_labels={
+            "processed": N_("Rows processed"),
+            "succeeded": N_("Rows created"),
+            "failed": N_("Rows failed"),
+        },
     )
 )
 
