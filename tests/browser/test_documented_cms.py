@@ -15,7 +15,7 @@ from tests.browser.conftest import OPERATOR_PASSWORD, shoot
 from tests.integration.console.test_documented_cms import OPERATOR, PARTNER, free_cards
 from tests.integration.console.test_process_requests_create import PDF
 from tests.integration.console.test_uploads_flow import csv_file, person
-from tests.support.console import console_config
+from tests.support.console import console_config, start_jobs_worker
 from tests.support.sandbox import SandboxHandle
 from tests.support.servers import LiveServer
 from webapp.devrun import partners_setting
@@ -37,6 +37,7 @@ def documented_console(documented_sandbox: SandboxHandle, tmp_path: Path) -> Ite
             OTP_RATE_LIMIT="200 per minute",
         )
     )
+    start_jobs_worker(app)  # a sent upload's follow is a background job
     server = LiveServer(app).start()
     yield server.url
     server.stop()
