@@ -4,8 +4,8 @@ Covered: the follow is a job of the operator who sent the file (in their "My job
 token and no readable session id; a second delivery of its task after the batch finished does nothing (no
 progress read, the same outcomes); a worker process killed with SIGKILL mid-follow leaves the job to the
 reaper, and a second worker resumes it from the store's state to the batch's end with each row's outcome
-stored once; a follow whose operator's session ended stops, says why, and leaves the upload "still
-processing".
+stored once (the console restarted meanwhile); a follow whose operator's session ended stops, says why,
+and leaves the upload "still processing"; a follow stuck past its deadline is failed with that reason.
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ def test_a_worker_killed_mid_follow_is_resumed_by_another_without_duplicate_rows
             partway = _upload(app, upload_id)
             assert partway.status not in ("completed", "failed")
 
+            app = create_app(config)  # the console restarted meanwhile: the store and the queue keep all
             workers.append(start_worker(instance, "follow-b"))
             with app.app_context():
                 later = job_records.now() + timedelta(seconds=3)
@@ -239,3 +240,21 @@ def _csrf(client: Any) -> str:
 
     return csrf_from(client.get(f"/p/{PARTNER}/uploads/").get_data(as_text=True))
 
+
+
+def test_a_follow_stuck_past_its_deadline_is_failed_with_the_reason(
+    clean_faults: SandboxHandle, tmp_path: Path
+) -> None:
+    sandbox = clean_faults
+    app = make_console(sandbox, tmp_path, **SETTINGS)  # no worker: the follow never runs
+    client, upload_id = _sent_upload(app, sandbox, 2)
+    assert send(client, upload_id).status_code == 303
+    [job] = _follows(app, upload_id)
+    with app.app_context():
+        late = job.deadline_at.replace(tzinfo=job_records.now().tzinfo) + timedelta(seconds=1)
+    reaped = reap(app, app.extensions["jobs"], moment=late)
+    assert reaped.failed == (job.id,)
+    stuck = _follows(app, upload_id)[0]
+    assert (stuck.state, stuck.failure) == (FAILED, job_records.STUCK)
+    listed = client.get(f"/p/{PARTNER}/jobs/").get_data(as_text=True)
+    assert "stuck past its deadline" in listed  # the operator reads why
