@@ -4,8 +4,8 @@
 
 A subclass of ApiModel is made a frozen dataclass when it is defined (`kw_only=True` as a class keyword
 where wanted) and names, with `where="..."`, the place a bad field is reported at. Its (field, key, reader)
-table is worked out once, then, since a list page parses every row through it. A model whose parsing is
-special overrides `from_api` and builds on `read_api`.
+table is worked out once, when the class is defined: a list page parses every row through it. A model
+whose parsing is special overrides `from_api` and builds on `read_api`.
 """
 
 from __future__ import annotations

@@ -155,7 +155,8 @@ def str_list(d: Json, key: str, where: str) -> tuple[str, ...]:
 
 
 def list_of(parse: Callable[[Any], Any], *, null_is_empty: bool = False) -> Reader:
-    """A reader of a list, each item parsed by `parse`: absent is empty, and so is null if `null_is_empty`."""
+    """A reader of a list, each item parsed by `parse`: absent is empty, and so is null (or any other empty
+    value) if `null_is_empty`."""
 
     def read(d: Json, key: str, where: str) -> list[Any]:
         value = (d.get(key) or []) if null_is_empty else d.get(key, [])
