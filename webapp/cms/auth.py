@@ -65,25 +65,18 @@ class TokenVerifier:
     Without a key the token is decoded only to read `exp`, `stage` and `elv`; an opaque (non-JWT) token is
     accepted then, since nothing documented says the tokens are readable by us."""
 
-    def __init__(
-        self,
-        public_key_pem: bytes | None,
-        *,
-        issuer: str | None = None,
-        audience: str | None = None,
-        type_claim: str | None = None,
-        required_claims: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, settings: CmsSettings) -> None:
+        """The key and the claim expectations are those of `settings`."""
         self._key: Ed25519PublicKey | None = None
-        if public_key_pem:
-            key = load_pem_public_key(public_key_pem)
+        if settings.upstream_public_key_pem:
+            key = load_pem_public_key(settings.upstream_public_key_pem)
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("the upstream public key must be an Ed25519 key")
             self._key = key
-        self._issuer = issuer
-        self._audience = audience
-        self._type_claim = type_claim
-        self._required = list(required_claims)
+        self._issuer = settings.token_issuer
+        self._audience = settings.token_audience
+        self._type_claim = settings.token_type_claim
+        self._required = list(settings.token_required_claims)
 
     @property
     def verifies_signatures(self) -> bool:

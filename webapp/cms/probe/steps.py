@@ -190,7 +190,7 @@ class Probe:
         detail: str,
         capability: str | None = None,
     ) -> None:
-        self.findings.append(Finding(key, assumption, operation, verdict, detail, capability))
+        self.findings.append(Finding(key, assumption, operation, verdict, detail, capability=capability))
 
     def _record(self, step: str, method: str, route: str, answer: Answer, op_id: str | None) -> None:
         if answer.status is None:
