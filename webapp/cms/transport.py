@@ -47,7 +47,8 @@ class _PoolExhausted(errors.UpstreamUnavailable):
 
 
 class _TlsRefused(errors.UpstreamUnavailable):
-    """The upstream's certificate did not verify: asking again would meet the same certificate (F17)."""
+    """The upstream's certificate did not verify: asking again would meet the same certificate
+    (docs/faults.md F17)."""
 
 
 @dataclass
@@ -125,8 +126,9 @@ class Upstream:
         if remaining <= 0 or isinstance(exc, errors.CircuitOpen | errors.AppAuthFailed):
             return False
         if isinstance(exc, _PoolExhausted | _TlsRefused):
-            # Waiting for our own full pool a second time would park the worker twice as long (F19); a
-            # certificate that failed verification fails again, and each try is one more security event (F17).
+            # Waiting for our own full pool a second time would park the worker twice as long
+            # (docs/faults.md F19); a certificate that failed verification fails again, and each try is one
+            # more security event (docs/faults.md F17).
             return False
         if isinstance(exc, errors.UpstreamUnavailable):
             return True

@@ -66,7 +66,7 @@ class BatchRow(ApiModel, where="batchRow"):
 
 class ProgressFrame(BatchCounts, where="progress", kw_only=True):
     batch_id: str
-    # Only `batchId` is documented in a frame (KNOWN-API §4.1): the status may be left out.
+    # Only `batchId` is documented in a frame (docs/cms-api.md §4.1): the status may be left out.
     status: str = api(opt_str)
     errors: list[RowError] = api(list_of(RowError.from_api, null_is_empty=True))
 
