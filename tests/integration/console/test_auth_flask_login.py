@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from tests.integration.console.test_auth_login import (
     submit_code,
     submit_password,
 )
-from tests.support.console import make_console, operator_session
+from tests.support.console import operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import Operator, PartnerRef, public
 from webapp.auth.session_lifecycle import load_operator
@@ -46,18 +45,17 @@ def _add_probe(app: Flask) -> None:
     app.add_url_rule(PROBE, "test_whoami", whoami)
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(
-        sandbox,
-        tmp_path,
-        SESSION_IDLE_SECONDS=IDLE,
-        SESSION_ABSOLUTE_SECONDS=ABSOLUTE,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-    )
+pytestmark = pytest.mark.console(
+    SESSION_IDLE_SECONDS=IDLE,
+    SESSION_ABSOLUTE_SECONDS=ABSOLUTE,
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+)
+
+
+@pytest.fixture(autouse=True)
+def _probe(app: Flask) -> None:
     _add_probe(app)
-    return app
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,22 +16,17 @@ from tests.integration.console.test_auth_login import (
     session_cookie,
     sign_in,
 )
-from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        SESSION_IDLE_SECONDS=900,
-        SESSION_WARNING_SECONDS=120,
-        SESSION_ABSOLUTE_SECONDS=3600,
-        LOGIN_RATE_LIMIT="100 per minute",
-    )
+pytestmark = pytest.mark.console(
+    SESSION_IDLE_SECONDS=900,
+    SESSION_WARNING_SECONDS=120,
+    SESSION_ABSOLUTE_SECONDS=3600,
+    LOGIN_RATE_LIMIT="100 per minute",
+)
 
 
 @pytest.fixture

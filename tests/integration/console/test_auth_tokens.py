@@ -48,11 +48,12 @@ def _add_test_form(app: Flask) -> None:
     app.add_url_rule("/p/<int:partner_id>/test-who", "test_who", who)
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute")
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
+
+
+@pytest.fixture(autouse=True)
+def _test_form(app: Flask) -> None:
     _add_test_form(app)
-    return app
 
 
 @pytest.fixture

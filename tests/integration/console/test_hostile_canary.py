@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from flask.testing import FlaskClient
 from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
 from tests.integration.sandbox.test_sandbox_cardholders import FreeCards, cardholder_body
 from tests.support import sandbox_login
-from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
@@ -145,9 +143,8 @@ def canaries(sandbox: SandboxHandle) -> Iterator[Canaries]:
         admin.close()
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+CONSOLE = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+pytestmark = CONSOLE
 
 
 @pytest.fixture

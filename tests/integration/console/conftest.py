@@ -1,0 +1,62 @@
+"""The console under test, as a fixture chain: `app` (a console wired to the run's sandbox), `client` (a test
+client of it, signed out) and `auth` (signs fresh operators in through its pages).
+
+A module or test sets the console's settings with the `console` marker, nearest last:
+
+    pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
+
+`make_app(**settings)` makes another console in the same test folder, for tests that compare settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.auth import Auth
+from tests.support.console import make_console
+from tests.support.sandbox import SandboxHandle
+
+
+@pytest.fixture
+def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The settings of every `console` marker on the test, its class and its module (the nearest wins)."""
+    overrides: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("console"))):
+        overrides.update(marker.kwargs)
+    return overrides
+
+
+@pytest.fixture
+def make_app(sandbox: SandboxHandle, tmp_path: Path) -> Callable[..., Flask]:
+    def make(**overrides: Any) -> Flask:
+        return make_console(sandbox, tmp_path, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask], app_overrides: dict[str, Any]) -> Flask:
+    """A fresh console (its own sessions, store and rate-limit counters) with the test's settings."""
+    return make_app(**app_overrides)
+
+
+@pytest.fixture
+def console(app: Flask) -> Flask:
+    """`app` under the name the console's tests give it."""
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(app: Flask, sandbox: SandboxHandle) -> Auth:
+    return Auth(app, sandbox)
