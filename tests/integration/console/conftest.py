@@ -6,6 +6,7 @@ A module or test sets the console's settings with the `console` marker, nearest 
     pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
 
 `make_app(**settings)` makes another console in the same test folder, for tests that compare settings.
+The consoles talk to `upstream`: the run's `sandbox`, unless a module overrides it (test_documented_cms.py).
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(sandbox: SandboxHandle, tmp_path: Path) -> Callable[..., Flask]:
+def upstream(sandbox: SandboxHandle) -> SandboxHandle:
+    return sandbox
+
+
+@pytest.fixture
+def make_app(upstream: SandboxHandle, tmp_path: Path) -> Callable[..., Flask]:
     def make(**overrides: Any) -> Flask:
-        return make_console(sandbox, tmp_path, **overrides)
+        return make_console(upstream, tmp_path, **overrides)
 
     return make
 
@@ -58,5 +64,5 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def auth(app: Flask, sandbox: SandboxHandle) -> Auth:
-    return Auth(app, sandbox)
+def auth(app: Flask, upstream: SandboxHandle) -> Auth:
+    return Auth(app, upstream)

@@ -16,6 +16,7 @@ from tests.integration.console.test_auth_login import (
     session_cookie,
     sign_in,
 )
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 HTMX = {"HX-Request": "true"}
@@ -30,11 +31,9 @@ pytestmark = pytest.mark.console(
 
 
 @pytest.fixture
-def client(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
-    return client
+def client(auth: Auth) -> FlaskClient:
+    """Signed in, unlike the shared `client`: these tests are about a session's life."""
+    return auth.sign_in().client
 
 
 def test_activity_within_the_idle_limit_keeps_the_session(client: FlaskClient) -> None:

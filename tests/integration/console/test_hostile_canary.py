@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
+from tests.integration.console.test_auth_login import csrf_from
 from tests.integration.sandbox.test_sandbox_cardholders import FreeCards, cardholder_body
 from tests.support import sandbox_login
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
@@ -148,11 +148,8 @@ pytestmark = CONSOLE
 
 
 @pytest.fixture
-def viewer(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: CANARY_PERMISSIONS})
-    sign_in(client, sandbox, email, password)
-    return client
+def viewer(auth: Auth) -> FlaskClient:
+    return auth.sign_in(CANARY_PERMISSIONS, partners=(PARTNER,)).client
 
 
 def page(client: FlaskClient, url: str, *, htmx: bool = False, **kwargs: Any) -> str:

@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import new_operator, sign_in
 from tests.integration.console.test_cardholders_detail import drop_elevation
 from tests.integration.console.test_hostile_canary import (
     CONSOLE,
@@ -22,7 +21,7 @@ from tests.integration.console.test_hostile_canary import (
     assert_inert,
     canaries,  # noqa: F401 - fixture
 )
-from tests.support.sandbox import SandboxHandle
+from tests.support.auth import Auth
 
 pytestmark = CONSOLE
 
@@ -109,11 +108,8 @@ def hostile_post(client: FlaskClient, url: str, *, htmx: bool, signed_in: bool =
 
 
 @pytest.fixture
-def editor(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: FORM_EDITOR})
-    sign_in(client, sandbox, email, password)
-    return client
+def editor(auth: Auth) -> FlaskClient:
+    return auth.sign_in(FORM_EDITOR, partners=(PARTNER,)).client
 
 
 def test_sign_in_forms_echo_input_safely(console: Flask) -> None:
