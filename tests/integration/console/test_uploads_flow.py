@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from tests.integration.console.test_auth_login import csrf_from
@@ -184,7 +185,7 @@ def test_messy_file_shows_each_wrong_cell_masked_and_the_report_can_be_fixed(
     assert "Same value as an earlier row of this file." in html
     assert rows[0]["documentNumber"] not in html
     assert rows[3]["email"] not in html
-    assert True  # names are not masked; only keys are
+    assert str(escape(rows[2]["name"])) in html  # names are not masked; only keys are
     report = client.get(f"{detail_url(upload_id)}/errors.csv")
     assert report.status_code == 200
     assert report.headers["Content-Disposition"].startswith("attachment;")
@@ -249,7 +250,7 @@ def test_files_that_cannot_be_used_are_refused_with_a_clear_message(
     assert "neither a spreadsheet nor text" in png.get_data(as_text=True)
     bomb = post_file(client, zip_bomb_xlsx(), "altas.xlsx")
     assert bomb.status_code == 422
-    assert "zip bomb" in bomb.get_data(as_text=True) or "unpack" in bomb.get_data(as_text=True)
+    assert "The workbook is compressed suspiciously well (possible zip bomb)." in bomb.get_data(as_text=True)
     big = post_file(client, b"a" * (16 * 1024 * 1024 + 1), "huge.csv")
     assert big.status_code == 413
     assert "larger than 16 MB" in big.get_data(as_text=True)
