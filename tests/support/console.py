@@ -55,6 +55,14 @@ class StoreTemplate:
 STORE_TEMPLATE = StoreTemplate()
 
 
+def marked_settings(node: Any) -> dict[str, Any]:
+    """The settings of every `console` marker on a test item, its class and its module (the nearest wins)."""
+    settings: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers("console"))):
+        settings.update(marker.kwargs)
+    return settings
+
+
 def console_config(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     """Config for one console instance: the sandbox as upstream, every store under `tmp_path`."""
     instance = Path(tmp_path) / "console-instance"

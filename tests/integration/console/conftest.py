@@ -20,17 +20,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.auth import Auth
-from tests.support.console import make_console
+from tests.support.console import make_console, marked_settings
 from tests.support.sandbox import SandboxHandle
 
 
 @pytest.fixture
 def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The settings of every `console` marker on the test, its class and its module (the nearest wins)."""
-    overrides: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers("console"))):
-        overrides.update(marker.kwargs)
-    return overrides
+    return marked_settings(request.node)
 
 
 @pytest.fixture
