@@ -1,8 +1,8 @@
 """Permission audit: 200 users × every sandbox partner, the sandbox holding each call 20 ms.
 
 Runs the same audit (`webapp.audit.collect.collect`) with the console's bounded pool and with one worker
-(sequential), and prints both times and the ratio. Bar (PRODUCT.md, 200 users × 5 partners): parallel ≤ 5 s,
-sequential ≥ 20 s. The sandbox's controls add the two partners beyond its three seeded ones
+(sequential), and prints both times and the ratio. Bar (README "Benchmarks", 200 users × 5 partners): parallel
+≤ 5 s, sequential ≥ 20 s. The sandbox's controls add the two partners beyond its three seeded ones
 (`POST /_sandbox/partners`), the 200 users and an auditing administrator assigned to all five
 (`POST /_sandbox/users`).
 """

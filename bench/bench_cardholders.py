@@ -1,7 +1,7 @@
 """Cardholder list: console overhead on the 50-row page, and htmx fragment bytes versus the full page.
 
 Overhead is what the console adds around the CMS: `total − upstream` from the page's own Server-Timing header
-(the shell measures both), so the sandbox's speed does not count. Bars (shared/design/PRODUCT.md): p50 ≤ 5 ms,
+(the shell measures both), so the sandbox's speed does not count. Bars (README "Benchmarks"): p50 ≤ 5 ms,
 p99 ≤ 25 ms; a page change as an htmx fragment ≤ 25 % of the full page's bytes.
 
 A seeded sandbox and a console (gunicorn) run on loopback as separate processes, and an operator signs in

@@ -1,6 +1,6 @@
 """Load: 50 operators browsing at once, console under gunicorn gthread, sandbox adding 20 ms per call.
 
-Bar (shared/design/PRODUCT.md): no errors and p99 ≤ 300 ms. Two runs, each with fresh sign-ins:
+Bar (README "Benchmarks"): no errors and p99 ≤ 300 ms. Two runs, each with fresh sign-ins:
 
 1. one console node (2 workers × 8 threads, the production gunicorn.conf.py) with Redis and PostgreSQL;
 2. two console nodes on two ports sharing that Redis and PostgreSQL, every operator's requests alternating

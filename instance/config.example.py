@@ -1,10 +1,15 @@
 """Example console configuration. Copy to instance/config.py (git-ignored) and adjust.
 
-Order of precedence: built-in defaults (webapp/config.py) → this file → environment variables of the same
-name → the dict passed to create_app (tests). With CONSOLE_ENV = "production" the console refuses to start
-unless DEBUG is off, SECRET_KEY is long and random, CMS_BASE_URL is https://, TLS verification is on, and
-REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop counts are set. README "Pointing the console at the real CMS" says
-how to find the right CMS_* values for a new environment with the conformance probe.
+Order of precedence: built-in defaults (the SETTINGS table in webapp/config.py) → this file → environment
+variables → the dict passed to create_app (tests). Only upper-case names are read here. The environment
+variable of a key is CONSOLE_ + the key (CONSOLE_SECRET_KEY, CONSOLE_CMS_BASE_URL); keys that already start
+with CONSOLE_ keep their name (CONSOLE_ENV, CONSOLE_LOCK_DIR). A bare SECRET_KEY or CMS_BASE_URL in the
+environment is not read (the console logs a warning naming the variable to use).
+
+With CONSOLE_ENV = "production" the console refuses to start unless DEBUG is off, SECRET_KEY is long and
+random, CMS_BASE_URL is https://, TLS verification is on, and REDIS_URL, TRUSTED_HOSTS and the ProxyFix hop
+counts are set. README "Pointing the console at the real CMS" says how to find the right CMS_* values for a
+new environment with the conformance probe.
 """
 
 # Secret for signing CSRF tokens and sessions, 32+ random characters. Required everywhere but the sandbox
@@ -46,8 +51,8 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # SPANISH_LOCALE = "es_GT"
 # Verify the CMS's TLS certificate. Never False in production.
 # CMS_VERIFY_TLS = True
-# Upstream time and failure budget; unset keeps the client's defaults (security-checklist §4.4): connect 3 s,
-# read 10 s, 15 s overall per call, 2 attempts for reads, breaker open after 5 failures for 30 s.
+# Upstream time and failure budget; unset keeps the client's defaults (docs/security-checklist.md §4.4):
+# connect 3 s, read 10 s, 15 s overall per call, 2 attempts for reads, breaker open after 5 failures for 30 s.
 # CMS_CONNECT_TIMEOUT = 3.0
 # CMS_READ_TIMEOUT = 10.0
 # CMS_DEADLINE = 15.0
@@ -94,6 +99,8 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # Session cookie Secure flag (and the __Host- name). Default: True except in tests or a loopback sandbox
 # run.
 # COOKIE_SECURE = True
+# The session cookie's name. Default: __Host-console with secure cookies, console on plain http.
+# SESSION_COOKIE_NAME = "__Host-console"
 
 # Operators with no sign-in for this many days are flagged as dormant.
 # DORMANT_DAYS = 90
@@ -108,6 +115,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # PROXY_FIX_X_HOST = 0
 # PROXY_FIX_X_PORT = 0
 # PROXY_FIX_X_PREFIX = 0
+
+# Threads per process shared by the pages that ask the CMS many things at once (sign-in, partner balances,
+# a user's permissions, the dashboard, the permission audit); one call never holds more than 8 of them.
+# FANOUT_WORKERS = 16
 
 # Largest accepted request body (bulk files are up to 16 MB upstream).
 # MAX_CONTENT_LENGTH = 17 * 1024 * 1024
@@ -144,5 +155,10 @@ how to find the right CMS_* values for a new environment with the conformance pr
 # Times are stored and exported in UTC and shown in this IANA time zone, with its offset beside each time.
 # BABEL_DEFAULT_TIMEZONE = "America/Guatemala"
 
-# Where instance/ lives (keys, SQLite, sessions) is chosen before this file is read: set the INSTANCE_PATH
-# environment variable (default: <project>/instance).
+# Where instance/ lives (keys, SQLite, sessions) is chosen before this file is read: set the
+# CONSOLE_INSTANCE_PATH environment variable (default: <project>/instance).
+# INSTANCE_PATH = "/var/lib/console/instance"
+
+# Flask's debug and testing modes; production refuses DEBUG.
+# DEBUG = False
+# TESTING = False

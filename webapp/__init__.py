@@ -20,7 +20,7 @@ def _install_sign_in(app: Flask) -> None:
 
 
 def _install_features(app: Flask) -> None:
-    """One blueprint per domain (ARCHITECTURE §6.2)."""
+    """One blueprint per domain: package, blueprint, URL prefix and template folder share the name."""
     from webapp import activity, audit, partners, permissions, process_requests, saved_views, uploads, users
     from webapp.cardholders.views import bp as cardholders_bp  # the package root stays Flask-free for rules
     from webapp.dashboard import bp as dashboard_bp
@@ -71,26 +71,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         access,
         errors,
         extensions,
+        fanout,
         formatting,
         health,
         htmx,
         i18n,
         metrics,
-        parsing,
+        routing,
         security_headers,
+        status_badges,
         store,
         theme,
         upstream,
     )
     from webapp.activity.cli import audit_trail as audit_trail_commands
     from webapp.cms_cli import cms as cms_commands
-    from webapp.config import build_config
+    from webapp.config import build_config, instance_folder, warn_unprefixed
     from webapp.logging_setup import configure_logging
 
     overrides = dict(overrides or {})
-    instance_path = str(
-        overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or ROOT / "instance"
-    )
+    instance_path = instance_folder(overrides, os.environ, ROOT / "instance")
     app = Flask(
         __name__,
         instance_path=instance_path,
@@ -99,8 +99,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(build_config(instance_path, overrides))
     configure_logging(app)
+    warn_unprefixed(os.environ)
     _proxy_fix(app)
-    parsing.init_app(app)  # bounded `<int:...>` ids, before any route is added
+    routing.init_app(app)  # bounded `<int:...>` ids, before any route is added
     metrics.init_app(app)  # first: its timer starts before, and its status is read after, every other hook
 
     security_headers.init_app(app)
@@ -108,6 +109,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     upstream.init_app(app)
     htmx.init_app(app)
+    fanout.init_app(app)
+    status_badges.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
     theme.init_app(app)

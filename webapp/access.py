@@ -20,6 +20,7 @@ from werkzeug.routing import BuildError
 
 from webapp.extensions import login_manager
 from webapp.logging_setup import security_event
+from webapp.store.audit import record_event
 from webapp.upstream import offers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,8 +137,6 @@ def access_of(view: Callable[..., Any] | None) -> Access | None:
 
 def _denied(reason: str, status: int, **fields: Any) -> None:
     security_event("authz_denied", reason=reason, path=request.path, method=request.method, **fields)
-    from webapp.store.audit import record_event
-
     record_event(
         "authz_denied", outcome="denied", partner_id=fields.get("partner_id"), detail={"reason": reason}
     )

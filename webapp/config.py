@@ -1,24 +1,34 @@
 """Configuration: defaults → instance/config.py → environment → the overrides dict; validated, fails closed.
 
-Every key the console reads is in `DEFAULTS`, so `instance/config.example.py` and the environment share one
-list. Derived Flask / extension settings (session cookie, Flask-Session, Flask-Limiter, CSRF) are computed
-here from those keys, never set by hand elsewhere.
+`SETTINGS` is the one table of every key the console reads: its default, how its environment variable is
+parsed, and what it means. `instance/config.example.py` and the environment share that list. The environment
+variable for key K is `CONSOLE_` + K (`CONSOLE_CMS_BASE_URL`), except keys that already start with `CONSOLE_`
+(`CONSOLE_ENV`). Derived Flask / extension settings (session cookie, Flask-Session, Flask-Limiter, CSRF) are
+computed here from those keys, never set by hand elsewhere.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import Config
+
 from webapp.cardholders.phones import REGIONS
+from webapp.fanout import DEFAULT_WORKERS as DEFAULT_FANOUT_WORKERS
+
+log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("sandbox", "qa", "production")
+ENV_PREFIX = "CONSOLE_"
 MIN_SECRET_KEY_LENGTH = 32
 MAX_CONTENT_LENGTH = 17 * 1024 * 1024  # the upstream's 16 MB bulk limit plus multipart overhead
 # Values seen in examples and tutorials: a key equal to one of these is as good as none.
@@ -39,94 +49,6 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     }
 )
 
-DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": None,
-    "CONSOLE_ENV": "sandbox",
-    "DEBUG": False,
-    "TESTING": False,
-    "CMS_BASE_URL": None,
-    "CMS_MERCHANT": "migo-console",
-    "CMS_MERCHANT_KEY_FILE": None,
-    "CMS_MERCHANT_KEY_PEM": None,
-    "CMS_PUBLIC_KEY_FILE": None,
-    "CMS_PUBLIC_KEY_PEM": None,
-    "CMS_VERIFY_TLS": True,
-    "CMS_TRANSPORT": None,
-    # App login body: the documented `{merchant}` (plain), or with an Ed25519 signature (signed: needs a key).
-    "CMS_APP_LOGIN": "plain",
-    # Claim expectations on received tokens: each off unless set (nothing about the claims is documented).
-    "CMS_TOKEN_ISSUER": None,
-    "CMS_TOKEN_AUDIENCE": None,
-    "CMS_TOKEN_TYPE_CLAIM": None,
-    "CMS_TOKEN_REQUIRED_CLAIMS": None,
-    # Assumed operations to treat as missing without asking (names from webapp/cms/capabilities.py, or
-    # `assumed` for all of them); others are learned missing from the CMS's own answer.
-    "CMS_CAPABILITIES_OFF": None,
-    # Partners to offer when the CMS cannot list them (`1:Name,2:Other`); each is still checked upstream.
-    "CMS_PARTNERS": None,
-    # Seconds a verified code counts when the CMS's answer carries no elevated token.
-    "CMS_ELEVATION_SECONDS": 300,
-    # `always`: every sign-in asks for the emailed code; `when-asked`: only when the CMS says it needs one.
-    "SIGN_IN_OTP": "always",
-    # The locale Spanish pages use (the market: es_GT, es_MX, es_CO, ...); the `es` catalog serves them all,
-    # and the locale decides separators and date order (es_GT writes 250,000.00, es_ES 250.000,00).
-    "SPANISH_LOCALE": "es_GT",
-    # Upstream time and failure budget (security-checklist §4.4); None keeps the CMS client's own default.
-    "CMS_CONNECT_TIMEOUT": None,
-    "CMS_READ_TIMEOUT": None,
-    "CMS_DEADLINE": None,
-    "CMS_GET_ATTEMPTS": None,
-    "CMS_BREAKER_FAILURES": None,
-    "CMS_BREAKER_RESET_SECONDS": None,
-    # Connections to the CMS per process, and how long a request waits for one (F19: fail fast when full).
-    "CMS_MAX_POOL": None,
-    "CMS_POOL_TIMEOUT": None,
-    "SANDBOX_PUBLIC_URL": None,
-    "DATABASE_URL": None,
-    "REDIS_URL": None,
-    "SESSION_IDLE_SECONDS": 900,
-    "SESSION_ABSOLUTE_SECONDS": 28800,
-    "SESSION_WARNING_SECONDS": 120,
-    "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
-    "OTP_RATE_LIMIT": "5 per minute;20 per hour",
-    # Step-up codes, per operator and per IP: codes sent, and codes refused (counted across codes).
-    "STEP_UP_SEND_RATE_LIMIT": "5 per minute;60 per hour",
-    "STEP_UP_RATE_LIMIT": "5 per minute;20 per hour",
-    # Seconds a step-up made in the console counts for further sensitive actions; 0: every one asks.
-    "STEP_UP_MAX_AGE": 0,
-    "COOKIE_SECURE": None,
-    "DORMANT_DAYS": 90,
-    "TRUSTED_HOSTS": None,
-    "PROXY_FIX_X_FOR": None,
-    "PROXY_FIX_X_PROTO": None,
-    "PROXY_FIX_X_HOST": 0,
-    "PROXY_FIX_X_PORT": 0,
-    "PROXY_FIX_X_PREFIX": 0,
-    "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
-    # Bulk uploads: how long the progress reader waits through a silent stream before it says "stalled",
-    # and how many days upload history, reports and staged files are kept (`flask uploads purge`).
-    "UPLOADS_PROGRESS_IDLE_SECONDS": 30.0,
-    "UPLOADS_RETENTION_DAYS": 30,
-    # Days audit events stay in the database; `flask audit-trail archive` moves older ones to a file.
-    "AUDIT_TRAIL_RETENTION_DAYS": 400,
-    # The country a phone typed without "+" belongs to (ISO 3166 code, as libphonenumber knows them).
-    "PHONE_REGION": "GT",
-    # flock files of the cross-request locks when sessions live on the filesystem (None: instance/locks).
-    "CONSOLE_LOCK_DIR": None,
-    # /readyz details (checks, environment, token times) for this bearer token or a loopback caller only.
-    "METRICS_TOKEN": None,
-    # Server-Timing (upstream, render and total time) on every answer: off, it tells outsiders our internals.
-    "SERVER_TIMING": False,
-    "LOG_LEVEL": "INFO",
-    # Times are stored in UTC and shown in this zone, named on screen (Flask-Babel reads the same key).
-    "BABEL_DEFAULT_TIMEZONE": "America/Guatemala",
-    "STORE_MIGRATE_ON_START": True,
-}
-
-
-class ConfigError(RuntimeError):
-    """The configuration is unsafe or incomplete; the app must not start."""
-
 
 def _as_bool(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -136,60 +58,232 @@ def _as_list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-_ENV_PARSERS: dict[str, Callable[[str], Any]] = {
-    "DEBUG": _as_bool,
-    "TESTING": _as_bool,
-    "CMS_VERIFY_TLS": _as_bool,
-    "COOKIE_SECURE": _as_bool,
-    "STORE_MIGRATE_ON_START": _as_bool,
-    "SESSION_IDLE_SECONDS": int,
-    "SESSION_ABSOLUTE_SECONDS": int,
-    "SESSION_WARNING_SECONDS": int,
-    "STEP_UP_MAX_AGE": int,
-    "DORMANT_DAYS": int,
-    "MAX_CONTENT_LENGTH": int,
-    "PROXY_FIX_X_FOR": int,
-    "PROXY_FIX_X_PROTO": int,
-    "PROXY_FIX_X_HOST": int,
-    "PROXY_FIX_X_PORT": int,
-    "PROXY_FIX_X_PREFIX": int,
-    "TRUSTED_HOSTS": _as_list,
-    "CMS_CONNECT_TIMEOUT": float,
-    "CMS_READ_TIMEOUT": float,
-    "CMS_DEADLINE": float,
-    "CMS_GET_ATTEMPTS": int,
-    "CMS_BREAKER_FAILURES": int,
-    "CMS_BREAKER_RESET_SECONDS": float,
-    "CMS_MAX_POOL": int,
-    "CMS_POOL_TIMEOUT": float,
-    "CMS_ELEVATION_SECONDS": int,
-    "CMS_TOKEN_REQUIRED_CLAIMS": _as_list,
-    "UPLOADS_PROGRESS_IDLE_SECONDS": float,
-    "UPLOADS_RETENTION_DAYS": int,
-    "AUDIT_TRAIL_RETENTION_DAYS": int,
-    "SERVER_TIMING": _as_bool,
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its default, the parser of its environment variable (None: never from the
+    environment) and a one-line meaning."""
+
+    default: Any
+    parse: Callable[[str], Any] | None
+    meaning: str
+
+
+SETTINGS: dict[str, Setting] = {
+    # Where the console runs and how it keeps its secrets.
+    "INSTANCE_PATH": Setting(
+        None, str, "the instance folder (config.py, keys, SQLite, sessions); None: instance/"
+    ),
+    "CONSOLE_ENV": Setting(
+        "sandbox", str, "sandbox | qa | production: the environment badge and how strict the checks"
+    ),
+    "SECRET_KEY": Setting(
+        None, str, "signs sessions and CSRF tokens; 32+ random characters, required but in the sandbox"
+    ),
+    "DEBUG": Setting(False, _as_bool, "Flask debug mode; production refuses it"),
+    "TESTING": Setting(False, _as_bool, "Flask testing mode (plain-http cookies)"),
+    "LOG_LEVEL": Setting("INFO", str, "level of the JSON log on stderr"),
+    # The upstream CMS.
+    "CMS_BASE_URL": Setting(
+        None, str, "the CMS Backoffice API root; https only, plain http only to loopback"
+    ),
+    "CMS_MERCHANT": Setting("migo-console", str, "the merchant slug Migo issued for this environment"),
+    "CMS_MERCHANT_KEY_FILE": Setting(
+        None, str, "the merchant's Ed25519 private key (PEM file); signed app login only"
+    ),
+    "CMS_MERCHANT_KEY_PEM": Setting(None, str, "the same key as PEM text, instead of the file"),
+    "CMS_PUBLIC_KEY_FILE": Setting(
+        None, str, "the CMS's Ed25519 public key (PEM file): every token received is verified"
+    ),
+    "CMS_PUBLIC_KEY_PEM": Setting(None, str, "the same key as PEM text, instead of the file"),
+    "CMS_VERIFY_TLS": Setting(True, _as_bool, "verify the CMS's TLS certificate; production refuses False"),
+    "CMS_TRANSPORT": Setting(None, None, "an httpx transport object instead of the network (tests only)"),
+    "CMS_APP_LOGIN": Setting(
+        "plain", str, "app login body: the documented {merchant} (plain), or Ed25519-signed"
+    ),
+    # Claim expectations on received tokens: each off unless set (nothing about the claims is documented).
+    "CMS_TOKEN_ISSUER": Setting(None, str, "the `iss` every verified token must carry"),
+    "CMS_TOKEN_AUDIENCE": Setting(None, str, "the `aud` every verified token must carry"),
+    "CMS_TOKEN_TYPE_CLAIM": Setting(
+        None, str, "the claim naming a token's type (app, app_refresh, user, user_refresh)"
+    ),
+    "CMS_TOKEN_REQUIRED_CLAIMS": Setting(
+        None, _as_list, "claims every verified token must carry (comma separated)"
+    ),
+    # Names from webapp/cms/capabilities.py, or `assumed` for all of them; others are learned missing from the
+    # CMS's own answer.
+    "CMS_CAPABILITIES_OFF": Setting(None, str, "assumed operations to treat as missing without asking"),
+    "CMS_PARTNERS": Setting(None, str, "partners to offer when the CMS cannot list them (`1:Name,2:Other`)"),
+    "CMS_ELEVATION_SECONDS": Setting(
+        300, int, "seconds a verified code counts when the CMS gives no elevated token"
+    ),
+    # Upstream time and failure budget (docs/security-checklist.md §4.4); None keeps the client's defaults.
+    "CMS_CONNECT_TIMEOUT": Setting(None, float, "seconds to connect to the CMS (client default 3)"),
+    "CMS_READ_TIMEOUT": Setting(
+        None, float, "seconds to wait for each read from the CMS (client default 10)"
+    ),
+    "CMS_DEADLINE": Setting(
+        None, float, "overall seconds per CMS call, retries included (client default 15)"
+    ),
+    "CMS_GET_ATTEMPTS": Setting(None, int, "attempts for a read that failed in transit (client default 2)"),
+    "CMS_BREAKER_FAILURES": Setting(
+        None, int, "failures in a row that open the circuit breaker (client default 5)"
+    ),
+    "CMS_BREAKER_RESET_SECONDS": Setting(None, float, "seconds the breaker stays open (client default 30)"),
+    # docs/faults.md F19: a request waiting for a connection fails fast when the pool is full.
+    "CMS_MAX_POOL": Setting(None, int, "connections to the CMS per process (size it to the worker threads)"),
+    "CMS_POOL_TIMEOUT": Setting(None, float, "seconds a request waits for a free connection"),
+    "SANDBOX_PUBLIC_URL": Setting(None, str, "sandbox only: its root, for the link to its OTP mailbox"),
+    # Sign-in, sessions and step-up.
+    "SIGN_IN_OTP": Setting(
+        "always", str, "always: every sign-in asks for the code; when-asked: only when the CMS asks"
+    ),
+    "SESSION_IDLE_SECONDS": Setting(900, int, "idle seconds before a session ends"),
+    "SESSION_ABSOLUTE_SECONDS": Setting(28800, int, "seconds after sign-in a session ends, active or not"),
+    "SESSION_WARNING_SECONDS": Setting(120, int, "seconds before the idle end the page warns"),
+    "SESSION_COOKIE_NAME": Setting(
+        None, str, "the session cookie's name; None: __Host-console, or console on plain http"
+    ),
+    "COOKIE_SECURE": Setting(
+        None, _as_bool, "Secure cookies; None: on except in tests or a loopback sandbox run"
+    ),
+    "LOGIN_RATE_LIMIT": Setting("5 per minute;20 per hour", str, "password attempts per email and per IP"),
+    "OTP_RATE_LIMIT": Setting(
+        "5 per minute;20 per hour", str, "sign-in code attempts and resends per email and per IP"
+    ),
+    "STEP_UP_SEND_RATE_LIMIT": Setting(
+        "5 per minute;60 per hour", str, "step-up codes sent, per operator and per IP"
+    ),
+    "STEP_UP_RATE_LIMIT": Setting(
+        "5 per minute;20 per hour", str, "step-up codes refused (across codes), per operator and IP"
+    ),
+    "STEP_UP_MAX_AGE": Setting(
+        0, int, "seconds a step-up made in the console counts for further sensitive actions"
+    ),
+    # Stores.
+    "DATABASE_URL": Setting(
+        None, str, "the console store (audit trail, uploads); None: SQLite under the instance folder"
+    ),
+    "STORE_MIGRATE_ON_START": Setting(True, _as_bool, "run the store's migrations at start-up"),
+    "REDIS_URL": Setting(None, str, "sessions, rate limits and locks shared by nodes; None: one node only"),
+    "CONSOLE_LOCK_DIR": Setting(
+        None, str, "flock files of cross-request locks without Redis; None: instance/locks"
+    ),
+    # Serving.
+    "TRUSTED_HOSTS": Setting(None, _as_list, "host names this console answers to (comma separated)"),
+    "PROXY_FIX_X_FOR": Setting(None, int, "proxy hops trusted for X-Forwarded-For; production needs it set"),
+    "PROXY_FIX_X_PROTO": Setting(
+        None, int, "proxy hops trusted for X-Forwarded-Proto; production needs it set"
+    ),
+    "PROXY_FIX_X_HOST": Setting(0, int, "proxy hops trusted for X-Forwarded-Host"),
+    "PROXY_FIX_X_PORT": Setting(0, int, "proxy hops trusted for X-Forwarded-Port"),
+    "PROXY_FIX_X_PREFIX": Setting(0, int, "proxy hops trusted for X-Forwarded-Prefix"),
+    "MAX_CONTENT_LENGTH": Setting(MAX_CONTENT_LENGTH, int, "largest request body accepted, in bytes"),
+    "METRICS_TOKEN": Setting(
+        None, str, "bearer token for /metrics and the /readyz details (else loopback only)"
+    ),
+    # Off by default: it tells outsiders our internals.
+    "SERVER_TIMING": Setting(
+        False, _as_bool, "send Server-Timing (upstream, render and total time) on every answer"
+    ),
+    "FANOUT_WORKERS": Setting(
+        DEFAULT_FANOUT_WORKERS, int, "threads per process shared by pages asking the CMS many things at once"
+    ),
+    # Features.
+    "DORMANT_DAYS": Setting(90, int, "days without a sign-in after which an operator is shown as dormant"),
+    "UPLOADS_PROGRESS_IDLE_SECONDS": Setting(
+        30.0, float, "seconds of a silent progress stream before `still processing`"
+    ),
+    "UPLOADS_RETENTION_DAYS": Setting(30, int, "days upload history, reports and staged files are kept"),
+    "AUDIT_TRAIL_RETENTION_DAYS": Setting(
+        400, int, "days audit events stay in the database before archiving"
+    ),
+    "PHONE_REGION": Setting("GT", str, "the country (ISO 3166) of a phone typed without +"),
+    # The `es` catalog serves every Spanish market; the locale decides separators and date order.
+    "SPANISH_LOCALE": Setting(
+        "es_GT", str, "the locale of the Spanish pages (es_GT writes 250,000.00, es_ES 250.000,00)"
+    ),
+    # Flask-Babel reads the same key.
+    "BABEL_DEFAULT_TIMEZONE": Setting(
+        "America/Guatemala", str, "the zone times are shown in (stored in UTC)"
+    ),
 }
-_NOT_FROM_ENV = frozenset({"CMS_TRANSPORT"})  # a Python object, tests only
+
+DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in SETTINGS.items()}
+# Flask and extension settings `derive` computes from the keys above; not settable on their own.
+DERIVED = frozenset(
+    {
+        "SECRET_KEY_GENERATED",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_PATH",
+        "SESSION_COOKIE_DOMAIN",
+        "SESSION_PERMANENT",
+        "PERMANENT_SESSION_LIFETIME",
+        "SESSION_REFRESH_EACH_REQUEST",
+        "SESSION_TYPE",
+        "SESSION_KEY_PREFIX",
+        "SESSION_FILE_DIR_PATH",
+        "RATELIMIT_STORAGE_URI",
+        "RATELIMIT_HEADERS_ENABLED",
+        "RATELIMIT_KEY_PREFIX",
+        "WTF_CSRF_TIME_LIMIT",
+        "WTF_CSRF_SSL_STRICT",
+        "PREFERRED_URL_SCHEME",
+    }
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app must not start."""
+
+
+def env_name(key: str) -> str:
+    """The environment variable of `key`: `CONSOLE_` + key, unless the key already starts with it."""
+    return key if key.startswith(ENV_PREFIX) else ENV_PREFIX + key
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The known keys present in the environment, parsed; an empty value means "unset"."""
+    """The known keys whose `CONSOLE_` variables are set, parsed; an empty value means "unset".
+
+    Not Flask's `from_prefixed_env`: it would take every `CONSOLE_` variable as a key (gunicorn's
+    CONSOLE_BIND, make's CONSOLE_PORT), turn CONSOLE_ENV into ENV, and parse values as JSON, where the
+    table's parsers read `yes`/`on` and comma-separated lists."""
     found: dict[str, Any] = {}
-    for key in DEFAULTS:
-        if key in _NOT_FROM_ENV or key not in environ:
+    for key, setting in SETTINGS.items():
+        name = env_name(key)
+        if setting.parse is None or name not in environ:
             continue
-        raw = environ[key]
-        found[key] = None if raw == "" else _ENV_PARSERS.get(key, str)(raw)
+        raw = environ[name]
+        found[key] = None if raw == "" else setting.parse(raw)
     return found
 
 
+def unprefixed_variables(environ: Mapping[str, str]) -> Iterator[str]:
+    """Known keys set in the environment under their bare name only: they are not read."""
+    for key, setting in SETTINGS.items():
+        name = env_name(key)
+        if setting.parse is not None and name != key and key in environ and name not in environ:
+            yield key
+
+
+def warn_unprefixed(environ: Mapping[str, str]) -> None:
+    """Name the variables the console ignores and the one to set instead (never their values)."""
+    for key in unprefixed_variables(environ):
+        log.warning("%s is set in the environment but not read: set %s instead", key, env_name(key))
+
+
+def instance_folder(overrides: Mapping[str, Any], environ: Mapping[str, str], default: Path) -> str:
+    """INSTANCE_PATH, read before everything else: the instance file lives there."""
+    name = env_name("INSTANCE_PATH")
+    return str(overrides.get("INSTANCE_PATH") or environ.get(name) or default)
+
+
 def from_pyfile(path: Path) -> dict[str, Any]:
-    """Upper-case names of `instance/config.py`, if the file exists."""
-    if not path.is_file():
-        return {}
-    namespace: dict[str, Any] = {"__file__": str(path)}
-    exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # noqa: S102 - the operator's own config file
-    return {key: value for key, value in namespace.items() if key.isupper()}
+    """Upper-case names of `instance/config.py`, if the file exists (Flask's `Config.from_pyfile`)."""
+    loaded = Config(str(path.parent))
+    loaded.from_pyfile(str(path), silent=True)
+    return dict(loaded)
 
 
 def _is_loopback_url(url: str | None) -> bool:
@@ -330,6 +424,7 @@ def derive(config: dict[str, Any], instance_path: str) -> None:
         # run working.
         config["SECRET_KEY"] = secrets.token_urlsafe(48)
         config["SECRET_KEY_GENERATED"] = True
+    config["INSTANCE_PATH"] = instance_path
     if config.get("PHONE_REGION") is None:  # an empty variable means "unset", as for every other key
         config["PHONE_REGION"] = DEFAULTS["PHONE_REGION"]
     if config.get("COOKIE_SECURE") is None:
@@ -342,7 +437,8 @@ def derive(config: dict[str, Any], instance_path: str) -> None:
 
     secure = bool(config["COOKIE_SECURE"])
     # `__Host-` needs Secure, Path=/ and no Domain; a plain-http dev run falls back to a bare name.
-    config.setdefault("SESSION_COOKIE_NAME", "__Host-console" if secure else "console")
+    if not config.get("SESSION_COOKIE_NAME"):
+        config["SESSION_COOKIE_NAME"] = "__Host-console" if secure else "console"
     config["SESSION_COOKIE_SECURE"] = secure
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

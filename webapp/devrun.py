@@ -6,7 +6,8 @@ processes, waits until both answer, prints the URLs and the demo sign-in, and st
 
 `SANDBOX_PROFILE=documented make run` starts the sandbox in its `documented` profile (only the documented
 operations, webapp/sandbox/profile.py). Listing partners is not one of them, so the console is always given
-the sandbox's partners in `CMS_PARTNERS` (`1:Name,2:Other`), read from the sandbox database once it is up.
+the sandbox's partners in `CONSOLE_CMS_PARTNERS` (`1:Name,2:Other`), read from the sandbox database once it
+is up.
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ def main() -> int:
     env = dict(os.environ)
     env.update(
         {
-            "CMS_BASE_URL": f"{sandbox_url}/cms/rest",
-            "SANDBOX_PUBLIC_URL": sandbox_url,
+            "CONSOLE_CMS_BASE_URL": f"{sandbox_url}/cms/rest",
+            "CONSOLE_SANDBOX_PUBLIC_URL": sandbox_url,
             "CONSOLE_ENV": env.get("CONSOLE_ENV", "sandbox"),
             # One process on one machine: rate-limit counters without Redis live in process memory.
             "CONSOLE_WORKERS": env.get("CONSOLE_WORKERS", "1"),
@@ -162,7 +163,7 @@ def main() -> int:
     console = None
     try:
         wait_until_up(f"{sandbox_url}/_sandbox/mailbox?email=x", sandbox, "sandbox", seconds=120)
-        env.setdefault("CMS_PARTNERS", partners_setting(default_database_url(str(INSTANCE))))
+        env.setdefault("CONSOLE_CMS_PARTNERS", partners_setting(default_database_url(str(INSTANCE))))
         console = subprocess.Popen(  # noqa: S603 - fixed argv
             [
                 sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),

@@ -71,6 +71,11 @@ def render(template_name: str, status: int = 200, **context: Any) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
+# Every form the server refuses (invalid input, a CMS refusal) answers 422 with the form and its errors; the
+# `responseHandling` above makes htmx swap it like a 200, so one status serves plain posts and htmx alike.
+FORM_INVALID = 422
+
+
 def redirect(url: str, code: int = 303) -> BaseResponse:
     """303 after a POST so the browser follows with GET (Post/Redirect/Get)."""
     return flask_redirect(url, code=code)
@@ -79,6 +84,11 @@ def redirect(url: str, code: int = 303) -> BaseResponse:
 def hx_redirect(url: str, status: int = 200) -> Response:
     """Tell htmx to load `url` as a full page (used for sign-in redirects and after successful forms)."""
     return Response("", status=status, headers={"HX-Redirect": url})
+
+
+def redirect_after_post(url: str) -> BaseResponse:
+    """The answer to a form that worked: htmx loads `url` as a full page, a plain post follows a 303."""
+    return hx_redirect(url) if is_htmx() else redirect(url)
 
 
 def retarget_to_flash(response: Response) -> Response:

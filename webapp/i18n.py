@@ -9,6 +9,7 @@ catalog, so one catalog serves every Spanish market.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from flask_babel import Babel
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import parse_accept_header
+from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.access import public
 from webapp.cardholders.labels import outcome_label
@@ -72,14 +74,26 @@ def same_site_path(raw: str | None) -> str:
     return raw
 
 
+def remember_choice(
+    field: str, allowed: Sequence[str], what: str, *, default: str | None = None
+) -> BaseResponse:
+    """Keep the posted `field` in the session (`default` clears it) and go back to the page the form was on.
+
+    The language and theme switches both answer this way: a value outside `allowed` is a 400 naming `what`."""
+    value = request.form.get(field, "")
+    if value not in allowed:
+        raise BadRequest(f"Unknown {what}.")
+    if value == default:
+        session.pop(field, None)
+    else:
+        session[field] = value
+    return redirect(same_site_path(request.form.get("next")))
+
+
 @bp.route("/lang", methods=["POST"])
 @public
 def switch_language() -> ResponseReturnValue:
-    lang = request.form.get("lang", "")
-    if lang not in LANGUAGES:
-        raise BadRequest("Unknown language.")
-    session["lang"] = lang
-    return redirect(same_site_path(request.form.get("next")))
+    return remember_choice("lang", LANGUAGES, "language")
 
 
 def init_app(app: Flask) -> None:

@@ -3,17 +3,11 @@
 `str.isdigit()` is true for '²' and '１' (and `int()`/`Decimal()` read full-width digits), and `int()` of a
 5,000-digit string raises; so every id, page and amount the console reads from a request goes through here.
 Ids are bounded by what the contract allows (1 to 2^31-1, `webapp/cms/contract/openapi.yaml`); `<int:...>` in
-every route is the bounded converter below, so an id outside that range is a 404, not a 500 at the database.
+every route is the bounded converter of webapp/routing.py, so an id outside that range is a 404, not a 500
+at the database. No Flask here: the CMS client reads numbers with these too.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from werkzeug.routing import IntegerConverter, ValidationError
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 ID_MIN = 1
 ID_MAX = 2**31 - 1  # the contract's maximum for every numeric id
@@ -46,25 +40,3 @@ def parse_page(raw: str | None, default: int = 1, maximum: int = PAGE_MAX) -> in
     """A page number from 1 to `maximum`; anything else is `default`."""
     value = parse_int(raw, minimum=1, maximum=maximum)
     return default if value is None else value
-
-
-class IdConverter(IntegerConverter):
-    """`<int:...>` for the whole console: ASCII digits, 1 to 2^31-1, else no route matches (404)."""
-
-    regex = r"[0-9]+"
-
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min", ID_MIN)
-        kwargs.setdefault("max", ID_MAX)
-        super().__init__(map, *args, **kwargs)
-
-    def to_python(self, value: str) -> int:
-        parsed = parse_int(value, minimum=self.min or 0, maximum=self.max or ID_MAX)
-        if parsed is None:
-            raise ValidationError
-        return parsed
-
-
-def init_app(app: Flask) -> None:
-    """Before any blueprint is registered: every `<int:...>` rule is then bounded."""
-    app.url_map.converters["int"] = IdConverter

@@ -1,8 +1,8 @@
 """`CMS_PARTNERS`: the partners to offer when the CMS cannot list an operator's partners itself.
 
-No documented operation lists them (KNOWN-API §3.4), so a deployment names its partners in configuration,
-`1:Banco Uno,2:Fintech Dos`. Each is still checked upstream at sign-in: a partner the CMS refuses the
-operator's own permissions read for (403) is not offered.
+No documented operation lists them (docs/cms-api.md §3.4), so a deployment names its partners in
+configuration, `1:Banco Uno,2:Fintech Dos`. Each is still checked upstream at sign-in: a partner the CMS
+refuses the operator's own permissions read for (403) is not offered.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from webapp import metrics
 from webapp.access import Operator, signed_in
 from webapp.auth.rate_limits import Refusal, step_up_limits
 from webapp.auth.token_holder import SessionTokenHolder
+from webapp.cardholders.masking import mask_email
 from webapp.cms import errors
 from webapp.logging_setup import security_event
 from webapp.store import submissions
@@ -45,7 +46,7 @@ ELEVATION_MARGIN_SECONDS = 10
 STEP_UP_AT_KEY = "step_up_at"
 # The last code the console had mailed: when, and until when the CMS said it holds (never the code itself).
 # It lets the form tell "no code was sent yet" and "that code has expired" from a wrong code, whatever error
-# code the CMS uses for each (KNOWN-API.md lists them as unknown).
+# code the CMS uses for each (docs/cms-api.md lists them as unknown).
 STEP_UP_CODE_KEY = "step_up_code"
 
 NOT_SENT_YET = N_("No code has been sent yet: press “Send code”, then enter the code from your email.")
@@ -195,9 +196,3 @@ def send_code() -> ResponseReturnValue:
         minutes=max(1, expires_in // 60) if expires_in else None,
         email=mask_email(operator.email),
     )
-
-
-def mask_email(email: str) -> str:
-    """`a•••@demo.migo`: enough to recognise one's own address, not enough to harvest it."""
-    local, _sep, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else "•••"

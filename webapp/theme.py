@@ -4,13 +4,11 @@ language. The stylesheet (static/css/console.css) holds both palettes; this only
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request, session
+from flask import Blueprint, Flask, session
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import BadRequest
 
 from webapp.access import public
-from webapp.htmx import redirect
-from webapp.i18n import same_site_path
+from webapp.i18n import remember_choice
 from webapp.textmarks import N_
 
 THEMES = ("system", "light", "dark")
@@ -28,14 +26,7 @@ def current_theme() -> str:
 @bp.route("/theme", methods=["POST"])
 @public
 def switch_theme() -> ResponseReturnValue:
-    theme = request.form.get("theme", "")
-    if theme not in THEMES:
-        raise BadRequest("Unknown theme.")
-    if theme == "system":
-        session.pop("theme", None)
-    else:
-        session["theme"] = theme
-    return redirect(same_site_path(request.form.get("next")))
+    return remember_choice("theme", THEMES, "theme", default="system")
 
 
 def init_app(app: Flask) -> None:

@@ -30,7 +30,7 @@ def _pem(config: dict[str, Any], pem_key: str, file_key: str) -> bytes | None:
 
 
 # Console config key → CmsSettings field, for the upstream time and failure budget. Unset keys keep the
-# client's defaults (security-checklist §4.4); tests and benchmarks shorten them.
+# client's defaults (docs/security-checklist.md §4.4); tests and benchmarks shorten them.
 _BUDGET_KEYS: dict[str, str] = {
     "CMS_CONNECT_TIMEOUT": "connect_timeout",
     "CMS_READ_TIMEOUT": "read_timeout",

@@ -123,8 +123,8 @@ Only the `positive_data_acceptance` check is off for them; every other check sti
 
 
 def _excluded(case: Case) -> list[Any]:
-    # The API answers 404 7010 for a method a path does not take, like any unknown route (KNOWN-API §2.2,
-    # ASSUMPTIONS.md §1); schemathesis's `unsupported_method` check wants 405 instead.
+    # The API answers 404 7010 for a method a path does not take, like any unknown route
+    # (docs/cms-api.md §2.2, ASSUMPTIONS.md §1); schemathesis's `unsupported_method` check wants 405 instead.
     excluded: list[Any] = [checks.unsupported_method]
     if case.operation.definition.raw.get("operationId") in CONTENT_THE_SCHEMA_CANNOT_GENERATE:
         excluded.append(checks.positive_data_acceptance)

@@ -23,6 +23,7 @@ import httpx
 
 from tests.support.keys import KeyPair
 from tests.support.sandbox import MERCHANT, SandboxHandle
+from webapp.config import env_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,7 +171,8 @@ def sandbox_process(
 def console_environment(
     sandbox_url: str, keys: Mapping[str, Path], instance: Path, **settings: str
 ) -> dict[str, str]:
-    """The console's configuration as environment variables (what a container would be given)."""
+    """The console's configuration as environment variables (what a container would be given); `settings`
+    are named by their keys (`LOG_LEVEL="DEBUG"` sets `CONSOLE_LOG_LEVEL`)."""
     instance.mkdir(parents=True, exist_ok=True)
     env = {
         key: value
@@ -180,18 +182,18 @@ def console_environment(
     }
     env.update(
         {
-            "INSTANCE_PATH": str(instance),
+            "CONSOLE_INSTANCE_PATH": str(instance),
             "CONSOLE_ENV": "sandbox",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "CMS_BASE_URL": f"{sandbox_url}/cms/rest",
-            "CMS_MERCHANT": MERCHANT,
-            "CMS_MERCHANT_KEY_FILE": str(keys["merchant_private"]),
-            "CMS_PUBLIC_KEY_FILE": str(keys["signing_public"]),
-            "SANDBOX_PUBLIC_URL": sandbox_url,
-            "LOG_LEVEL": "WARNING",
+            "CONSOLE_SECRET_KEY": secrets.token_urlsafe(48),
+            "CONSOLE_CMS_BASE_URL": f"{sandbox_url}/cms/rest",
+            "CONSOLE_CMS_MERCHANT": MERCHANT,
+            "CONSOLE_CMS_MERCHANT_KEY_FILE": str(keys["merchant_private"]),
+            "CONSOLE_CMS_PUBLIC_KEY_FILE": str(keys["signing_public"]),
+            "CONSOLE_SANDBOX_PUBLIC_URL": sandbox_url,
+            "CONSOLE_LOG_LEVEL": "WARNING",
         }
     )
-    env.update(settings)
+    env.update({env_name(key): value for key, value in settings.items()})
     return env
 
 

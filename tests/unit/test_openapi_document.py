@@ -15,7 +15,7 @@ from webapp.sandbox import codes
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-# KNOWN-API §3, #1-#19, spelled exactly as the portal documents them.
+# docs/cms-api.md §3, #1-#19, spelled exactly as the portal documents them.
 DOCUMENTED = {
     ("POST", "/app/auth/login"),
     ("POST", "/app/auth/refresh"),
@@ -68,7 +68,7 @@ ASSUMED = {
 
 # The only calls made before any token exists.
 UNAUTHENTICATED = {"appLogin", "appRefresh"}
-# The refresh token is the credential; KNOWN-API shows no app token on the user refresh.
+# The refresh token is the credential; docs/cms-api.md shows no app token on the user refresh.
 APP_TOKEN_OPTIONAL = {"userRefresh"}
 DATA_OPTIONAL = {"requestOtp", "verifyOtp"}
 

@@ -111,7 +111,7 @@ def fetch_operator(client: CmsClient, holder: SessionTokenHolder, pending: dict[
     """Who signed in and what they may do on each partner (raises CmsError when the CMS cannot say).
 
     Identity is the login answer's; `me` adds partners and flags when the CMS has it. Without it, the
-    operator is taken to be subject to OTP elevation (the safe reading of KNOWN-API §1.4)."""
+    operator is taken to be subject to OTP elevation (the safe reading of docs/cms-api.md §1.4)."""
     me = _current_operator(client, holder)
     user_id = me.id if me is not None else int(pending["user_id"])
     refs = list(me.partners) if me is not None else _candidate_partners(client, holder)

@@ -24,7 +24,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -32,10 +32,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, l
 
 from webapp.cms import errors, telemetry
 from webapp.cms.capabilities import Capabilities
-from webapp.cms.models import AppTokenStatus, UserTokens, as_object, req_str
-
-if TYPE_CHECKING:
-    from webapp.cms.client import ApiRequest, CmsSettings, Reply, Upstream
+from webapp.cms.models.auth import AppTokenStatus, UserTokens
+from webapp.cms.models.readers import as_object, req_str
+from webapp.cms.settings import CmsSettings
+from webapp.cms.transport import Upstream
+from webapp.cms.wire import ApiRequest, Reply
 
 R = TypeVar("R")
 
@@ -221,8 +222,6 @@ class AppTokens:
             )
 
     def _login_request(self) -> ApiRequest:
-        from webapp.cms.client import ApiRequest
-
         body: dict[str, str] = {"merchant": self._merchant}
         if self._key is not None:
             timestamp = str(int(self._clock()))
@@ -232,8 +231,6 @@ class AppTokens:
         return ApiRequest("POST", "/app/auth/login", "/app/auth/login", json=body)
 
     def _refresh_request(self) -> ApiRequest:
-        from webapp.cms.client import ApiRequest
-
         return ApiRequest(
             "POST", "/app/auth/refresh", "/app/auth/refresh", json={"refreshToken": self._refresh}
         )
@@ -367,8 +364,6 @@ class Authenticator:
 
     def _refresh(self, holder: TokenHolder, used: UserTokens) -> UserTokens:
         """Rotate the pair once under the holder's lock; reuse another thread's (or node's) rotation."""
-        from webapp.cms.client import ApiRequest
-
         with holder.lock():
             current = holder.load()
             if current is None:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 
 from webapp.cms import errors
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 # name → what it lets the console do (English; the console translates it when it shows it)
 CAPABILITIES: dict[str, str] = {

@@ -14,7 +14,7 @@ from typing import BinaryIO, Final
 import python_calamine as calamine
 
 from webapp.files.errors import FileRejected, Reason
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 Row = tuple[int, list[str]]
 Cell = int | float | str | bool | dt.time | dt.date | dt.datetime | dt.timedelta

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from webapp.cardholders.rules import FIELDS
 from webapp.files.errors import FileRejected, Reason
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 Row = tuple[int, list[str]]
 Record = tuple[int, dict[str, str]]

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import BinaryIO, Final
 
 from webapp.files.errors import FileRejected, Reason
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC: Final = b"PK\x03\x04"

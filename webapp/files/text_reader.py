@@ -16,7 +16,7 @@ from typing import BinaryIO, Final
 
 from webapp.files.errors import FileRejected, Reason
 from webapp.files.sniff import detect_text_encoding
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 Row = tuple[int, list[str]]
 

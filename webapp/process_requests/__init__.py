@@ -6,10 +6,6 @@ file, the detail with the evidence previewed, and the approve / reject / cancel 
 
 from __future__ import annotations
 
-from flask import Blueprint
+from webapp.process_requests.views import bp
 
-bp = Blueprint("process_requests", __name__, url_prefix="/p/<int:partner_id>/top-ups")
-
-from webapp.process_requests import views  # noqa: E402  (routes register on bp)
-
-__all__ = ["bp", "views"]
+__all__ = ["bp"]

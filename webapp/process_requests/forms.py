@@ -63,8 +63,8 @@ class TopUpForm(TranslatedForm, StepUpMixin):
             raise ValidationError(_(exc.message, **exc.values)) from None
 
 
-class DecisionForm(TranslatedForm, StepUpMixin):
-    """Approve or reject: a reason (required to reject), the fresh code when needed, one submission key."""
+class _DecisionBase(TranslatedForm):
+    """What every decision form holds: an optional reason and one submission key."""
 
     reason = TextAreaField(
         N_("Reason"),
@@ -73,6 +73,10 @@ class DecisionForm(TranslatedForm, StepUpMixin):
         render_kw={"rows": 3, "maxlength": REASON_LIMIT},
     )
     submission_key = HiddenField()
+
+
+class DecisionForm(_DecisionBase, StepUpMixin):
+    """Approve or reject: a reason (required to reject), the fresh code when needed, one submission key."""
 
     def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,11 +89,5 @@ class DecisionForm(TranslatedForm, StepUpMixin):
             raise ValidationError(N_("Say why the request is rejected."))
 
 
-class CancelForm(TranslatedForm):
-    reason = TextAreaField(
-        N_("Reason"),
-        filters=[_strip],
-        validators=[Length(max=REASON_LIMIT, message=N_("Use at most 200 characters."))],
-        render_kw={"rows": 3, "maxlength": REASON_LIMIT},
-    )
-    submission_key = HiddenField()
+class CancelForm(_DecisionBase):
+    """Cancel: the requester withdraws the request; no code is asked for."""

@@ -19,8 +19,6 @@ STATUS_LABELS = {
     "cancelled": N_("Cancelled"),
 }
 PAGE_SIZE = 20
-# Badge colour per status (the `badge` macro's kinds).
-STATUS_KIND = {"pending": "warning", "approved": "ok", "rejected": "danger", "cancelled": "neutral"}
 
 
 @dataclass(frozen=True)

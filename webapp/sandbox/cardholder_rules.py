@@ -18,31 +18,11 @@ MARITAL_STATUSES = ("soltero", "casado", "viudo", "divorciado", "separado")
 GENDERS = ("F", "M", "OTHER")
 DOCUMENT_TYPES = ("DPI", "NIT", "PASSPORT", "LEGAL_ID", "PERSONAL_ID", "RESIDENCE_ID")
 
-CREATE_FIELDS = (
-    "name",
-    "lastName",
-    "address",
-    "countryOfBirth",
-    "dateOfBirth",
-    "maritalStatus",
-    "gender",
-    "phoneNumber",
-    "email",
-    "documentType",
-    "documentNumber",
-    "cardId",
-)
-UPDATE_FIELDS = (
-    "name",
-    "lastName",
-    "address",
-    "countryOfBirth",
-    "dateOfBirth",
-    "maritalStatus",
-    "gender",
-    "phoneNumber",
-    "email",
-)
+# The field lists are the contract's own (webapp/cms/contract/openapi.yaml), in its order: the sandbox
+# refuses exactly what the documented schemas leave out.
+_SCHEMAS = load_contract()["components"]["schemas"]
+CREATE_FIELDS: tuple[str, ...] = tuple(_SCHEMAS["NewCardholder"]["properties"])
+UPDATE_FIELDS: tuple[str, ...] = tuple(_SCHEMAS["CardholderUpdate"]["properties"])
 CARD_UPLOAD_FIELDS = ("documentType", "documentNumber", "cardId")
 
 MIN_AGE = 18
@@ -58,7 +38,7 @@ _DOCUMENT_PATTERNS = {
 }
 _OTHER_DOCUMENT = (re.compile(r"[A-Za-z0-9]{5,20}"), "must be 5 to 20 letters or digits")
 
-COUNTRIES: frozenset[str] = frozenset(load_contract()["components"]["schemas"]["CountryCode"]["enum"])
+COUNTRIES: frozenset[str] = frozenset(_SCHEMAS["CountryCode"]["enum"])
 """ISO 3166-1 alpha-2, officially assigned codes: the contract's `CountryCode` list is the single source."""
 
 _TEXT_LIMITS = {"name": 100, "lastName": 100, "address": 200}

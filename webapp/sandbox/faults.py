@@ -168,7 +168,8 @@ def validate_fault(spec: dict[str, Any]) -> dict[str, Any]:
             raise ApiFailure(codes.CHECK_PARAMETERS, "status out of range.", field="status")
         fault["status"] = status
     if mode == "redirect":
-        # A hijacked or misconfigured upstream sending the client elsewhere (F18): any absolute http(s) URL.
+        # A hijacked or misconfigured upstream sending the client elsewhere (docs/faults.md F18): any absolute
+        # http(s) URL.
         location = spec.get("location")
         if not isinstance(location, str) or not location.startswith(("http://", "https://")):
             raise ApiFailure(codes.CHECK_PARAMETERS, "location must be an absolute URL.", field="location")

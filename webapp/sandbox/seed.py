@@ -1,4 +1,4 @@
-"""Deterministic demo data: partners, the permission catalog (KNOWN-API §3.9) and a dozen operators.
+"""Deterministic demo data: partners, the permission catalog (docs/cms-api.md §3.9) and a dozen operators.
 
 Cardholders, cards, balances and process requests come from `seed_domain.seed_domain`. Every operator's
 password is `DEMO_PASSWORD`.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, select
+from sqlalchemy import JSON, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.store import current_store
@@ -21,14 +21,14 @@ class AuditSnapshot(Base):
     __tablename__ = "audit_snapshots"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    actor_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
-    scope_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    scope_key: Mapped[str] = mapped_column(String(200))
     partner_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False)
-    dormant_days: Mapped[int] = mapped_column(Integer, nullable=False)
-    user_count: Mapped[int] = mapped_column(Integer, nullable=False)
-    grant_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    dormant_days: Mapped[int]
+    user_count: Mapped[int]
+    grant_count: Mapped[int]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
 
     __table_args__ = (Index("ix_audit_snapshots_scope_created", "scope_key", "created_at"),)

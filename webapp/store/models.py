@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every stored time is an aware UTC instant: a bare `Mapped[datetime]` column is timezone-aware, and an
+    # `int`, `bool` or `datetime` column's nullability follows its annotation (`| None`), as the migrations
+    # under webapp/store/migrations declare them (tests/unit/console/test_store_schema.py compares the two).
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
 class AuditEvent(Base):
@@ -19,19 +22,19 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    actor_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
-    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    action: Mapped[str] = mapped_column(String(80), nullable=False)
-    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(40), nullable=False)
-    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    occurred_at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    partner_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    source_ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Tamper evidence (webapp/store/chain.py): the previous row's hash and this row's, over its content.
-    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_events_partner_occurred", "partner_id", "occurred_at"),
@@ -50,7 +53,7 @@ class AuditAnchor(Base):
     __tablename__ = "audit_anchor"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    through_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    anchor_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    archive_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    through_id: Mapped[int]
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime]
+    archive_name: Mapped[str] = mapped_column(String(200))

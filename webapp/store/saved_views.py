@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, or_, select
+from sqlalchemy import Boolean, Index, Integer, String, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,14 +25,14 @@ class SavedView(Base):
     __tablename__ = "saved_views"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    owner_email: Mapped[str] = mapped_column(String(254), nullable=False)
-    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
-    list_key: Mapped[str] = mapped_column(String(40), nullable=False)
-    query: Mapped[str] = mapped_column(String(500), nullable=False)
+    partner_id: Mapped[int]
+    owner_id: Mapped[int]
+    owner_email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    list_key: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(String(500))
     shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime]
 
     __table_args__ = (
         Index(

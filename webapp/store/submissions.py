@@ -14,35 +14,46 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.store import current_store
 from webapp.store.models import Base
 
-PENDING, SUCCEEDED, UNKNOWN = "pending", "succeeded", "unknown"
+
+class SubmissionState(StrEnum):
+    """A key's state. `FOREIGN` is never stored: it is what `claim` answers for another operator's key."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    UNKNOWN = "unknown"
+    FOREIGN = "foreign"
+
+
+PENDING, SUCCEEDED, UNKNOWN = SubmissionState.PENDING, SubmissionState.SUCCEEDED, SubmissionState.UNKNOWN
 
 
 class SubmissionRow(Base):
     __tablename__ = "submissions"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), nullable=False)
-    actor_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    partner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    result_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int]
+    partner_id: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16))
+    result_ref: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 @dataclass(frozen=True)
 class Submission:
     key: str
     kind: str
-    status: str
+    status: SubmissionState
     result_ref: str | None
 
 
@@ -84,11 +95,13 @@ def claim(key: str, *, kind: str, actor_id: int, partner_id: int | None) -> Subm
         row = db.execute(select(SubmissionRow).where(SubmissionRow.key == key).with_for_update()).scalar_one()
         if row.actor_id != actor_id or row.kind != kind:
             # Someone else's key: never reveal or replay their outcome.
-            return Submission(key=key, kind=kind, status="foreign", result_ref=None)
+            return Submission(key=key, kind=kind, status=SubmissionState.FOREIGN, result_ref=None)
         if row.status == UNKNOWN:
             row.status, row.updated_at = PENDING, now
             return None
-        return Submission(key=row.key, kind=row.kind, status=row.status, result_ref=row.result_ref)
+        return Submission(
+            key=row.key, kind=row.kind, status=SubmissionState(row.status), result_ref=row.result_ref
+        )
 
 
 def already_sent(key: str, *, kind: str, actor_id: int) -> bool:
@@ -106,7 +119,7 @@ def already_sent(key: str, *, kind: str, actor_id: int) -> bool:
     )
 
 
-def _set(key: str, status: str, result_ref: str | None = None) -> None:
+def _set(key: str, status: SubmissionState, result_ref: str | None = None) -> None:
     with current_store().session() as db:
         row = db.get(SubmissionRow, key)
         if row is not None:

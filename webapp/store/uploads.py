@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.store.models import Base
@@ -32,16 +32,16 @@ class UploadRecord(Base):
     __tablename__ = "uploads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    actor_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # users | cards
-    file_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    file_type: Mapped[str] = mapped_column(String(10), nullable=False)
-    file_size: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    sheet: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    partner_id: Mapped[int]
+    actor_id: Mapped[int]
+    actor_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(10))  # users | cards
+    file_name: Mapped[str] = mapped_column(String(200))
+    file_type: Mapped[str] = mapped_column(String(10))
+    file_size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    sheet: Mapped[str | None] = mapped_column(String(100))
     mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     extra_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # Dry-run facts beyond the counts: checks only the CMS can make, line breaks sent as spaces.
@@ -51,13 +51,13 @@ class UploadRecord(Base):
     invalid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     issues_omitted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    same_file_as: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    staging_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    submission_key: Mapped[str] = mapped_column(String(64), nullable=False)
-    policy: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    same_file_as: Mapped[int | None]
+    staging_ref: Mapped[str | None] = mapped_column(String(32))
+    submission_key: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
     sent_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # The operator's row number of each row sent, in sent order: the upstream numbers rows of the converted
     # file (header = row 1), and the report must speak of the operator's file.
@@ -66,13 +66,13 @@ class UploadRecord(Base):
     processed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     succeeded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    stalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    reader_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    reader_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    progress_at: Mapped[datetime | None]
+    stalled_at: Mapped[datetime | None]
+    reader_lease_until: Mapped[datetime | None]
+    reader_token: Mapped[str | None] = mapped_column(String(32))
     results_fetched: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    problem: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    finished_at: Mapped[datetime | None]
+    problem: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         Index("ix_uploads_partner_created", "partner_id", "created_at"),
@@ -87,15 +87,15 @@ class UploadNote(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
-    phase: Mapped[str] = mapped_column(String(10), nullable=False)
-    row: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(12), nullable=False)  # invalid|duplicate|created|failed
-    field: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    code: Mapped[str | None] = mapped_column(String(12), nullable=True)
-    message: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    shown: Mapped[str | None] = mapped_column(String(80), nullable=True)  # masked glimpse of the value
-    first_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    cardholder_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    phase: Mapped[str] = mapped_column(String(10))
+    row: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12))  # invalid|duplicate|created|failed
+    field: Mapped[str | None] = mapped_column(String(40))
+    code: Mapped[str | None] = mapped_column(String(12))
+    message: Mapped[str | None] = mapped_column(String(300))
+    shown: Mapped[str | None] = mapped_column(String(80))  # masked glimpse of the value
+    first_row: Mapped[int | None]
+    cardholder_id: Mapped[int | None]
 
     __table_args__ = (Index("ix_upload_notes_upload_phase_row", "upload_id", "phase", "row"),)
 
@@ -106,11 +106,11 @@ class UploadKey(Base):
     __tablename__ = "upload_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    partner_id: Mapped[int]
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
-    row: Mapped[int] = mapped_column(Integer, nullable=False)  # the operator's row number
-    field: Mapped[str] = mapped_column(String(40), nullable=False)
-    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    row: Mapped[int]  # the operator's row number
+    field: Mapped[str] = mapped_column(String(40))
+    digest: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_upload_keys_partner_digest", "partner_id", "digest"),
@@ -124,12 +124,12 @@ class HeaderMapping(Base):
     __tablename__ = "upload_mappings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    partner_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    kind: Mapped[str] = mapped_column(String(10), nullable=False)
-    signature: Mapped[str] = mapped_column(String(64), nullable=False)
+    partner_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    signature: Mapped[str] = mapped_column(String(64))
     mapping: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int]
 
     __table_args__ = (
         Index("ux_upload_mappings_partner_kind_sig", "partner_id", "kind", "signature", unique=True),

@@ -71,7 +71,7 @@ def test_locked_and_inactive_users(cms: CmsClient, new_operator: Callable[..., s
 def test_a_401_renews_the_app_token_first_and_the_call_is_retried(
     cms: CmsClient, sign_in: Callable[..., SessionHolder], clean_faults: SandboxHandle
 ) -> None:
-    """KNOWN-API §1.6: which token expired is not told; the app token is renewed first."""
+    """docs/cms-api.md §1.6: which token expired is not told; the app token is renewed first."""
     holder = sign_in(ANA)
     before = holder.load()
     cms.app_status()

@@ -1,4 +1,4 @@
-"""Transport faults F17–F19 (security-checklist §4.2) for the CMS client, over real loopback sockets.
+"""Transport faults F17–F19 (docs/faults.md) for the CMS client, over real loopback sockets.
 
 F17: an upstream whose certificate cannot be trusted (self-signed; valid but for another name) is refused
 before a single byte of HTTP goes out, and the refusal is a security event. F18: a redirect is never
@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.integration.cms.conftest import ANA, SessionHolder
 from tests.support.sandbox import SandboxHandle
 from webapp.cms import CmsClient, errors
-from webapp.cms.client import ApiRequest
+from webapp.cms.wire import ApiRequest
 
 ME = "GET /app/users/me"
 CLOSE = "POST /app/partners/1/cardholders/*/close"

@@ -1,4 +1,4 @@
-"""Fault plan F1–F23 (security-checklist §4.2) through the console, for pages and fragments.
+"""Fault plan F1–F23 (docs/faults.md) through the console, for pages and fragments.
 
 Each fault is injected by the sandbox on one upstream route; the test looks at what the operator gets (status,
 wording, the correlation id, Retry-After) and counts what reached the upstream: a GET retried at most once,

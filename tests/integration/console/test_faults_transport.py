@@ -1,4 +1,4 @@
-"""F17–F19 (security-checklist §4.2) through the console: TLS failure, redirect to another host, full pool.
+"""F17–F19 (docs/faults.md) through the console: TLS failure, redirect to another host, full pool.
 
 What the operator gets (status, wording, correlation id) and what reached the servers involved. The loopback
 servers and certificates come from the client-level module (cms/test_cms_transport_faults.py), the

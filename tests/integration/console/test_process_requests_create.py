@@ -331,9 +331,63 @@ def test_a_refusal_releases_the_key_and_keeps_everything(
     html = refused.get_data(as_text=True)
     assert "Invalid amount format. (7002)" in html
     assert "refused once" in html
+    assert _create_events(console, email) == [("refused", "7002")]
     done = post_top_up(client, form_state(html), "99.90", evidence=None, observations="refused once")
     assert done.status_code == 303
     assert len(requests_by(sandbox, email)) == 1
+
+
+def _create_events(app: Flask, email: str) -> list[tuple[str, str | None]]:
+    """The operator's "process_request_created" events without a target (the failed ones), oldest first."""
+    with app.app_context():
+        from webapp.store.audit import recent_events
+
+        events = recent_events(partner_id=PARTNER_A, limit=500)
+    return [
+        (e.outcome, (e.detail or {}).get("code"))
+        for e in reversed(events)
+        if e.action == "process_request_created" and e.actor_email == email and e.target is None
+    ]
+
+
+def test_a_key_already_being_sent_by_someone_else_sends_nothing_and_gets_a_new_key(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
+) -> None:
+    client, email = auth.sign_in(MAKER, step_up=True)
+    state = open_form(client)
+    with console.app_context():
+        from webapp.store import submissions
+
+        submissions.claim(state["submission_key"], kind="process_request", actor_id=-1, partner_id=PARTNER_A)
+    busy = post_top_up(client, state, "42", observations="not twice")
+    assert busy.status_code == 409
+    html = busy.get_data(as_text=True)
+    assert "This request is already being sent. Check the list before sending it again." in html
+    assert "not twice" in html
+    assert clean_faults.calls(CREATE_ROUTE) == []
+    fresh = form_state(html)
+    assert fresh["submission_key"] != state["submission_key"]
+    done = post_top_up(client, fresh, "42", evidence=None, observations="not twice")
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert len(requests_by(sandbox, email)) == 1
+
+
+def test_a_plain_500_is_outcome_unknown_and_the_retry_sends_the_same_key(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
+) -> None:
+    """The CMS may have stored the request before failing: the form says so and keeps its key."""
+    client, email = auth.sign_in(MAKER, step_up=True)
+    clean_faults.set_fault(CREATE_ROUTE, "status", status=500, times=1)
+    lost = post_top_up(client, open_form(client), "41", observations="check first")
+    assert lost.status_code == 504
+    html = lost.get_data(as_text=True)
+    assert "Outcome unknown — check the list before retrying." in html
+    assert "check first" in html
+    assert [outcome for outcome, _code in _create_events(console, email)] == ["unknown"]
+    again = post_top_up(client, form_state(html), "41", evidence=None, observations="check first")
+    assert again.status_code == 303, again.get_data(as_text=True)
+    first, second = clean_faults.calls(CREATE_ROUTE)
+    assert first["idempotencyKey"] == second["idempotencyKey"]
 
 
 def test_cms_unavailable_keeps_the_form(

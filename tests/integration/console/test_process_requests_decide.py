@@ -139,6 +139,15 @@ def test_the_cms_refusal_of_a_self_approval_is_explained(
     assert refused.status_code == 403
     assert "You cannot approve or reject a request you sent yourself." in refused.get_data(as_text=True)
     assert "pending" in checker.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True).lower()
+    with console.app_context():
+        from webapp.store.audit import recent_events
+
+        events = recent_events(partner_id=PARTNER_A, target=f"process_request:{request_id}")
+    # The CMS's refusal of the write, then the four-eyes denial it stands for.
+    assert [(e.action, e.outcome, (e.detail or {}).get("refusedBy")) for e in reversed(events)][-2:] == [
+        ("process_request_approve", "refused", None),
+        ("process_request_approve", "denied", "cms"),
+    ]
 
 
 def test_reject_needs_a_reason_and_leaves_the_balance(
@@ -200,3 +209,30 @@ def test_a_lost_approval_answer_never_credits_twice(
     retry = checker.post(url, data=form)
     assert retry.status_code == 303
     assert balance_of(checker) == before + Decimal("21.10")
+
+
+def test_a_decision_key_already_being_sent_sends_nothing_and_gets_a_new_key(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
+) -> None:
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
+    request_id = request_top_up(maker, "14")
+    url = f"/p/{PARTNER_A}/top-ups/{request_id}/approve"
+    html = checker.get(url).get_data(as_text=True)
+    form = {"csrf_token": csrf_from(html), "submission_key": _KEY.search(html).group(1)}  # type: ignore[union-attr]
+    with console.app_context():
+        from webapp.store import submissions
+
+        submissions.claim(
+            form["submission_key"], kind="process_request_approve", actor_id=-1, partner_id=PARTNER_A
+        )
+    busy = checker.post(url, data=form)
+    assert busy.status_code == 409
+    page = busy.get_data(as_text=True)
+    assert "This decision is already being sent. Reload the request before trying again." in page
+    assert clean_faults.calls(decision_route(request_id, "approve")) == []
+    fresh = _KEY.search(page)
+    assert fresh
+    assert fresh.group(1) != form["submission_key"]
+    done = checker.post(url, data={**form, "submission_key": fresh.group(1)})
+    assert done.status_code == 303

@@ -14,7 +14,7 @@ from tests.support import leak_scan
 from tests.support.console import make_console, operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import PUBLIC_ENDPOINTS, access_of, public, requires, signed_in
-from webapp.parsing import IdConverter
+from webapp.routing import IdConverter
 from webapp.upstream import cms
 
 

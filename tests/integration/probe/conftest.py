@@ -119,7 +119,7 @@ def run_probe(
             "CMS_PROBE_EMAIL": probe_operator,
             "CMS_PROBE_PASSWORD": DEMO_PASSWORD,
             "CMS_PROBE_OTP": None,
-            "CMS_PARTNERS": None,
+            "CONSOLE_CMS_PARTNERS": None,
         }
         environ.update(env)
         from webapp.cms_cli import cms

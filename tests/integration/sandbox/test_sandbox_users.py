@@ -97,7 +97,7 @@ def test_modules_carry_the_documented_permission_catalog(ana: Operator) -> None:
         "cards-admin:balance-account",
     } <= builtin
     assert {"card-movements:revert", "balance-management:cancel", "approvals:update"} <= builtin
-    assert len(builtin) == 30  # KNOWN-API §3.9: 5 + 1 + 5 + 9 + 3 + 4 + 3
+    assert len(builtin) == 30  # docs/cms-api.md §3.9: 5 + 1 + 5 + 9 + 3 + 4 + 3
 
 
 def test_only_an_admin_creates_permissions_and_they_are_not_enforced(ana: Operator, admin: Operator) -> None:

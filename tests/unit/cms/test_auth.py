@@ -51,7 +51,7 @@ def _login_answer(pair: dict[str, Any] | None = None, **extra: Any) -> httpx.Res
 
 # -- app token -----------------------------------------------------------------------------------------------
 def test_app_login_sends_the_documented_body_by_default() -> None:
-    """KNOWN-API §1.2: `{merchant}` and nothing else; no key is needed for it."""
+    """docs/cms-api.md §1.2: `{merchant}` and nothing else; no key is needed for it."""
     fake = FakeCms(routes={ME: envelope(ME_DATA)})
     make_client(fake, merchant_private_key_pem=None).auth.me(holder())
     login = next(r for r in fake.calls if r.url.path.endswith("/app/auth/login"))
@@ -139,7 +139,7 @@ def test_merchant_signature_refused_is_a_system_fault_not_a_sign_out() -> None:
 
 
 def test_expired_app_token_on_401_is_reobtained_and_the_call_retried() -> None:
-    """A 401 does not say which token expired: the app token is renewed first (KNOWN-API §1.6)."""
+    """A 401 does not say which token expired: the app token is renewed first (docs/cms-api.md §1.6)."""
     wall = FakeClock()
     wall.now = time.time()
     answers = [failure(401, "8000", "TOKEN_EXPIRED"), envelope(ME_DATA)]
@@ -323,7 +323,7 @@ def test_refused_refresh_ends_the_session(code: str) -> None:
 
 
 def test_a_401_with_no_code_at_all_is_recovered_from_like_any_other() -> None:
-    """No error code is needed: KNOWN-API documents only the status."""
+    """No error code is needed: docs/cms-api.md documents only the status."""
     fake = FakeCms(
         routes={
             USER_REFRESH: envelope(user_pair()),

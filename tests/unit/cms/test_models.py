@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.cms import errors, models
-from webapp.cms.client import parse_json
 from webapp.cms.pagination import parse_page
+from webapp.cms.wire import parse_json
 
 CARDHOLDER = {
     "cardholderId": 12,

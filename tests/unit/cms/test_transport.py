@@ -12,7 +12,9 @@ import pytest
 
 from tests.unit.cms.fakes import FakeClock, FakeCms, drip, envelope, failure, holder, make_client, settings
 from webapp.cms import CmsClient, errors
-from webapp.cms.client import ApiRequest, reset_upstream_timer, upstream_elapsed_ms, validate_base_url
+from webapp.cms.settings import validate_base_url
+from webapp.cms.timing import reset_upstream_timer, upstream_elapsed_ms
+from webapp.cms.wire import ApiRequest
 
 ME = "GET /app/users/me"
 ME_DATA = {"id": 7, "email": "ana@demo.migo", "name": "Ana", "status": "active", "partners": []}

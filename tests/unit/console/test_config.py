@@ -1,4 +1,4 @@
-"""Configuration order and the production refusals (security-checklist item 48)."""
+"""Configuration order and the production refusals (docs/security-checklist.md item 48)."""
 
 from __future__ import annotations
 
@@ -71,9 +71,9 @@ def test_environment_overrides_instance_file_and_overrides_win(tmp_path: Path) -
         'DORMANT_DAYS = 30\nSESSION_IDLE_SECONDS = 600\nLOG_LEVEL = "DEBUG"\n'
     )
     environ = {
-        "SESSION_IDLE_SECONDS": "300",
-        "TRUSTED_HOSTS": "a.example, b.example",
-        "CMS_VERIFY_TLS": "false",
+        "CONSOLE_SESSION_IDLE_SECONDS": "300",
+        "CONSOLE_TRUSTED_HOSTS": "a.example, b.example",
+        "CONSOLE_CMS_VERIFY_TLS": "false",
     }
     config = build_config(str(tmp_path), {"LOG_LEVEL": "WARNING"}, environ=environ)
     assert config["DORMANT_DAYS"] == 30  # instance file over defaults
@@ -84,7 +84,7 @@ def test_environment_overrides_instance_file_and_overrides_win(tmp_path: Path) -
 
 
 def test_transport_objects_never_come_from_the_environment() -> None:
-    assert "CMS_TRANSPORT" not in from_environment({"CMS_TRANSPORT": "anything"})
+    assert "CMS_TRANSPORT" not in from_environment({"CONSOLE_CMS_TRANSPORT": "anything"})
 
 
 def test_plain_http_dev_gets_an_unprefixed_cookie_and_sqlite_under_instance(tmp_path: Path) -> None:
@@ -131,10 +131,10 @@ def test_the_plain_app_login_needs_no_keys_at_all(tmp_path: Path) -> None:
 def test_cms_settings_come_from_the_environment() -> None:
     found = from_environment(
         {
-            "CMS_APP_LOGIN": "signed",
-            "CMS_TOKEN_REQUIRED_CLAIMS": "exp, sub",
-            "CMS_ELEVATION_SECONDS": "120",
-            "CMS_PARTNERS": "1:Uno",
+            "CONSOLE_CMS_APP_LOGIN": "signed",
+            "CONSOLE_CMS_TOKEN_REQUIRED_CLAIMS": "exp, sub",
+            "CONSOLE_CMS_ELEVATION_SECONDS": "120",
+            "CONSOLE_CMS_PARTNERS": "1:Uno",
         }
     )
     assert found == {
@@ -161,11 +161,11 @@ def test_only_the_sandbox_runs_on_a_generated_key(tmp_path: Path) -> None:
 
 def test_upload_lock_and_exposure_settings_come_from_the_environment(tmp_path: Path) -> None:
     environ = {
-        "UPLOADS_PROGRESS_IDLE_SECONDS": "7.5",
-        "UPLOADS_RETENTION_DAYS": "12",
+        "CONSOLE_UPLOADS_PROGRESS_IDLE_SECONDS": "7.5",
+        "CONSOLE_UPLOADS_RETENTION_DAYS": "12",
         "CONSOLE_LOCK_DIR": str(tmp_path / "locks"),
-        "METRICS_TOKEN": "m" * 40,
-        "SERVER_TIMING": "true",
+        "CONSOLE_METRICS_TOKEN": "m" * 40,
+        "CONSOLE_SERVER_TIMING": "true",
     }
     config = build_config(str(tmp_path), {}, environ=environ)
     assert config["UPLOADS_PROGRESS_IDLE_SECONDS"] == 7.5
@@ -197,7 +197,7 @@ def test_step_up_settings_default_to_every_time_and_are_checked(tmp_path: Path) 
     assert config["STEP_UP_MAX_AGE"] == 0  # every sensitive action asks for a code
     assert config["STEP_UP_RATE_LIMIT"] == "5 per minute;20 per hour"  # refused codes
     assert config["STEP_UP_SEND_RATE_LIMIT"] == "5 per minute;60 per hour"  # codes mailed
-    assert from_environment({"STEP_UP_MAX_AGE": "600"}) == {"STEP_UP_MAX_AGE": 600}
+    assert from_environment({"CONSOLE_STEP_UP_MAX_AGE": "600"}) == {"STEP_UP_MAX_AGE": 600}
     for wrong in (-1, None, True, "600"):
         with pytest.raises(ConfigError, match="STEP_UP_MAX_AGE"):
             build_config(str(tmp_path), {"STEP_UP_MAX_AGE": wrong}, environ={})
@@ -208,8 +208,8 @@ def test_step_up_settings_default_to_every_time_and_are_checked(tmp_path: Path) 
 
 def test_the_phone_region_defaults_to_guatemala_and_must_be_one_libphonenumber_knows(tmp_path: Path) -> None:
     assert build_config(str(tmp_path), {}, environ={})["PHONE_REGION"] == "GT"
-    assert build_config(str(tmp_path), {}, environ={"PHONE_REGION": "SV"})["PHONE_REGION"] == "SV"
-    assert build_config(str(tmp_path), {}, environ={"PHONE_REGION": ""})["PHONE_REGION"] == "GT"
+    assert build_config(str(tmp_path), {}, environ={"CONSOLE_PHONE_REGION": "SV"})["PHONE_REGION"] == "SV"
+    assert build_config(str(tmp_path), {}, environ={"CONSOLE_PHONE_REGION": ""})["PHONE_REGION"] == "GT"
     for wrong in ("XX", "gt", "", "GTM"):
         with pytest.raises(ConfigError, match="PHONE_REGION"):
             build_config(str(tmp_path), {"PHONE_REGION": wrong}, environ={})

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from webapp.cms.client import ApiRequest
 from webapp.cms.errors import CmsError
 from webapp.cms.probe.contract_check import Contract
 from webapp.cms.probe.model import CallRecord, Finding, ProbeResult, Verdict
@@ -29,6 +28,7 @@ from webapp.cms.probe.shapes import (
     json_type,
     raw_error_codes,
 )
+from webapp.cms.wire import ApiRequest
 
 if TYPE_CHECKING:
     from webapp.cms.client import CmsClient

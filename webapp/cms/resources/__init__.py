@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from webapp.cms import errors
 from webapp.cms.capabilities import capability_for, means_absent
-from webapp.cms.client import ApiRequest, Reply
+from webapp.cms.wire import ApiRequest, Reply
 
 if TYPE_CHECKING:
     from webapp.cms.auth import Authenticator, TokenHolder
@@ -27,9 +27,20 @@ def seg(value: int | str) -> str:
     return quote(value, safe="")
 
 
-def query(**params: Any) -> dict[str, str | int]:
+def fill(route: str, ids: Mapping[str, int | str]) -> str:
+    """The path of `route` (a path template such as `/app/partners/{partnerId}`), each `{name}` replaced
+    by its id as one path segment."""
+    return route.format_map({name: seg(value) for name, value in ids.items()})
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The fields that are set: None and empty strings left out (an optional code, reason or filter)."""
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
+
+
+def query(**params: str | int | None) -> dict[str, str | int]:
     """Query parameters without the unset ones (None, empty strings)."""
-    return {k: v for k, v in params.items() if v is not None and v != ""}
+    return present(**params)
 
 
 class Resource:
@@ -40,8 +51,8 @@ class Resource:
         self,
         holder: TokenHolder | None,
         method: str,
-        path: str,
         route: str,
+        ids: Mapping[str, int | str] | None = None,
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
@@ -50,8 +61,10 @@ class Resource:
         renew_on_401: bool = True,
         **extra: Any,
     ) -> Reply:
-        """One call. An assumed operation (one with a capability) known to be missing is not sent; one the
-        CMS answers as an unknown route raises CapabilityMissing and is not asked again by this process."""
+        """One call to `route` with its `{names}` filled from `ids` (the route, never the ids, is logged).
+        An assumed operation (one with a capability) known to be missing is not sent; one the CMS answers
+        as an unknown route raises CapabilityMissing and is not asked again by this process."""
+        path = fill(route, ids or {})
         capability = capability_for(method, route)
         if capability is not None:
             self._auth.capabilities.require(capability)

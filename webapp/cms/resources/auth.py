@@ -25,7 +25,6 @@ class AuthResource(Resource):
             None,
             "POST",
             "/app/users/login",
-            "/app/users/login",
             json={"email": email, "password": password},
             renew_on_401=False,
         )
@@ -47,7 +46,6 @@ class AuthResource(Resource):
             holder,
             "POST",
             "/app/users/auth/otp",
-            "/app/users/auth/otp",
             json={"email": email, "purpose": purpose},
         )
         data = reply.data if isinstance(reply.data, Mapping) else {}
@@ -64,7 +62,6 @@ class AuthResource(Resource):
         reply = self._call(
             holder,
             "PUT",
-            "/app/users/auth/otp",
             "/app/users/auth/otp",
             json={"email": email, "otp": otp, "purpose": purpose},
             idempotent=False,
@@ -94,7 +91,7 @@ class AuthResource(Resource):
 
     def me(self, holder: TokenHolder) -> Operator:
         """The signed-in operator with partners and flags (assumed capability `current-operator`)."""
-        reply = self._call(holder, "GET", "/app/users/me", "/app/users/me")
+        reply = self._call(holder, "GET", "/app/users/me")
         return Operator.from_api(reply.data)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import Cardholder, CardholderSummary, NewCardholder
 from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, query, seg
+from webapp.cms.resources import Resource, present, query
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -45,22 +45,19 @@ class CardholdersResource(Resource):
         params = query(
             page=page, limit=limit, searchText=search, sortBy=sort_by, sortOrder=sort_order, status=status
         )
-        reply = self._call(
-            holder, "GET", f"/app/partners/{seg(partner_id)}/cardholders", _ROUTE, params=params
-        )
+        reply = self._call(holder, "GET", _ROUTE, {"partnerId": partner_id}, params=params)
         return parse_page(reply.data, CardholderSummary.from_api, page=page, limit=limit)
 
     def detail(
         self, holder: TokenHolder, partner_id: int, cardholder_id: int, otp: str | None = None
     ) -> Cardholder:
         """A read sent as POST (documented); never retried, since it may carry a one-time code."""
-        body: dict[str, Any] = {"otp": otp} if otp else {}
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/cardholders/{seg(cardholder_id)}",
             _ROUTE + "/{cardholderId}",
-            json=body,
+            {"partnerId": partner_id, "cardholderId": cardholder_id},
+            json=present(otp=otp),
             idempotent=False,
         )
         return Cardholder.from_api(reply.data)
@@ -76,8 +73,8 @@ class CardholdersResource(Resource):
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/cardholders",
             _ROUTE,
+            {"partnerId": partner_id},
             json=body,
             idempotency_key=idempotency_key,
         )
@@ -91,8 +88,8 @@ class CardholdersResource(Resource):
         reply = self._call(
             holder,
             "PATCH",
-            f"/app/partners/{seg(partner_id)}/cardholders/{seg(cardholder_id)}",
             _ROUTE + "/{cardholderId}",
+            {"partnerId": partner_id, "cardholderId": cardholder_id},
             json=body,
         )
         return Cardholder.from_api(reply.data)
@@ -100,14 +97,12 @@ class CardholdersResource(Resource):
     def close(
         self, holder: TokenHolder, partner_id: int, cardholder_id: int, reason: str, otp: str | None = None
     ) -> Cardholder:
-        body: dict[str, Any] = {"reason": reason}
-        if otp:
-            body["otp"] = otp
+        body = {"reason": reason, **present(otp=otp)}
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/cardholders/{seg(cardholder_id)}/close",
             _ROUTE + "/{cardholderId}/close",
+            {"partnerId": partner_id, "cardholderId": cardholder_id},
             json=body,
         )
         return Cardholder.from_api(reply.data)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import Card, as_list
 from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, seg
+from webapp.cms.resources import Resource
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -19,8 +19,8 @@ class CardsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/cardholders/{seg(cardholder_id)}/cards",
             "/app/partners/{partnerId}/cardholders/{cardholderId}/cards",
+            {"partnerId": partner_id, "cardholderId": cardholder_id},
         )
         data = reply.data
         if isinstance(data, dict) and isinstance(data.get("items"), list):
@@ -31,8 +31,8 @@ class CardsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/cards",
             "/app/partners/{partnerId}/cards",
+            {"partnerId": partner_id},
             params={"assigned": "false", "page": page, "limit": limit},
         )
         return parse_page(reply.data, Card.from_api, page=page, limit=limit)
@@ -52,8 +52,8 @@ class CardsResource(Resource):
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/cards/{seg(card_id)}/{action}",
             f"{_CARD_ROUTE}/{action}",
+            {"partnerId": partner_id, "cardId": card_id},
             json=body if body is not None else {},
         )
         return Card.from_api(reply.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from webapp.cms.models import Balance, Partner, as_list
-from webapp.cms.resources import Resource, seg
+from webapp.cms.resources import Resource
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -13,15 +13,13 @@ if TYPE_CHECKING:
 
 class PartnersResource(Resource):
     def list(self, holder: TokenHolder) -> list[Partner]:
-        reply = self._call(holder, "GET", "/app/partners", "/app/partners")
+        reply = self._call(holder, "GET", "/app/partners")
         return [Partner.from_api(raw) for raw in as_list(reply.data, "partners")]
 
     def get(self, holder: TokenHolder, partner_id: int) -> Partner:
-        reply = self._call(holder, "GET", f"/app/partners/{seg(partner_id)}", "/app/partners/{partnerId}")
+        reply = self._call(holder, "GET", "/app/partners/{partnerId}", {"partnerId": partner_id})
         return Partner.from_api(reply.data)
 
     def balance(self, holder: TokenHolder, partner_id: int) -> Balance:
-        reply = self._call(
-            holder, "GET", f"/app/partners/{seg(partner_id)}/balance", "/app/partners/{clientId}/balance"
-        )
+        reply = self._call(holder, "GET", "/app/partners/{clientId}/balance", {"clientId": partner_id})
         return Balance.from_api(reply.data)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import Module, Permission, PermissionSpec, UserPermissions, as_list, as_object
-from webapp.cms.resources import Resource, seg
+from webapp.cms.resources import Resource, present
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -17,13 +17,13 @@ class PermissionsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/users/{seg(user_id)}/partners/{seg(partner_id)}/permissions",
             "/app/users/{cmsUserId}/partners/{partnerId}/permissions",
+            {"cmsUserId": user_id, "partnerId": partner_id},
         )
         return UserPermissions.from_api(reply.data, user_id, partner_id)
 
     def modules(self, holder: TokenHolder) -> list[Module]:
-        reply = self._call(holder, "GET", "/app/modules", "/app/modules")
+        reply = self._call(holder, "GET", "/app/modules")
         return [Module.from_api(raw) for raw in as_list(reply.data, "modules")]
 
     def create(
@@ -31,7 +31,7 @@ class PermissionsResource(Resource):
     ) -> list[Permission]:
         """Admin only upstream; a permission the platform does not know is stored but not enforced."""
         body = {"permissions": [s.to_api() if isinstance(s, PermissionSpec) else dict(s) for s in specs]}
-        reply = self._call(holder, "POST", "/app/permissions", "/app/permissions", json=body)
+        reply = self._call(holder, "POST", "/app/permissions", json=body)
         data = reply.data
         if isinstance(data, Mapping) and "permissions" in data:
             data = data["permissions"]
@@ -57,17 +57,16 @@ class PermissionsResource(Resource):
         *,
         revoke: bool,
     ) -> list[UserPermissions]:
-        body: dict[str, Any] = {
-            "permissions": [{"permissionId": int(pid), "partnerId": int(partner)} for pid, partner in pairs]
+        body = {
+            "permissions": [{"permissionId": int(pid), "partnerId": int(partner)} for pid, partner in pairs],
+            **present(otp=otp),
         }
-        if otp:
-            body["otp"] = otp
         suffix = "/revoke" if revoke else ""
         reply = self._call(
             holder,
             "POST",
-            f"/app/users/{seg(user_id)}/permissions{suffix}",
             "/app/users/{cmsUserId}/permissions" + suffix,
+            {"cmsUserId": user_id},
             json=body,
         )
         return _user_permission_sets(reply.data, user_id, [partner for _, partner in pairs])

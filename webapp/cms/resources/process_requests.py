@@ -6,13 +6,13 @@ import builtins
 import re
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from webapp.cms.client import UPLOAD_DEADLINE_FACTOR
 from webapp.cms.errors import CapabilityMissing, NotFound
 from webapp.cms.models import EvidenceFile, ProcessRequest, as_list
 from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, query, seg
+from webapp.cms.resources import Resource, present, query
+from webapp.cms.timing import UPLOAD_DEADLINE_FACTOR
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -51,8 +51,8 @@ class ProcessRequestsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/process-requests",
             "/app/partners/{clientId}/process-requests",
+            {"clientId": partner_id},
             params=params,
         )
         return parse_page(reply.data, ProcessRequest.from_api, page=page, limit=limit)
@@ -61,8 +61,8 @@ class ProcessRequestsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/process-request",
             "/app/partners/{clientId}/process-request",
+            {"clientId": partner_id},
         )
         return [ProcessRequest.from_api(raw) for raw in as_list(reply.data, "processRequests")]
 
@@ -70,9 +70,7 @@ class ProcessRequestsResource(Resource):
         """One request: its own read when the CMS has it (assumed `process-request-detail`), else found in
         the documented full list (#19), so a request can be shown by documented operations alone."""
         try:
-            reply = self._call(
-                holder, "GET", f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}", _ROUTE
-            )
+            reply = self._call(holder, "GET", _ROUTE, {"partnerId": partner_id, "id": request_id})
             return ProcessRequest.from_api(reply.data)
         except CapabilityMissing:
             pass
@@ -94,16 +92,12 @@ class ProcessRequestsResource(Resource):
         otp: str | None = None,
     ) -> ProcessRequest:
         """Multipart as documented; the amount is sent as its exact decimal text, never through a float."""
-        form = {"requestedAmount": format(amount, "f")}
-        if observations:
-            form["observations"] = observations
-        if otp:
-            form["otp"] = otp
+        form = {"requestedAmount": format(amount, "f"), **present(observations=observations, otp=otp)}
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/process-request",
             "/app/partners/{partnerId}/process-request",
+            {"partnerId": partner_id},
             idempotency_key=idempotency_key,
             form=form,
             files={"evidence": (evidence_name, evidence_bytes, evidence_type)},
@@ -140,17 +134,12 @@ class ProcessRequestsResource(Resource):
         reason: str | None,
         otp: str | None,
     ) -> ProcessRequest:
-        body: dict[str, Any] = {}
-        if reason:
-            body["reason"] = reason
-        if otp:
-            body["otp"] = otp
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}/{action}",
             f"{_ROUTE}/{action}",
-            json=body,
+            {"partnerId": partner_id, "id": request_id},
+            json=present(reason=reason, otp=otp),
         )
         return ProcessRequest.from_api(reply.data)
 
@@ -158,8 +147,8 @@ class ProcessRequestsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/process-requests/{seg(request_id)}/evidence",
             _ROUTE + "/evidence",
+            {"partnerId": partner_id, "id": request_id},
             raw=True,
         )
         content_type = reply.headers.get("content-type", "application/octet-stream").split(";")[0].strip()

@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
-from webapp.cms.client import UPLOAD_DEADLINE_FACTOR, ApiRequest
 from webapp.cms.errors import BadUpstreamResponse
 from webapp.cms.models import Batch, BatchRow, ProgressFrame, as_object
 from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, seg
+from webapp.cms.resources import Resource, fill
 from webapp.cms.sse import progress_frames
+from webapp.cms.timing import UPLOAD_DEADLINE_FACTOR
+from webapp.cms.wire import ApiRequest
 
 if TYPE_CHECKING:
     import httpx
@@ -50,8 +51,8 @@ class UploadsResource(Resource):
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/{UPLOAD_PATHS[kind]}",
             "/app/partners/{partnerId}/" + UPLOAD_PATHS[kind],
+            {"partnerId": partner_id},
             idempotency_key=idempotency_key,
             files={kind: (filename, _read_all(content), ctype)},
             form={"otp": otp} if otp else None,
@@ -64,9 +65,7 @@ class UploadsResource(Resource):
         return batch_id
 
     def batch(self, holder: TokenHolder, partner_id: int, batch_id: str) -> Batch:
-        reply = self._call(
-            holder, "GET", f"/app/partners/{seg(partner_id)}/batches/{seg(batch_id)}", _BATCH_ROUTE
-        )
+        reply = self._call(holder, "GET", _BATCH_ROUTE, {"partnerId": partner_id, "batchId": batch_id})
         return Batch.from_api(reply.data)
 
     def results(
@@ -75,8 +74,8 @@ class UploadsResource(Resource):
         reply = self._call(
             holder,
             "GET",
-            f"/app/partners/{seg(partner_id)}/batches/{seg(batch_id)}/results",
             _BATCH_ROUTE + "/results",
+            {"partnerId": partner_id, "batchId": batch_id},
             params={"page": page, "limit": limit},
         )
         return parse_page(reply.data, BatchRow.from_api, page=page, limit=limit)
@@ -90,10 +89,11 @@ class UploadsResource(Resource):
         max_duration: float = 600.0,
     ) -> Iterator[ProgressFrame]:
         """Frames as they arrive, ending after the terminal one. Close the iterator to stop early."""
+        route = "/app/partners/{partnerId}/cardholders/batch/{batchId}/progress"
         request = ApiRequest(
             "GET",
-            f"/app/partners/{seg(partner_id)}/cardholders/batch/{seg(batch_id)}/progress",
-            "/app/partners/{partnerId}/cardholders/batch/{batchId}/progress",
+            fill(route, {"partnerId": partner_id, "batchId": batch_id}),
+            route,
             headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
         upstream = self._auth.upstream

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from webapp.cms.models import CmsUser
 from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, query, seg
+from webapp.cms.resources import Resource, present, query
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -29,12 +29,12 @@ class UsersResource(Resource):
         params = query(
             page=page, limit=limit, searchText=search, status=status, sortBy=sort_by, sortOrder=sort_order
         )
-        reply = self._call(holder, "GET", f"/app/partners/{seg(partner_id)}/users", _ROUTE, params=params)
+        reply = self._call(holder, "GET", _ROUTE, {"partnerId": partner_id}, params=params)
         return parse_page(reply.data, CmsUser.from_api, page=page, limit=limit)
 
     def get(self, holder: TokenHolder, partner_id: int, user_id: int) -> CmsUser:
         reply = self._call(
-            holder, "GET", f"/app/partners/{seg(partner_id)}/users/{seg(user_id)}", _ROUTE + "/{cmsUserId}"
+            holder, "GET", _ROUTE + "/{cmsUserId}", {"partnerId": partner_id, "cmsUserId": user_id}
         )
         return CmsUser.from_api(reply.data)
 
@@ -48,14 +48,12 @@ class UsersResource(Resource):
         idempotency_key: str | None = None,
         otp: str | None = None,
     ) -> CmsUser:
-        body: dict[str, Any] = {"email": email, "name": name, "password": password}
-        if otp:
-            body["otp"] = otp
+        body = {"email": email, "name": name, "password": password, **present(otp=otp)}
         reply = self._call(
             holder,
             "POST",
-            f"/app/partners/{seg(partner_id)}/users",
             _ROUTE,
+            {"partnerId": partner_id},
             json=body,
             idempotency_key=idempotency_key,
         )
@@ -74,8 +72,8 @@ class UsersResource(Resource):
         reply = self._call(
             holder,
             "PATCH",
-            f"/app/partners/{seg(partner_id)}/users/{seg(user_id)}",
             _ROUTE + "/{cmsUserId}",
+            {"partnerId": partner_id, "cmsUserId": user_id},
             json=body,
         )
         return CmsUser.from_api(reply.data)
@@ -83,14 +81,12 @@ class UsersResource(Resource):
     def set_status(
         self, holder: TokenHolder, partner_id: int, user_id: int, status: str, otp: str | None = None
     ) -> CmsUser:
-        body: dict[str, Any] = {"status": status}
-        if otp:
-            body["otp"] = otp
+        body = {"status": status, **present(otp=otp)}
         reply = self._call(
             holder,
             "PUT",
-            f"/app/partners/{seg(partner_id)}/users/{seg(user_id)}/status",
             _ROUTE + "/{cmsUserId}/status",
+            {"partnerId": partner_id, "cmsUserId": user_id},
             json=body,
             idempotent=False,
         )

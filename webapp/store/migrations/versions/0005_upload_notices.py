@@ -1,9 +1,4 @@
-"""Uploads: what the dry run could not check, or will change, shown above its counts.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-07
-"""
+"""Uploads: what the dry run could not check, or will change, shown above its counts."""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

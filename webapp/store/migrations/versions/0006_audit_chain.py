@@ -4,10 +4,6 @@ PostgreSQL a trigger that refuses UPDATE, DELETE and TRUNCATE of trail rows.
 Only `flask --app wsgi audit-trail archive` deletes rows: it sets `migo.audit_trail_archive = 'on'` for its
 own transaction (SET LOCAL), which the trigger accepts for DELETE only. SQLite has no such guard; there the
 verifier (`flask --app wsgi audit-trail verify`) is the check.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-07
 """
 
 from __future__ import annotations
@@ -17,8 +13,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
