@@ -16,8 +16,8 @@ from pathlib import Path
 
 from webapp.cardholders.rules import FIELDS, MARITAL_STATUSES
 from webapp.files import read_table
-from webapp.files.dry_run import DryRunReport, dry_run
-from webapp.files.excel_writer import write_cardholders_xlsx
+from webapp.uploads.dry_run import DryRunReport, dry_run
+from webapp.uploads.workbooks import write_cardholders_xlsx
 
 ROWS = 100_000
 VALIDATE_BAR_S = 2.0
@@ -64,7 +64,7 @@ def generate_csv(path: Path, rows: int = ROWS, *, seed: int = 7) -> None:
 
 def dry_run_file(path: Path) -> DryRunReport:
     with path.open("rb") as stream:
-        table = read_table(stream, file_name=path.name, max_bytes=MAX_UPLOAD_BYTES)
+        table = read_table(stream, file_name=path.name, max_bytes=MAX_UPLOAD_BYTES, fields=FIELDS)
         return dry_run(table.records, today=TODAY)
 
 

@@ -24,8 +24,9 @@ from typing import Any
 import xlsxwriter
 
 from webapp.cardholders.rules import FIELDS
-from webapp.files.excel_writer import write_cardholders_xlsx, write_xlsx
+from webapp.files.excel_writer import write_xlsx
 from webapp.files.export import ExportValue, cell_value, neutralise_text, write_xlsx_export
+from webapp.uploads.workbooks import write_cardholders_xlsx
 
 UPLOAD_ROWS = 100_000
 EXPORT_ROWS = 50_000

@@ -1,7 +1,8 @@
 """Files operators bring (CSV, XLSX, XLS) and files the console produces (upload workbooks, exports).
 
 Pure Python, no Flask: the web layer hands in a seekable binary stream and gets rows, reports or bytes back.
-The usual path of a bulk upload is `read_table` → `dry_run.dry_run` → `excel_writer.write_cardholders_xlsx`.
+Nothing here knows a domain: the caller names the fields it reads or writes. The usual path of a bulk upload
+is `read_table` → the cardholder dry run (webapp/uploads/dry_run.py) → `excel_writer.write_upload_xlsx`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from webapp.cardholders.rules import FIELDS
 from webapp.files.excel_reader import iter_sheet_rows
 from webapp.files.headers import (
     HeaderMatch,
@@ -39,7 +39,7 @@ def read_table(
     *,
     file_name: str,
     max_bytes: int,
-    fields: Sequence[str] = FIELDS,
+    fields: Sequence[str],
     mapping: Mapping[str, str] | None = None,
     sheet: str | int | None = None,
     allow_text: bool = True,

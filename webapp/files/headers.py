@@ -1,9 +1,10 @@
 """Which column holds which field: the header row matched to the documented names.
 
-Operators' files say "Last Name", "LASTNAME" or "last_name"; all mean `lastName`. Matching ignores case,
-spaces, underscores, hyphens and accents, and nothing more: there are no synonyms ("apellido" is not guessed),
-but the caller may pass an explicit mapping chosen by the operator. Extra columns are reported and ignored;
-missing ones are reported so that the file can be refused before any row is read.
+The caller names the fields it expects. Operators' files say "Last Name", "LASTNAME" or "last_name"; all
+mean `lastName`. Matching ignores case, spaces, underscores, hyphens and accents, and nothing more: there are
+no synonyms ("apellido" is not guessed), but the caller may pass an explicit mapping chosen by the operator.
+Extra columns are reported and ignored; missing ones are reported so that the file can be refused before any
+row is read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from webapp.cardholders.rules import FIELDS
 from webapp.files.errors import FileRejected, Reason
 from webapp.translatable import N_
 
@@ -51,7 +51,7 @@ class HeaderMatch:
 def match_headers(
     header: Sequence[str],
     *,
-    fields: Sequence[str] = FIELDS,
+    fields: Sequence[str],
     mapping: Mapping[str, str] | None = None,
     header_row: int = 1,
     file_name: str = "upload",

@@ -8,10 +8,8 @@ is past its retention (`retention.py`).
 
 from __future__ import annotations
 
-from flask import Blueprint
+# The blueprint is made in views.py; the other route modules and the purge command register on it there.
+from webapp.uploads import downloads, retention, submit
+from webapp.uploads.views import bp
 
-bp = Blueprint("uploads", __name__, url_prefix="/p/<int:partner_id>/uploads")
-
-from webapp.uploads import retention, views  # noqa: E402  (routes and the purge command register on bp)
-
-__all__ = ["bp", "retention", "views"]
+__all__ = ["bp", "downloads", "retention", "submit"]

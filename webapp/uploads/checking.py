@@ -1,6 +1,6 @@
 """The dry run of one staged file, for either kind of upload, on top of the file layer (`webapp.files`).
 
-Cardholder files (`users`) go through `files.dry_run` — the validators of the single create. Card files
+Cardholder files (`users`) go through `dry_run` — the validators of the single create. Card files
 (`cards`: documentType, documentNumber, cardId) use the same field validators, row by row. Both then meet the
 partner's earlier uploads: a valid row whose document number, e-mail or card id was already sent in an
 earlier upload counts as a duplicate. Earlier keys are compared as keyed digests (see `key_digest`), never as
@@ -25,7 +25,13 @@ from webapp.cardholders.rules import (
     clean_document_type,
 )
 from webapp.files import read_table
-from webapp.files.dry_run import (
+from webapp.files.errors import FileRejected, Reason
+from webapp.files.excel_reader import iter_sheet_rows, sheet_names
+from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
+from webapp.files.sniff import FileKind, Sniffed, sniff
+from webapp.files.text_reader import iter_csv_rows
+from webapp.translatable import N_
+from webapp.uploads.dry_run import (
     DUPLICATE_IN_FILE,
     DryRunReport,
     Issue,
@@ -33,12 +39,6 @@ from webapp.files.dry_run import (
     dry_run,
     mask_value,
 )
-from webapp.files.errors import FileRejected, Reason
-from webapp.files.excel_reader import iter_sheet_rows, sheet_names
-from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
-from webapp.files.sniff import FileKind, Sniffed, sniff
-from webapp.files.text_reader import iter_csv_rows
-from webapp.textmarks import N_
 
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024  # the upstream's upload limit (ASSUMPTIONS.md #14)
 CARD_FIELDS: Final = ("documentType", "documentNumber", "cardId")

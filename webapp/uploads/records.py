@@ -132,8 +132,8 @@ def create_checked(
 
 
 def _is_duplicate(message: str) -> bool:
-    from webapp.files.dry_run import ALREADY_EXISTS, DUPLICATE_IN_FILE
     from webapp.uploads.checking import ALREADY_UPLOADED
+    from webapp.uploads.dry_run import ALREADY_EXISTS, DUPLICATE_IN_FILE
 
     return message in (ALREADY_EXISTS, DUPLICATE_IN_FILE, ALREADY_UPLOADED)
 

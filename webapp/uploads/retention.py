@@ -22,8 +22,8 @@ from webapp.process_requests.evidence import EvidenceStaging
 from webapp.store import current_store
 from webapp.store.audit import record_event
 from webapp.store.uploads import UploadKey, UploadNote, UploadRecord
-from webapp.uploads import bp
 from webapp.uploads.staging import STAGING_DIR_NAME, UploadStaging
+from webapp.uploads.views import bp
 
 _CHUNK = 500
 

@@ -113,7 +113,7 @@ def form_field_names(app: Flask) -> set[str]:
 def request_value_names() -> set[str]:
     """Names the views read straight from the request, found in the console's source (not the sandbox's),
     and every `name="..."` a template writes by hand; `col_` is the upload mapping's prefix."""
-    from webapp.uploads.views import KIND_FIELDS
+    from webapp.uploads.checking import KIND_FIELDS
 
     names: set[str] = set()
     for path in (ROOT / "webapp").rglob("*.py"):

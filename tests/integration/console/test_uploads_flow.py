@@ -341,3 +341,38 @@ def test_a_stalled_stream_says_still_processing_then_recovers(
         assert '"X-Background": "1"' in html
     html = wait_until_done(client, upload_id, seconds=40)
     assert 'data-state="done"' in html
+
+
+def _submit_outcomes(console: Flask, upload_id: int) -> list[str]:
+    from webapp.store.audit import recent_events
+
+    with console.app_context():
+        events = recent_events(PARTNER, target=f"upload:{upload_id}")
+    return sorted(event.outcome for event in events if event.action == "bulk_upload_submitted")
+
+
+def test_a_refused_confirm_can_be_sent_again_and_a_lost_answer_replays_the_same_batch(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
+) -> None:
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
+    cards = free_cards(sandbox, 2)
+    upload_id = upload_id_of(post_file(client, csv_file([person(i, card) for i, card in enumerate(cards)])))
+    route = f"POST /app/partners/{PARTNER}/cardholders/upload"
+    # The CMS answers that it did nothing: the upload is checked again, its key free for a corrected send.
+    clean_faults.set_fault(route, "status", status=503, times=1)
+    refused = send(client, upload_id)
+    assert refused.status_code == 502, refused.status_code  # a failing CMS (webapp/errors.py)
+    assert 'data-testid="upload-problem"' in refused.get_data(as_text=True)
+    assert _submit_outcomes(console, upload_id) == ["refused"]
+    # A plain 500 after the send may have created the batch: the outcome is unknown, the key stays claimed.
+    clean_faults.set_fault(route, "status", status=500, times=1)
+    lost = send(client, upload_id)
+    assert lost.status_code == 504, lost.get_data(as_text=True)[:2000]
+    assert 'data-testid="outcome-unknown"' in lost.get_data(as_text=True)
+    assert _submit_outcomes(console, upload_id) == ["refused", "unknown"]
+    # The deliberate retry replays the same key: one batch in the end.
+    assert send(client, upload_id).status_code == 303
+    assert _submit_outcomes(console, upload_id) == ["refused", "success", "unknown"]
+    keys = {call["idempotencyKey"] for call in clean_faults.calls(route)}
+    assert len(keys) == 1, keys
+    assert 'data-state="done"' in wait_until_done(client, upload_id)

@@ -86,7 +86,7 @@ def test_an_amount_is_ascii_or_refused(raw: str, lang: str) -> None:
 
 
 def test_an_upload_column_is_an_ascii_index_and_counted_once(bare_app: Flask) -> None:
-    from webapp.uploads.views import _mapping_from
+    from webapp.uploads.forms import mapping_from as _mapping_from
 
     header = ["Email", "Name"]
     with bare_app.test_request_context():

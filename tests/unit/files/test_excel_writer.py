@@ -17,12 +17,13 @@ from webapp.files.excel_writer import (
     column_letter,
     escape_text,
     safe_sheet_name,
-    write_cardholders_xlsx,
+    write_upload_xlsx,
     write_xlsx,
 )
 from webapp.files.sniff import FileKind, sniff
 from webapp.sandbox.cardholder_rules import CREATE_FIELDS, create_problems
 from webapp.sandbox.routes.uploads import read_sheet, spreadsheet_kind
+from webapp.uploads.workbooks import write_cardholders_xlsx
 
 MB = 1024 * 1024
 
@@ -52,6 +53,18 @@ def test_header_in_documented_order_then_rows_with_a_numeric_card_id() -> None:
     assert read[1][-1] == 1001
     assert isinstance(read[1][-1], float)  # a number cell (calamine reads numbers as floats)
     assert read[1][:-1] == list(rows[0][:-1])
+
+
+def test_the_upload_writer_takes_any_columns_the_last_one_a_number() -> None:
+    out = io.BytesIO()
+    header = ("documentType", "documentNumber", "cardId")
+    rows = [("DPI", "0012", 7), ("DPI", "a&b", 8)]
+    assert write_upload_xlsx(rows, out, header=header, sheet_name="cards") == 2
+    names, read = _read_back(out.getvalue())
+    assert names == ["cards"]
+    assert read == [list(header), ["DPI", "0012", 7.0], ["DPI", "a&b", 8.0]]
+    with pytest.raises(ValueError, match="cardId must be an int"):
+        write_upload_xlsx([("DPI", "0012", "7")], io.BytesIO(), header=header, sheet_name="cards")
 
 
 def test_the_output_passes_our_own_upload_checks() -> None:

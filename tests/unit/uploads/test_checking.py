@@ -21,7 +21,6 @@ from tests.unit.files.builders import (
     zip_bomb_xlsx,
 )
 from webapp.cardholders.rules import FIELDS, FORMULA
-from webapp.files.dry_run import DUPLICATE_IN_FILE
 from webapp.files.errors import FileProblem, FileRejected, Reason
 from webapp.uploads.checking import (
     ALREADY_UPLOADED,
@@ -35,6 +34,7 @@ from webapp.uploads.checking import (
     key_digest,
     read_header,
 )
+from webapp.uploads.dry_run import DUPLICATE_IN_FILE
 
 SECRET = b"k" * 32
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.files.builders import VALID_ROW, numbered_row, row
 from webapp.cardholders import rules
-from webapp.files.dry_run import (
+from webapp.uploads.dry_run import (
     ALREADY_EXISTS,
     DUPLICATE_IN_FILE,
     DryRunReport,

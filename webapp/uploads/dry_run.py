@@ -1,4 +1,7 @@
-"""A bulk file checked before upload: which rows the API would create, refuse, or see as duplicates.
+"""A cardholder file checked before upload: which rows the API would create, refuse, or see as duplicates.
+
+It applies the cardholder rules of the single create (webapp/cardholders/rules.py) to the rows the file
+layer reads (webapp/files), which knows no fields of its own.
 
 The prediction follows the upstream's order of work: rows are taken top to bottom, a row with any invalid
 field fails, and a valid row whose document number, e-mail or card is already taken (by an earlier row of
@@ -22,7 +25,7 @@ from typing import Final, TypeVar, cast
 
 from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import FIELDS, NewCardholder, today_utc, validate_cardholder
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 DUPLICATE_IN_FILE: Final = N_("Same value as an earlier row of this file.")
 ALREADY_EXISTS: Final = N_("Already used by an existing cardholder or card.")
@@ -179,9 +182,9 @@ def dry_run(
 ) -> DryRunReport:
     """Validate every row and predict the outcome of uploading them all.
 
-    `rows` are `(row_number, {field: text})` as `headers.records` yields them; `known_keys` maps a key field
-    (`documentNumber`, `email`, `cardId`) to values already taken upstream; `region` is the one a phone
-    without "+" belongs to (the PHONE_REGION setting, as in the single-create form).
+    `rows` are `(row_number, {field: text})` as `webapp.files.headers.records` yields them; `known_keys`
+    maps a key field (`documentNumber`, `email`, `cardId`) to values already taken upstream; `region` is the
+    one a phone without "+" belongs to (the PHONE_REGION setting, as in the single-create form).
     """
     report = DryRunReport()
     issues = report.issues
