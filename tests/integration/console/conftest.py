@@ -1,12 +1,16 @@
 """The console under test, as a fixture chain: `app` (a console wired to the run's sandbox), `client` (a test
 client of it, signed out) and `auth` (signs fresh operators in through its pages).
 
-A module or test sets the console's settings with the `console` marker, nearest last:
+A module or test sets the console's settings with the `console` marker (the nearest wins), and signs in as a
+role, a list of permissions held on each partner (partner 1 unless named):
 
     pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
 
+    def test_something(auth: Auth) -> None:
+        client, email = auth.sign_in(["cardholders:list"], partners=(1, 2))
+
 `make_app(**settings)` makes another console in the same test folder, for tests that compare settings.
-The consoles talk to `upstream`: the run's `sandbox`, unless a module overrides it (test_documented_cms.py).
+The consoles talk to `upstream`: the run's `sandbox`, unless a module overrides it (tests/integration/console/test_documented_cms.py).
 """
 
 from __future__ import annotations
