@@ -10,7 +10,8 @@ role, a list of permissions held on each partner (partner 1 unless named):
         client, email = auth.sign_in(["cardholders:list"], partners=(1, 2))
 
 `make_app(**settings)` makes another console in the same test folder, for tests that compare settings.
-The consoles talk to `upstream`: the run's `sandbox`, unless a module overrides it (tests/integration/console/test_documented_cms.py).
+The consoles talk to `upstream`: the run's `sandbox`, unless a module overrides it
+(tests/integration/console/test_documented_cms.py).
 """
 
 from __future__ import annotations
