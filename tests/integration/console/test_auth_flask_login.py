@@ -20,10 +20,10 @@ from tests.integration.console.test_auth_login import (
     PARTNER_A,
     csrf_from,
     new_operator,
-    sign_in,
     submit_code,
     submit_password,
 )
+from tests.support.auth import Auth
 from tests.support.console import operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import Operator, PartnerRef, public
@@ -133,10 +133,8 @@ def test_a_session_id_without_its_record_is_anonymous(console: Flask) -> None:
     assert "/auth/login" in refused.headers["Location"]
 
 
-def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, email = auth.sign_in()
     token = csrf_from(client.get("/auth/partners").get_data(as_text=True))
     with caught(user_logged_out, console) as logged_out:
         response = client.post("/auth/logout", data={"csrf_token": token})
@@ -145,10 +143,8 @@ def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandl
     assert _whoami(client) == {"authenticated": False, "id": None}
 
 
-def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in().client
     with client.session_transaction() as stored:
         operator_id = stored["operator"]["id"]
     written = io.StringIO()

@@ -12,9 +12,7 @@ from flask.testing import FlaskClient
 from tests.integration.console.test_auth_login import (
     PARTNER_A,
     csrf_from,
-    new_operator,
     session_cookie,
-    sign_in,
 )
 from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
@@ -151,10 +149,8 @@ def test_sign_out_is_post_only(client: FlaskClient) -> None:
     assert client.get("/auth/logout").status_code == 405
 
 
-def test_no_remember_me_cookie_is_ever_set(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_no_remember_me_cookie_is_ever_set(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in().client
     names = {cookie.key for cookie in client._cookies.values()}
     # The known-device mark (webapp/auth/known_device.py) is the only other cookie, and it signs nobody in.
     assert names == {console.config["SESSION_COOKIE_NAME"], "known_device"}

@@ -135,13 +135,7 @@ def test_evidence_only_for_operators_of_that_partner(
 ) -> None:
     maker, _ = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(maker, "6")
-    from tests.integration.console.test_auth_login import new_operator, sign_in
-
-    outsider = console.test_client()
-    email, password = new_operator(
-        sandbox, partners=(PARTNER_B,), permissions={PARTNER_B: ["balance-management:list"]}
-    )
-    sign_in(outsider, sandbox, email, password)
+    outsider = auth.sign_in(["balance-management:list"], partners=(PARTNER_B,)).client
     clean_faults.clear_calls()
     refused = outsider.get(f"/p/{PARTNER_A}/top-ups/{request_id}/evidence/download")
     assert refused.status_code == 403

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, new_operator, sign_in
+from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
 from tests.integration.console.test_process_requests_create import (
     CHECKER,
     MAKER,
@@ -114,12 +114,10 @@ def test_the_dashboard_counts_only_what_this_operator_may_decide(
     assert queue_panel(viewer) is None
 
 
-def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle) -> None:
+def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
     """Partner B has no seeded top-ups and no test sends one there."""
     assert pending_in_sandbox(sandbox, PARTNER_B) == []
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER_B,), permissions={PARTNER_B: CHECKER})
-    sign_in(client, sandbox, email, password)
+    client = auth.sign_in(CHECKER, partners=(PARTNER_B,)).client
     panel = queue_panel(client, PARTNER_B)
     assert panel is not None
     assert panel_count(panel) == 0
