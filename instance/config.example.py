@@ -162,3 +162,26 @@ new environment with the conformance probe.
 # Flask's debug and testing modes; production refuses DEBUG.
 # DEBUG = False
 # TESTING = False
+
+# Background jobs (webapp/jobs): long work runs in worker processes, `python -m webapp.jobs` (`make run`
+# starts one). Unset broker: the queue is a SQLite file in instance/ (one machine). Scaled out: every node's
+# console and workers point at the same Redis (and the same DATABASE_URL, where the job records live).
+# JOBS_BROKER_URL = "redis://redis.internal:6379/1"
+# JOBS_QUEUE_NAME = "console-jobs"
+# Worker threads per worker process, and CMS calls at once per worker process across all its jobs (the
+# total towards the CMS is processes x JOBS_CMS_CONCURRENCY; page views keep their own connections).
+# JOBS_WORKERS = 2
+# JOBS_CMS_CONCURRENCY = 4
+# A worker writes each running job's heartbeat every JOBS_HEARTBEAT_SECONDS; a job whose heartbeat is older
+# than JOBS_STALE_SECONDS lost its worker and is run again, up to JOBS_MAX_ATTEMPTS attempts in all. A job
+# not finished JOBS_DEADLINE_SECONDS after it was asked for fails as "stuck past its deadline".
+# JOBS_HEARTBEAT_SECONDS = 10
+# JOBS_STALE_SECONDS = 60
+# JOBS_MAX_ATTEMPTS = 3
+# JOBS_DEADLINE_SECONDS = 3600
+# The reaper runs every JOBS_REAPER_MINUTES (a divisor of 60); the clean-up of staged files and reports
+# (what `flask uploads purge` does) runs daily at JOBS_RETENTION_HOUR, UTC. Result files stay downloadable
+# for JOBS_RESULT_TTL_SECONDS.
+# JOBS_REAPER_MINUTES = 1
+# JOBS_RETENTION_HOUR = 3
+# JOBS_RESULT_TTL_SECONDS = 86400

@@ -40,6 +40,13 @@ def _install_features(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def _install_jobs(app: Flask) -> None:
+    """Background jobs (webapp/jobs): the queue, its job kinds and the My jobs pages."""
+    from webapp import jobs
+
+    jobs.init_app(app)
+
+
 def _install_step_up(app: Flask) -> None:
     """The fresh-code flow every sensitive form shares (webapp.step_up)."""
     from webapp import step_up
@@ -118,6 +125,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _install_sign_in(app)  # its session checks must run before the access gate
     access.init_app(app)
     _install_features(app)
+    _install_jobs(app)
     _install_step_up(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

@@ -226,6 +226,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Permissions", "permissions.index", (("users", "detail"), ("users", "update")), "cms-users"),
     NavEntry("Audit", "audit.index", (("users", "list"),), "cms-users"),
     NavEntry("Activity", "activity.index", (("users", "list"),)),
+    NavEntry("My jobs", "jobs.index", ()),
 )
 
 

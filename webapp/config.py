@@ -206,6 +206,24 @@ SETTINGS: dict[str, Setting] = {
     "BABEL_DEFAULT_TIMEZONE": Setting(
         "America/Guatemala", str, "the zone times are shown in (stored in UTC)"
     ),
+    # Background jobs (webapp/jobs); webapp/jobs/settings.py checks them together.
+    "JOBS_BROKER_URL": Setting(
+        None, str, "the jobs queue: redis://… shared by every node; None: SQLite in the instance folder"
+    ),
+    "JOBS_QUEUE_NAME": Setting("console-jobs", str, "the queue's name on the broker, one per console"),
+    "JOBS_WORKERS": Setting(2, int, "worker threads per jobs worker process (`python -m webapp.jobs`)"),
+    "JOBS_CMS_CONCURRENCY": Setting(
+        4, int, "CMS calls in flight per jobs worker process, across all its jobs"
+    ),
+    "JOBS_MAX_ATTEMPTS": Setting(3, int, "attempts of a job whose worker stopped, before it fails"),
+    "JOBS_HEARTBEAT_SECONDS": Setting(10.0, float, "seconds between a running job's heartbeats"),
+    "JOBS_STALE_SECONDS": Setting(60.0, float, "seconds without a heartbeat after which a worker is gone"),
+    "JOBS_DEADLINE_SECONDS": Setting(
+        3600.0, float, "seconds after it was asked for that a job fails as stuck past its deadline"
+    ),
+    "JOBS_REAPER_MINUTES": Setting(1, int, "minutes between reaper passes (deadlines, lost workers)"),
+    "JOBS_RETENTION_HOUR": Setting(3, int, "UTC hour of the daily clean-up of staged files and reports"),
+    "JOBS_RESULT_TTL_SECONDS": Setting(86400, int, "seconds a job's result file stays downloadable"),
 }
 
 DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in SETTINGS.items()}

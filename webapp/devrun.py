@@ -161,6 +161,7 @@ def main() -> int:
         cwd=ROOT, env=env,
     )
     console = None
+    jobs_worker = None
     try:
         wait_until_up(f"{sandbox_url}/_sandbox/mailbox?email=x", sandbox, "sandbox", seconds=120)
         env.setdefault("CONSOLE_CMS_PARTNERS", partners_setting(default_database_url(str(INSTANCE))))
@@ -172,6 +173,10 @@ def main() -> int:
             cwd=ROOT, env=env,
         )
         wait_until_up(f"{console_url}/healthz", console, "console")
+        # One background-jobs worker next to the console (webapp/jobs/__main__.py); same instance folder.
+        jobs_worker = subprocess.Popen(  # noqa: S603 - fixed argv of our own module
+            [sys.executable, "-m", "webapp.jobs", "--instance", str(INSTANCE)], cwd=ROOT, env=env
+        )
         print(
             "\n"
             f"  Console   {console_url}/\n"
@@ -180,17 +185,17 @@ def main() -> int:
             f"  Demo sign-in, password for all: {DEMO_PASSWORD}\n"
             "  (the OTP code arrives in the sandbox mailbox)\n"
             + "".join(f"    {email:<28} {role}\n" for email, role in DEMO_ACCOUNTS)
-            + "\n  Ctrl-C stops both.\n",
+            + "\n  Ctrl-C stops all three (the sandbox, the console and its jobs worker).\n",
             flush=True,
         )
         console.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in (console, sandbox):
+        for proc in (jobs_worker, console, sandbox):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-        for proc in (console, sandbox):
+        for proc in (jobs_worker, console, sandbox):
             if proc is not None:
                 try:
                     proc.wait(timeout=10)

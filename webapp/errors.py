@@ -17,13 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import (
-    Forbidden,
-    HTTPException,
-    NotFound,
-    RequestEntityTooLarge,
-    TooManyRequests,
-)
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound, RequestEntityTooLarge, TooManyRequests
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as BaseResponse
 

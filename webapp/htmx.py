@@ -71,6 +71,13 @@ def render(template_name: str, status: int = 200, **context: Any) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
+def render_private(template_name: str, status: int = 200, **context: Any) -> Response:
+    """`render` for a page of operators' or people's data: no browser or proxy keeps a copy."""
+    response = render(template_name, status, **context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # Every form the server refuses (invalid input, a CMS refusal) answers 422 with the form and its errors; the
 # `responseHandling` above makes htmx swap it like a 200, so one status serves plain posts and htmx alike.
 FORM_INVALID = 422

@@ -101,3 +101,23 @@
     }
   }, 1000);
 })();
+
+// Background polls (a job's panel, the finished-jobs toast; templates/jobs) run only while the tab is visible:
+// htmx's `every` trigger keeps its timer, and each request of an element marked data-poll-visible is cancelled
+// while the document is hidden; when the tab shows again those elements ask at once ("poll-now"). No eval:
+// htmx's own filter syntax (`every 2s [cond]`) would need it, and the CSP and htmx config forbid it.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-poll-visible")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) { return; }
+    document.querySelectorAll("[data-poll-visible]").forEach(function (elt) {
+      window.htmx.trigger(elt, "poll-now");
+    });
+  });
+})();

@@ -1,49 +1,39 @@
 """The Activity page and its export.
 
 Who may read the trail (SECURITY.md, "Who reads the audit trail"): an operator holding both `users:list` and
-`users:detail` on the partner — the same pair a permission audit needs (webapp/audit/views.py), held by user
-administrators and by read-only auditors. `?scope=all` covers every partner where both are held. Events with
-no partner (sign-in, sign-out, step-up codes) show only to CMS administrators. Viewing and exporting are
+`users:detail` on the partner — the same pair a permission audit needs (webapp/audit/readers.py), held by
+user administrators and by read-only auditors. `?scope=all` covers every partner where both are held. Events
+with no partner (sign-in, sign-out, step-up codes) show only to CMS administrators. Viewing and exporting are
 themselves audit events.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, request
+from flask import Blueprint, abort, request
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import htmx
 from webapp.access import Operator, requires
-from webapp.activity import bp, export, trail
-from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
+from webapp.activity import export, trail
+from webapp.audit.download import export_response
+from webapp.audit.readers import reader_partners
 from webapp.formatting import display_zone, time_tag
+from webapp.htmx import render_private
 from webapp.i18n import _
 from webapp.store.audit import record_event
 from webapp.textmarks import N_
 
-TRAIL_NEEDS = (("users", "list"), ("users", "detail"))
-
-
-
-def readable_partners(operator: Operator) -> list[int]:
-    """Partners whose trail this operator may read."""
-    return [
-        ref.partner_id
-        for ref in operator.partners
-        if all(operator.can(ref.partner_id, resource, action) for resource, action in TRAIL_NEEDS)
-    ]
+bp = Blueprint("activity", __name__, url_prefix="/p/<int:partner_id>/activity")
 
 
 def _reader(partner_id: int) -> tuple[Operator, list[int]]:
     """The operator and their readable partners; 403 (recorded) when this partner's trail is not theirs."""
     operator: Operator = current_user  # the access gate guarantees a signed-in operator
-    readable = readable_partners(operator)
+    readable = reader_partners(operator)
     if partner_id not in readable:
         record_event(
             "authz_denied",
@@ -61,11 +51,6 @@ def _scope(operator: Operator, partner_id: int, readable: list[int]) -> tuple[bo
     return all_partners, trail.Scope(ids, include_unscoped=operator.is_admin)
 
 
-def _no_store(response: BaseResponse) -> BaseResponse:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/", methods=["GET"])
 @requires("users", "list")
 def index(partner_id: int) -> BaseResponse:
@@ -80,7 +65,7 @@ def index(partner_id: int) -> BaseResponse:
         partner_id=partner_id,
         detail={"page": page.page, **filters.params(scope="all" if all_partners else "partner")},
     )
-    response = htmx.render(
+    return render_private(
         "activity/index.html",
         partner_id=partner_id,
         page=page,
@@ -95,7 +80,6 @@ def index(partner_id: int) -> BaseResponse:
         trail=trail,
         presets=_presets(),
     )
-    return _no_store(response)
 
 
 def _presets() -> list[tuple[str, dict[str, Any]]]:
@@ -147,18 +131,7 @@ def _download(partner_id: int, fmt: str) -> BaseResponse:
         },
     )
     stem = f"activity-{'all' if all_partners else partner_id}-{datetime.now(UTC).strftime('%Y%m%d-%H%M')}"
-    if fmt == "csv":
-        body = b"".join(csv_chunks(header, rows))
-        mimetype = "text/csv"
-    else:
-        buffer = io.BytesIO()
-        write_xlsx_export(buffer, header, rows, sheet_name="Activity")
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = BaseResponse(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(stem, fmt)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return _no_store(response)
+    return export_response(stem, fmt, header, rows, sheet_name="Activity")
 
 
 @bp.app_template_filter("trail_time")

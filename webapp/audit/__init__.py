@@ -1,11 +1,5 @@
 """Permission audits: who can do what, where; risky combinations; dormant holders; changes since last run."""
 
-from __future__ import annotations
+from webapp.audit.views import bp
 
-from flask import Blueprint
-
-bp = Blueprint("audit", __name__, url_prefix="/p/<int:partner_id>/audit")
-
-from webapp.audit import views  # noqa: E402  (routes register on bp)
-
-__all__ = ["bp", "views"]
+__all__ = ["bp"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from webapp.cms.models import CmsUser
+
 
 @dataclass(frozen=True)
 class AuditUser:
@@ -19,6 +21,10 @@ class AuditUser:
     status: str
     is_admin: bool
     last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: CmsUser) -> AuditUser:
+        return cls(user.id, user.name, user.email, user.status, user.is_admin, user.last_login_at)
 
     def to_json(self) -> dict[str, Any]:
         return {

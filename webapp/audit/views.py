@@ -8,21 +8,22 @@ skipped. Nothing here changes upstream data.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import htmx
 from webapp.access import Operator, requires
-from webapp.audit import bp, export, rules
+from webapp.audit import export, rules
 from webapp.audit.collect import collect
 from webapp.audit.data import AuditData
+from webapp.audit.download import export_response
+from webapp.audit.readers import reader_partners
 from webapp.auth.token_holder import SessionTokenHolder
-from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone
+from webapp.htmx import redirect_after_post, render_private
 from webapp.store.audit import record_event
 from webapp.store.audit_snapshots import (
     AuditSnapshot,
@@ -34,16 +35,7 @@ from webapp.store.audit_snapshots import (
 from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
-AUDIT_NEEDS = (("users", "list"), ("users", "detail"))
-
-
-def auditable_partners(operator: Operator) -> list[int]:
-    """Partners where the operator holds every permission an audit needs."""
-    return [
-        ref.partner_id
-        for ref in operator.partners
-        if all(operator.can(ref.partner_id, resource, action) for resource, action in AUDIT_NEEDS)
-    ]
+bp = Blueprint("audit", __name__, url_prefix="/p/<int:partner_id>/audit")
 
 
 def _operator() -> Operator:
@@ -59,8 +51,8 @@ def _dormant_days() -> int:
 @requires("users", "list")
 def index(partner_id: int) -> BaseResponse:
     operator = _operator()
-    allowed = auditable_partners(operator)
-    response = htmx.render(
+    allowed = reader_partners(operator)
+    return render_private(
         "audit/index.html",
         partner_id=partner_id,
         can_audit=partner_id in allowed,
@@ -71,15 +63,24 @@ def index(partner_id: int) -> BaseResponse:
         rules=rules.RISK_RULES,
         categories=rules.SENSITIVE_CATEGORIES,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+
+
+def _record(action: str, partner_id: int, snapshot_id: int, **detail: Any) -> None:
+    """Running and exporting an audit are audit events themselves."""
+    record_event(
+        action,
+        outcome="success",
+        partner_id=partner_id,
+        target=f"audit_snapshot:{snapshot_id}",
+        detail=detail,
+    )
 
 
 @bp.route("/run", methods=["POST"])
 @requires("users", "list")
 def run(partner_id: int) -> BaseResponse:
     operator = _operator()
-    allowed = auditable_partners(operator)
+    allowed = reader_partners(operator)
     if partner_id not in allowed:
         abort(403)
     scope = list(allowed) if request.form.get("scope") == "all" else [partner_id]
@@ -96,21 +97,16 @@ def run(partner_id: int) -> BaseResponse:
         grant_count=data.grant_count,
         created_at=started,
     )
-    record_event(
-        "permission_audit_run",
-        outcome="success",
-        partner_id=partner_id,
-        target=f"audit_snapshot:{snapshot.id}",
-        detail={"partners": scope, "users": len(data.users), "grants": data.grant_count},
-    )
+    counts = {"users": len(data.users), "grants": data.grant_count}
+    _record("permission_audit_run", partner_id, snapshot.id, partners=scope, **counts)
     flash(_("Audit saved."), "success")
-    return htmx.redirect(url_for("audit.snapshot", partner_id=partner_id, snapshot_id=snapshot.id))
+    return redirect_after_post(url_for("audit.snapshot", partner_id=partner_id, snapshot_id=snapshot.id))
 
 
 def _visible_snapshot(partner_id: int, snapshot_id: int) -> AuditSnapshot:
     """A snapshot this operator may read from this partner's pages; the same 404 whatever the reason."""
     found = get_snapshot(snapshot_id)
-    allowed = set(auditable_partners(_operator()))
+    allowed = set(reader_partners(_operator()))
     if found is None or partner_id not in found.partner_ids or not set(found.partner_ids) <= allowed:
         abort(404)
     return found
@@ -126,7 +122,7 @@ def snapshot(partner_id: int, snapshot_id: int) -> BaseResponse:
     changes = rules.changes(AuditData.from_json(before.data), data) if before is not None else None
     only_flagged = request.args.get("view") == "flagged"
     shown = [r for r in matrix if r.flags or r.dormant_with_sensitive] if only_flagged else matrix
-    response = htmx.render(
+    return render_private(
         "audit/snapshot.html",
         partner_id=partner_id,
         snap=found,
@@ -144,8 +140,6 @@ def snapshot(partner_id: int, snapshot_id: int) -> BaseResponse:
         categories=rules.SENSITIVE_CATEGORIES,
         category_of=rules.category_of,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/<int:snapshot_id>/export.csv", methods=["GET"])
@@ -166,26 +160,8 @@ def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
     matrix = rules.matrix(data, found.created_at, found.dormant_days)
     names = data.permission_names()
     stem = f"permission-audit-{found.id}-{found.created_at.strftime('%Y%m%d-%H%M')}"
-    record_event(
-        "permission_audit_export",
-        outcome="success",
-        partner_id=partner_id,
-        target=f"audit_snapshot:{found.id}",
-        detail={"format": fmt},
-    )
+    _record("permission_audit_export", partner_id, found.id, format=fmt)
     zone = display_zone()
     columns = export.header(names, _, getattr(zone, "key", str(zone)))
     rows = export.rows(data, matrix, names, _)
-    if fmt == "csv":
-        body = b"".join(csv_chunks(columns, rows, zone=zone))
-        mimetype = "text/csv"
-    else:
-        buffer = io.BytesIO()
-        write_xlsx_export(buffer, columns, rows, sheet_name=_("Audit"), zone=zone)
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = BaseResponse(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(stem, fmt)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return export_response(stem, fmt, columns, rows, sheet_name=_("Audit"), zone=zone)

@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
+from webapp.auth import (
+    rate_limits,
+    session_lifecycle,
+    session_views,  # noqa: F401  (its routes register on bp)
+)
+from webapp.auth.views import bp
 
-from webapp.auth import rate_limits, session_lifecycle, views  # noqa: E402  (routes register on bp)
-
-__all__ = ["bp", "init_app", "views"]
+__all__ = ["bp", "init_app"]
 
 
 def init_app(app: Flask) -> None:

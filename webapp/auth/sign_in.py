@@ -1,18 +1,19 @@
 """Finishing a sign-in: who the operator is, what they may do on each partner, and a fresh session.
 
-Permissions are read per assigned partner in parallel (a small pool), not one after another: an operator with
-five partners should wait for one round trip, not five.
+Permissions are read per assigned partner in parallel (on the shared pool of webapp/fanout.py), not one after
+another: an operator with five partners should wait for one round trip, not five.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from flask import current_app, session, url_for
 from flask_login import login_user
 
+from webapp import fanout
 from webapp.access import Operator, PartnerRef
 from webapp.auth.session_lifecycle import (
     OPERATOR_KEY,
@@ -82,11 +83,8 @@ def permissions_by_partner(
     """`resource:action` names per partner the CMS lets the operator read (#7), fetched concurrently.
 
     The workers get the holder and plain ids only: Flask's context-bound proxies do not cross threads."""
-    if not partner_ids:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(PERMISSION_WORKERS, len(partner_ids))) as pool:
-        futures = {pid: pool.submit(_own_permissions, client, holder, user_id, pid) for pid in partner_ids}
-        found = {pid: future.result() for pid, future in futures.items()}
+    jobs = {pid: partial(_own_permissions, client, holder, user_id, pid) for pid in partner_ids}
+    found = fanout.gather(jobs, per_call=PERMISSION_WORKERS)
     return {pid: perms for pid, perms in found.items() if perms is not None}
 
 

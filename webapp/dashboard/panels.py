@@ -1,17 +1,18 @@
 """The dashboard's panels, fetched concurrently, each failing on its own.
 
 A panel the operator has no permission for is not fetched at all; a panel whose call fails shows
-"unavailable" while the others render. Workers receive the client, the token holder and plain ids, never Flask
-proxies, which do not cross threads.
+"unavailable" while the others render. The calls run on the console's shared pool (webapp/fanout.py) and
+receive the client, the token holder and plain ids, never Flask proxies, which do not cross threads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from webapp import fanout
 from webapp.cms import CmsClient, TokenHolder, errors
 from webapp.process_requests.queue import PERMISSION as QUEUE_PERMISSION
 from webapp.process_requests.queue import Queue, decision_queue
@@ -80,21 +81,18 @@ def load_panels(
     operator_id: int,
 ) -> Mapping[str, Panel]:
     """Every panel in `specs`, fetched at once. A SessionEnded from any of them ends the whole page."""
-    if not specs:
-        return {}
+    jobs = {spec.key: partial(spec.fetch, client, holder, partner_id, operator_id) for spec in specs}
     ended: errors.SessionEnded | None = None
     panels: dict[str, Panel] = {}
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(specs))) as pool:
-        futures = {
-            spec.key: pool.submit(spec.fetch, client, holder, partner_id, operator_id) for spec in specs
-        }
-        for key, future in futures.items():
-            try:
-                panels[key] = Panel(key, value=future.result())
-            except errors.SessionEnded as exc:
-                ended = exc
-            except errors.CmsError as exc:
-                panels[key] = Panel(key, error=type(exc).__name__)
+    for key, answer in fanout.settle(jobs, per_call=max_workers).items():
+        if isinstance(answer.error, errors.SessionEnded):
+            ended = answer.error
+        elif isinstance(answer.error, errors.CmsError):
+            panels[key] = Panel(key, error=type(answer.error).__name__)
+        elif answer.error is not None:
+            raise answer.error
+        else:
+            panels[key] = Panel(key, value=answer.value)
     if ended is not None:
         raise ended
     return panels

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, session, url_for
+from flask import Blueprint, current_app, g, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.access import Operator, optional_url, signed_in
 from webapp.auth.token_holder import SessionTokenHolder
-from webapp.dashboard import bp
 from webapp.dashboard.panels import load_panels, visible_panels
-from webapp.htmx import redirect, render
+from webapp.htmx import redirect, render_private
 from webapp.upstream import cms, offers
+
+bp = Blueprint("dashboard", __name__)
 
 
 @bp.route("/", methods=["GET"])
@@ -45,7 +46,7 @@ def partner_dashboard(partner_id: int) -> Response:
         if lists
         else None
     )
-    response = render(
+    return render_private(
         "dashboard/partner.html",
         partner=getattr(g, "partner", None) or operator.partner(partner_id),
         partner_id=partner_id,
@@ -53,5 +54,3 @@ def partner_dashboard(partner_id: int) -> Response:
         panel_order=[spec.key for spec in specs],
         queue_url=queue_url,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

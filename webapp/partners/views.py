@@ -7,20 +7,21 @@ read it, all partners at once, and a failing balance leaves the rest of the page
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from flask import Response
+from flask import Blueprint, Response
 from flask_login import current_user
 
+from webapp import fanout
 from webapp.access import Operator, signed_in
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors
 from webapp.cms.models import Balance
-from webapp.htmx import render
-from webapp.partners import bp
+from webapp.htmx import render_private
 from webapp.partners.labels import feature_label
 from webapp.upstream import cms
+
+bp = Blueprint("partners", __name__)
 
 # Any one of these lets an operator see the partner balance (the upstream's own rule for #10).
 BALANCE_READERS = (("balance-management", "list"), ("balance-management", "create"), ("approvals", "list"))
@@ -33,19 +34,14 @@ def _can_read_balance(operator: Operator, partner_id: int) -> bool:
 
 def _balances(partner_ids: list[int]) -> dict[int, Balance | None]:
     """Balance per partner; None where the CMS did not answer (the page says so for that partner only)."""
-    if not partner_ids:
-        return {}
     client, holder = cms(), SessionTokenHolder()
+    jobs = {pid: partial(client.partners.balance, holder, pid) for pid in partner_ids}
     out: dict[int, Balance | None] = {}
-    with ThreadPoolExecutor(max_workers=min(BALANCE_WORKERS, len(partner_ids))) as pool:
-        futures = {pid: pool.submit(partial(client.partners.balance, holder, pid)) for pid in partner_ids}
-        for pid, future in futures.items():
-            try:
-                out[pid] = future.result()
-            except errors.SessionEnded:
-                raise
-            except errors.CmsError:
-                out[pid] = None
+    for pid, answer in fanout.settle(jobs, per_call=BALANCE_WORKERS).items():
+        error = answer.error
+        if isinstance(error, errors.SessionEnded) or not isinstance(error, errors.CmsError | None):
+            raise error  # a session that ended upstream ends the page; so does a bug
+        out[pid] = answer.value  # None where the CMS could not say
     return out
 
 
@@ -55,9 +51,7 @@ def index() -> Response:
     operator: Operator = current_user  # @signed_in guarantees it
     partners = cms().partners.list(SessionTokenHolder())
     readable = [p.partner_id for p in partners if _can_read_balance(operator, p.partner_id)]
-    response = render("partners/index.html", partners=partners, balances=_balances(readable))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_private("partners/index.html", partners=partners, balances=_balances(readable))
 
 
 @bp.route("/p/<int:partner_id>/partner", methods=["GET"])
@@ -68,7 +62,7 @@ def detail(partner_id: int) -> Response:
     partner = cms().partners.get(SessionTokenHolder(), partner_id)
     balance_allowed = _can_read_balance(operator, partner_id)
     balance = _balances([partner_id]).get(partner_id) if balance_allowed else None
-    response = render(
+    return render_private(
         "partners/detail.html",
         partner=partner,
         partner_id=partner_id,
@@ -76,5 +70,3 @@ def detail(partner_id: int) -> Response:
         balance_allowed=balance_allowed,
         feature_label=feature_label,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -32,13 +32,7 @@ from webapp.process_requests.evidence import (
     read_capped,
 )
 from webapp.process_requests.forms import TopUpForm
-from webapp.process_requests.page_parts import (
-    FormPage,
-    holder,
-    partner_balance,
-    target,
-    upstream_problem,
-)
+from webapp.process_requests.page_parts import FormPage, holder, partner_balance, target, upstream_problem
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.submit_once import AlreadyDone, Created, InFlight, Outcome, Refused, Unknown, Write, fresh_key

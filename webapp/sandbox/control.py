@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from webapp.sandbox import codes, faults
+from webapp.sandbox.camel import as_json
 from webapp.sandbox.clock import iso, now
 from webapp.sandbox.config import RUNTIME_KNOBS, knob_name
 from webapp.sandbox.db import session
@@ -79,13 +80,7 @@ def _messages(email: str | None, limit: int) -> list[MailMessage]:
 
 
 def _message_json(message: MailMessage) -> dict[str, Any]:
-    return {
-        "to": message.to,
-        "subject": message.subject,
-        "code": message.code,
-        "purpose": message.purpose,
-        "sentAt": iso(message.sent_at),
-    }
+    return as_json(message, "to", "subject", "code", "purpose", "sent_at")
 
 
 _EMPTY_ROW = '<tr><td colspan="5">No messages yet.</td></tr>'

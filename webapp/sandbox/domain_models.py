@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.sandbox.clock import iso, utcnow
+from webapp.sandbox.camel import as_json
+from webapp.sandbox.clock import utcnow
 from webapp.sandbox.db import Base
 
 CARDHOLDER_STATUSES = ("active", "inactive", "closed")
@@ -37,11 +38,6 @@ BATCH_TERMINAL = frozenset({"completed", "failed"})
 PROCESS_REQUEST_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def money(amount: Decimal | None) -> float:
-    """Amounts travel as JSON numbers with two decimals (ASSUMPTIONS.md §4, balance)."""
-    return float((amount or Decimal("0")).quantize(Decimal("0.01")))
 
 
 def new_batch_id() -> str:
@@ -102,18 +98,8 @@ class Cardholder(Base):
 
     def summary_json(self, card_count: int) -> dict[str, Any]:
         """A list item (#11): full values, masking is the console's job there."""
-        return {
-            "cardholderId": self.id,
-            "name": self.name,
-            "lastName": self.last_name,
-            "email": self.email,
-            "phoneNumber": self.phone_number,
-            "documentType": self.document_type,
-            "documentNumber": self.document_number,
-            "status": self.status,
-            "createdAt": iso(self.created_at),
-            "cardCount": card_count,
-        }
+        fields = ("name", "last_name", "email", "phone_number", "document_type", "document_number", "status")
+        return {**as_json(self, *fields, "created_at", cardholderId="id"), "cardCount": card_count}
 
     def detail_json(self, cards: list[Card] | None, card_count: int, *, masked: bool) -> dict[str, Any]:
         """The detail record (#13): every list field plus the profile; `cards` is None when the caller may
@@ -123,19 +109,8 @@ class Cardholder(Base):
             body["documentNumber"] = mask_tail(self.document_number)
             body["phoneNumber"] = mask_tail(self.phone_number)
             body["email"] = mask_email(self.email)
-        body.update(
-            {
-                "address": self.address,
-                "countryOfBirth": self.country_of_birth,
-                "dateOfBirth": self.date_of_birth.isoformat(),
-                "maritalStatus": self.marital_status,
-                "gender": self.gender,
-                "updatedAt": iso(self.updated_at),
-                "closedAt": iso(self.closed_at),
-                "closeReason": self.close_reason,
-                "piiMasked": masked,
-            }
-        )
+        profile = ("address", "country_of_birth", "date_of_birth", "marital_status", "gender")
+        body.update(as_json(self, *profile, "updated_at", "closed_at", "close_reason"), piiMasked=masked)
         if cards is not None:
             body["cards"] = [card.to_json() for card in cards]
         return body
@@ -160,17 +135,8 @@ class Card(Base):
 
     def to_json(self) -> dict[str, Any]:
         """`Card` of the contract. The full PAN is stored only for realism and never serialised."""
-        return {
-            "cardId": self.id,
-            "maskedPan": mask_pan(self.pan),
-            "last4": self.pan[-4:],
-            "status": self.status,
-            "balance": money(self.balance),
-            "currency": self.currency,
-            "expiresAt": self.expires_at.isoformat(),
-            "cardholderId": self.cardholder_id,
-            "createdAt": iso(self.created_at),
-        }
+        shown = ("status", "balance", "currency", "expires_at", "cardholder_id", "created_at")
+        return {**as_json(self, *shown, cardId="id"), "maskedPan": mask_pan(self.pan), "last4": self.pan[-4:]}
 
 
 class Batch(Base):
@@ -194,21 +160,9 @@ class Batch(Base):
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
 
     def to_json(self, created_by: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "batchId": self.id,
-            "partnerId": self.partner_id,
-            "type": self.type,
-            "status": self.status,
-            "total": self.total,
-            "processed": self.processed,
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "fileName": self.file_name,
-            "createdBy": created_by,
-            "createdAt": iso(self.created_at),
-            "finishedAt": iso(self.finished_at),
-        }
+        counts = ("total", "processed", "succeeded", "failed")
+        body = as_json(self, "partner_id", "type", "status", *counts, "file_name", id="id", batchId="id")
+        return {**body, "createdBy": created_by, **as_json(self, "created_at", "finished_at")}
 
 
 class BatchRow(Base):
@@ -261,26 +215,17 @@ class ProcessRequest(Base):
         def person(user_id: int) -> dict[str, Any]:
             return people.get(user_id, {"id": user_id, "name": None, "email": None})
 
-        return {
-            "id": self.id,
-            "partnerId": self.partner_id,
-            "requestedAmount": money(self.requested_amount),
-            "currency": self.currency,
-            "observations": self.observations,
-            "status": self.status,
-            "requestedBy": person(self.requested_by),
-            "decidedBy": person(self.decided_by) if self.decided_by is not None else None,
-            "decisionReason": self.decision_reason,
-            "evidence": {
-                "fileName": self.evidence_file_name,
-                "contentType": self.evidence_content_type,
-                "size": self.evidence_size,
-                "sha256": self.evidence_sha256,
-            },
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "decidedAt": iso(self.decided_at),
+        body = as_json(self, "id", "partner_id", "requested_amount", "currency", "observations", "status")
+        body["requestedBy"] = person(self.requested_by)
+        body["decidedBy"] = person(self.decided_by) if self.decided_by is not None else None
+        body["decisionReason"] = self.decision_reason
+        body["evidence"] = {
+            "fileName": self.evidence_file_name,
+            "contentType": self.evidence_content_type,
+            "size": self.evidence_size,
+            "sha256": self.evidence_sha256,
         }
+        return {**body, **as_json(self, "created_at", "updated_at", "decided_at")}
 
 
 class Balance(Base):
@@ -296,11 +241,4 @@ class Balance(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "clientId": self.client_id,
-            "available": money(self.available),
-            "currency": self.currency,
-            "updatedAt": iso(self.updated_at),
-            "createdAt": iso(self.created_at),
-        }
+        return as_json(self, "id", "client_id", "available", "currency", "updated_at", "created_at")

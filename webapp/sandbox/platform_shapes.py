@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from webapp.sandbox.camel import as_json
 from webapp.sandbox.clock import iso, now
 from webapp.sandbox.db import session
 from webapp.sandbox.models import Assignment, CmsUser, Grant, Module, Partner, Permission
@@ -13,12 +14,7 @@ from webapp.sandbox.models import Assignment, CmsUser, Grant, Module, Partner, P
 
 def partner_json(partner: Partner) -> dict[str, Any]:
     return {
-        "partnerId": partner.partner_id,
-        "name": partner.name,
-        "legalName": partner.legal_name,
-        "country": partner.country,
-        "currency": partner.currency,
-        "status": partner.status,
+        **as_json(partner, "partner_id", "name", "legal_name", "country", "currency", "status"),
         "branding": dict(partner.branding or {}),
         "features": list(partner.features or []),
         "createdAt": iso(partner.created_at),
@@ -43,37 +39,21 @@ def assigned_partners(user: CmsUser) -> list[Partner]:
 
 def user_json(user: CmsUser, *, with_partners: bool = False) -> dict[str, Any]:
     """A CMS user. `locked` tells an administrator why a correct password is refused."""
-    data: dict[str, Any] = {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "status": user.status,
-        "isAdmin": user.is_admin,
-        "otpElevation": user.otp_elevation,
-        "lastLoginAt": iso(user.last_login_at),
-        "locked": bool(user.locked_until and user.locked_until > now()),
-        "createdAt": iso(user.created_at),
-    }
+    data = as_json(user, "id", "email", "name", "status", "is_admin", "otp_elevation", "last_login_at")
+    data["locked"] = bool(user.locked_until and user.locked_until > now())
+    data["createdAt"] = iso(user.created_at)
     if with_partners:
         data["partners"] = [{"partnerId": p.partner_id, "name": p.name} for p in assigned_partners(user)]
     return data
 
 
 def permission_json(permission: Permission) -> dict[str, Any]:
-    return {
-        "permissionId": permission.permission_id,
-        "resource": permission.resource,
-        "action": permission.action,
-        "description": permission.description,
-    }
+    return as_json(permission, "permission_id", "resource", "action", "description")
 
 
 def module_json(module: Module) -> dict[str, Any]:
     return {
-        "id": module.id,
-        "key": module.key,
-        "name": module.name,
-        "description": module.description,
+        **as_json(module, "id", "key", "name", "description"),
         "permissions": [permission_json(p) for p in module.permissions],
     }
 

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.access import NavLink, Operator, navigation, signed_in
-from webapp.htmx import redirect, render
+from webapp.htmx import FORM_INVALID, redirect_after_post, render, render_private
 from webapp.saved_views.forms import SaveViewForm
 from webapp.saved_views.lists import LISTS, SavedList, clean_query
 from webapp.store import saved_views as store
@@ -48,6 +48,17 @@ def _href(view: store.SavedView, saved: SavedList) -> str:
     query = clean_query(saved, view.query)
     base = _list_url(saved, view.partner_id)
     return f"{base}?{query}" if query else base
+
+
+def _record(action: str, view: store.SavedView) -> None:
+    """The audit event of a change to the console's own store of saved views (no CMS call)."""
+    record_event(
+        action,
+        outcome="success",
+        partner_id=view.partner_id,
+        target=f"saved_view:{view.id}",
+        detail={"list": view.list_key, "shared": view.shared},
+    )
 
 
 def _entries(partner_id: int, openable: dict[str, SavedList]) -> list[dict[str, Any]]:
@@ -88,11 +99,29 @@ def saved_views_menu(nav_links: list[NavLink]) -> list[dict[str, Any]]:
 @bp.get("/")
 @signed_in
 def index(partner_id: int) -> ResponseReturnValue:
-    response = render(
+    return render_private(
         "saved_views/index.html", partner_id=partner_id, views=_entries(partner_id, _openable(partner_id))
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+
+
+def _stored(partner_id: int, saved: SavedList, form: SaveViewForm) -> store.SavedView | None:
+    """The view saved from a valid form; None (the error beside the name) when the name is already taken."""
+    operator = _operator()
+    try:
+        return store.save(
+            partner_id=partner_id,
+            owner_id=operator.id,
+            owner_email=operator.email,
+            name=form.name.data,
+            list_key=saved.key,
+            query=form.query.data,
+            shared=bool(form.shared.data),
+        )
+    except store.DuplicateName:
+        form.name.errors.append(
+            _("View name: you already have a view called “%(name)s” on this list.", name=form.name.data)
+        )
+        return None
 
 
 @bp.post("/")
@@ -103,35 +132,14 @@ def save(partner_id: int) -> ResponseReturnValue:
     if saved is None or saved.key not in _openable(partner_id):
         abort(404)
     form.query.data = clean_query(saved, form.query.data or "")
-    if form.validate():
-        operator = _operator()
-        try:
-            view = store.save(
-                partner_id=partner_id,
-                owner_id=operator.id,
-                owner_email=operator.email,
-                name=form.name.data,
-                list_key=saved.key,
-                query=form.query.data,
-                shared=bool(form.shared.data),
-            )
-        except store.DuplicateName:
-            form.name.errors.append(
-                _("View name: you already have a view called “%(name)s” on this list.", name=form.name.data)
-            )
-        else:
-            record_event(
-                "saved_view_create",
-                outcome="success",
-                partner_id=partner_id,
-                target=f"saved_view:{view.id}",
-                detail={"list": saved.key, "shared": view.shared},
-            )
-            flash(_("View “%(name)s” saved.", name=view.name), "success")
-            return redirect(_href(view, saved))
+    view = _stored(partner_id, saved, form) if form.validate() else None
+    if view is not None:
+        _record("saved_view_create", view)
+        flash(_("View “%(name)s” saved.", name=view.name), "success")
+        return redirect_after_post(_href(view, saved))
     return render(
         "saved_views/save.html",
-        status=422,
+        status=FORM_INVALID,
         partner_id=partner_id,
         form=form,
         list_label=_(saved.label),
@@ -145,12 +153,6 @@ def delete(partner_id: int, view_id: int) -> ResponseReturnValue:
     view = store.delete_own(partner_id, _operator().id, view_id)
     if view is None:
         abort(404)
-    record_event(
-        "saved_view_delete",
-        outcome="success",
-        partner_id=partner_id,
-        target=f"saved_view:{view.id}",
-        detail={"list": view.list_key, "shared": view.shared},
-    )
+    _record("saved_view_delete", view)
     flash(_("View “%(name)s” deleted.", name=view.name), "success")
-    return redirect(url_for(".index", partner_id=partner_id))
+    return redirect_after_post(url_for(".index", partner_id=partner_id))

@@ -31,14 +31,7 @@ from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
 from webapp.files.sniff import FileKind, Sniffed, sniff
 from webapp.files.text_reader import iter_csv_rows
 from webapp.translatable import N_
-from webapp.uploads.dry_run import (
-    DUPLICATE_IN_FILE,
-    DryRunReport,
-    Issue,
-    business_key,
-    dry_run,
-    mask_value,
-)
+from webapp.uploads.dry_run import DUPLICATE_IN_FILE, DryRunReport, Issue, business_key, dry_run, mask_value
 
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024  # the upstream's upload limit (ASSUMPTIONS.md #14)
 CARD_FIELDS: Final = ("documentType", "documentNumber", "cardId")

@@ -299,3 +299,29 @@ def test_nobody_changes_their_own_status(auth: Auth, sandbox: SandboxHandle) -> 
 def test_status_change_needs_its_permission(auth: Auth) -> None:
     op = auth.sign_in({PARTNER_A: ["users:list", "users:detail", "users:update"]})
     assert op.client.get(f"/p/{PARTNER_A}/users/1/status").status_code == 403
+
+
+def test_a_500_after_create_is_an_unknown_outcome_and_keeps_the_key(
+    auth: Auth, clean_faults: SandboxHandle, console: Flask
+) -> None:
+    """The one rule of webapp/submit_once.py: the CMS may have created the user before failing, so the form
+    says to check the list, the key stays claimed (a retry replays it) and the trail says "unknown"."""
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
+    html = _create_page(op)
+    form = {
+        **form_of(html),
+        "submission_key": hidden(html, "submission_key"),
+        "name": "Quizás Creada",
+        "email": fresh_email(),
+        "password": "Quizas-Clave-2026",
+    }
+    if 'data-testid="step-up"' in html:
+        form["otp"] = elevation_code(op.client, clean_faults, op.email)
+    clean_faults.set_fault(f"POST /app/partners/{PARTNER_A}/users", "status", status=500, times=1)
+    answer = op.client.post(f"/p/{PARTNER_A}/users/new", data=form)
+    assert answer.status_code == 504
+    assert "check the user list before sending again" in answer.get_data(as_text=True)
+    assert hidden(answer.get_data(as_text=True), "submission_key") == form["submission_key"]
+    with console.app_context():
+        outcomes = [e.outcome for e in recent_events(partner_id=PARTNER_A) if e.action == "cms_user_create"]
+    assert outcomes[:1] == ["unknown"]

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+import webapp.jobs.records
 import webapp.store.audit_snapshots
 import webapp.store.saved_views
 import webapp.store.submissions
@@ -26,6 +27,6 @@ def test_models_match_the_migrations(tmp_path: Path) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-    assert {"audit_events", "submissions", "uploads", "saved_views", "audit_snapshots"} <= set(
+    assert {"audit_events", "submissions", "uploads", "saved_views", "audit_snapshots", "jobs"} <= set(
         Base.metadata.tables
     )

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.sandbox import codes
+from webapp.sandbox.camel import columns_by_key
 from webapp.sandbox.cardholder_rules import (
     create_problems,
     normalized,
@@ -38,13 +39,7 @@ bp = Blueprint("sandbox_cardholders", __name__)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-SORTABLE = {
-    "createdAt": Cardholder.created_at,
-    "name": Cardholder.name,
-    "lastName": Cardholder.last_name,
-    "email": Cardholder.email,
-    "status": Cardholder.status,
-}
+SORTABLE = columns_by_key(Cardholder, "created_at", "name", "last_name", "email", "status")
 STATUS_FILTERS = ("active", "inactive", "closed")
 REASON_LIMIT = 200
 

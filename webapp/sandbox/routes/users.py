@@ -9,6 +9,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import delete, func, or_, select
 
 from webapp.sandbox import codes
+from webapp.sandbox.camel import columns_by_key
 from webapp.sandbox.db import session
 from webapp.sandbox.envelope import ApiFailure, field_errors, ok, page, page_args, sort_args
 from webapp.sandbox.guard import (
@@ -35,13 +36,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 """The contract's `CmsUserEmail` pattern (Python's `\\s` is the whitespace class the contract spells out)."""
 NAME_LIMIT = 100
 EMAIL_LIMIT = 254
-_SORT_COLUMNS = {
-    "createdAt": CmsUser.created_at,
-    "name": CmsUser.name,
-    "email": CmsUser.email,
-    "status": CmsUser.status,
-    "lastLoginAt": CmsUser.last_login_at,
-}
+_SORT_COLUMNS = columns_by_key(CmsUser, "created_at", "name", "email", "status", "last_login_at")
 
 
 def _partner_user(partner_id: int, cms_user_id: int) -> CmsUser:
@@ -260,16 +255,23 @@ def _answer(target: CmsUser, pairs: list[tuple[int, int]]) -> Response:
     return ok([user_permissions_json(target.id, pid) for pid in partner_ids])
 
 
-@bp.post("/app/users/<int:cms_user_id>/permissions")
-@guarded(partner=False)
-def grant_permissions(cms_user_id: int) -> Response:
-    """Granting on a partner the target is not assigned to also assigns them (grants are how access is
-    given across partners; there is no separate assignment operation)."""
+def _checked_grant_change(cms_user_id: int) -> tuple[CmsUser, list[tuple[int, int]]]:
+    """The target and the (permission, partner) pairs of a grant or revoke, once the caller may change them
+    and the body's OTP is good (the same checks in the same order for both)."""
     body = json_body()
     pairs = _grant_entries(body)
     code = otp_field(body)
     target = _authorise_grant_change(cms_user_id, pairs)
     require_otp(code)
+    return target, pairs
+
+
+@bp.post("/app/users/<int:cms_user_id>/permissions")
+@guarded(partner=False)
+def grant_permissions(cms_user_id: int) -> Response:
+    """Granting on a partner the target is not assigned to also assigns them (grants are how access is
+    given across partners; there is no separate assignment operation)."""
+    target, pairs = _checked_grant_change(cms_user_id)
     for permission_id, partner_id in pairs:
         if not is_assigned(target, partner_id):
             session.add(Assignment(user_id=target.id, partner_id=partner_id))
@@ -284,11 +286,7 @@ def grant_permissions(cms_user_id: int) -> Response:
 @bp.post("/app/users/<int:cms_user_id>/permissions/revoke")
 @guarded(partner=False)
 def revoke_permissions(cms_user_id: int) -> Response:
-    body = json_body()
-    pairs = _grant_entries(body)
-    code = otp_field(body)
-    target = _authorise_grant_change(cms_user_id, pairs)
-    require_otp(code)
+    target, pairs = _checked_grant_change(cms_user_id)
     for permission_id, partner_id in pairs:
         session.execute(
             delete(Grant).where(
