@@ -22,16 +22,17 @@ from sqlalchemy import func, select
 from tests.integration.console.test_jobs import start_worker, wait_for
 from tests.integration.console.test_uploads_flow import (
     PARTNER,
+    UPLOADER,
     batch_pace,
     csv_file,
     free_cards,
     person,
     post_file,
     send,
-    signed_in,
     upload_id_of,
     wait_until_done,
 )
+from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, console_config, make_console
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
@@ -94,7 +95,7 @@ def _outcome_rows(app: Flask, upload_id: int) -> tuple[int, int]:
 
 
 def _sent_upload(app: Flask, sandbox: SandboxHandle, rows: int) -> tuple[Any, int]:
-    client = signed_in(app, sandbox)
+    client = Auth(app, sandbox).sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     cards = free_cards(sandbox, rows)
     upload_id = upload_id_of(post_file(client, csv_file([person(i, card) for i, card in enumerate(cards)])))
     return client, upload_id
