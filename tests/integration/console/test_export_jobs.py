@@ -181,3 +181,25 @@ def test_no_row_cap_between_the_list_and_the_file() -> None:
     assert count == pages * limit > 50_000
     assert asked == list(range(1, pages + 1))
     assert not hasattr(exporting, "MAX_ROWS")
+
+
+def test_a_cms_session_that_expires_during_the_job_fails_it_with_its_reason(
+    jobs: Jobs, sandbox: SandboxHandle
+) -> None:
+    """The session is there, but the CMS refuses its tokens and their refresh (what an expiry mid-job is)."""
+    from webapp.jobs import runner
+
+    client, _ = signed_in(jobs.app, sandbox, READER)
+    job_id, _panel = _ask(client, "csv", status="closed")
+    with client.session_transaction() as session:
+        tokens = dict(session["tokens"])
+        tokens.update(access_token="expired", refresh_token="spent")  # noqa: S106 - refused by the CMS
+        tokens.pop("access_expires_at", None)
+        session["tokens"] = tokens
+    assert runner.execute(jobs.app, jobs.app.extensions["jobs"].settings, job_id) == "failed"
+    job = job_now(jobs.app, job_id)
+    assert job.failure == "your CMS session expired during the export: sign in and export again"
+    assert job.result_ref is None
+    panel = client.get(f"/p/{PARTNER_A}/jobs/{job_id}/panel", headers=HTMX).get_data(as_text=True)
+    assert 'data-state="failed"' in panel
+    assert "your CMS session expired during the export" in panel
