@@ -193,7 +193,7 @@ def test_a_cms_session_that_expires_during_the_job_fails_it_with_its_reason(
     job_id, _panel = _ask(client, "csv", status="closed")
     with client.session_transaction() as session:
         tokens = dict(session["tokens"])
-        tokens.update(access_token="expired", refresh_token="spent")  # noqa: S106 - refused by the CMS
+        tokens.update(access_token="expired", refresh_token="spent")
         tokens.pop("access_expires_at", None)
         session["tokens"] = tokens
     assert runner.execute(jobs.app, jobs.app.extensions["jobs"].settings, job_id) == "failed"
