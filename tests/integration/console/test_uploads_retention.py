@@ -78,6 +78,8 @@ def test_the_report_with_values_is_for_the_uploader_and_personal_data_operators(
     own = job_file(console, uploader, report)
     assert own.status_code == 200
     assert document in own.get_data().decode("utf-8-sig")
+    own_file = own.request.path  # the uploader's job: nobody else's panel or file
+    assert own_file.endswith("/download")
 
     page = colleague.get(detail_url(upload_id)).get_data(as_text=True)
     assert 'data-testid="report-restricted"' in page
@@ -87,6 +89,9 @@ def test_the_report_with_values_is_for_the_uploader_and_personal_data_operators(
         assert refused.status_code == 403
         assert document not in refused.get_data(as_text=True)
 
+    for outsider in (colleague, pii):
+        assert outsider.get(own_file).status_code == 404
+        assert outsider.get(own_file.removesuffix("/download") + "/panel").status_code == 404
     allowed = job_file(console, pii, report)
     assert allowed.status_code == 200
     assert document in allowed.get_data().decode("utf-8-sig")
