@@ -206,6 +206,19 @@ def new_operator(
     return email
 
 
+def sign_in_on(browser_page: Any, base_url: str, mailbox: SandboxHandle, email: str, password: str) -> Any:
+    """Sign in through the real screens (password, then the code from `mailbox`); answers the page."""
+    browser_page.goto(f"{base_url}/auth/login")
+    browser_page.get_by_label("Email").fill(email)
+    browser_page.get_by_label("Password").fill(password)
+    browser_page.get_by_role("button", name="Continue").click()
+    browser_page.wait_for_url("**/auth/otp")
+    browser_page.get_by_label("Verification code").fill(mailbox.latest_otp(email))
+    browser_page.get_by_role("button", name="Verify and sign in").click()
+    browser_page.wait_for_url(lambda url: "/auth/otp" not in url)
+    return browser_page
+
+
 @pytest.fixture
 def signed_in_page(page: Any, console_url: str, sandbox: SandboxHandle) -> Callable[..., Any]:
     """`signed_in_page(email, password)`: sign in through the real screens and answer the page."""
@@ -217,18 +230,7 @@ def signed_in_page(page: Any, console_url: str, sandbox: SandboxHandle) -> Calla
         target: Any = None,
         mailbox: SandboxHandle | None = None,
     ) -> Any:
-        browser_page = target or page
-        base = base_url or console_url
-        codes = mailbox or sandbox
-        browser_page.goto(f"{base}/auth/login")
-        browser_page.get_by_label("Email").fill(email)
-        browser_page.get_by_label("Password").fill(password)
-        browser_page.get_by_role("button", name="Continue").click()
-        browser_page.wait_for_url("**/auth/otp")
-        browser_page.get_by_label("Verification code").fill(codes.latest_otp(email))
-        browser_page.get_by_role("button", name="Verify and sign in").click()
-        browser_page.wait_for_url(lambda url: "/auth/otp" not in url)
-        return browser_page
+        return sign_in_on(target or page, base_url or console_url, mailbox or sandbox, email, password)
 
     return sign_in
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,12 @@ def test_f3_read_timeout_on_create_is_sent_once_and_says_check_the_list(
     assert "Outcome unknown — check the list before retrying." in body
     assert_input_kept(body, form)
     assert attempts(caplog, CREATE_TEMPLATE) == [1]
+    # The sandbox finishes the delayed create after the console gave up on it. Wait for that (polling the
+    # sandbox's call log against a deadline) so its card is taken before the next test picks a free one.
+    deadline = time.monotonic() + 10
+    while sent(faults, form["idempotency_key"]) == 0:
+        assert time.monotonic() < deadline, "the delayed create never landed"
+    assert sent(faults, form["idempotency_key"]) == 1
 
 
 def test_f7_unavailable_create_is_not_retried_and_the_same_form_submits_again(

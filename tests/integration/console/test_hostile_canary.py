@@ -8,17 +8,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
+from tests.integration.console.test_auth_login import csrf_from
 from tests.integration.sandbox.test_sandbox_cardholders import FreeCards, cardholder_body
 from tests.support import sandbox_login
-from tests.support.console import make_console
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 PARTNER = 1
@@ -145,17 +143,13 @@ def canaries(sandbox: SandboxHandle) -> Iterator[Canaries]:
         admin.close()
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+CONSOLE = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+pytestmark = CONSOLE
 
 
 @pytest.fixture
-def viewer(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: CANARY_PERMISSIONS})
-    sign_in(client, sandbox, email, password)
-    return client
+def viewer(auth: Auth) -> FlaskClient:
+    return auth.sign_in(CANARY_PERMISSIONS, partners=(PARTNER,)).client
 
 
 def page(client: FlaskClient, url: str, *, htmx: bool = False, status: int = 200, **kwargs: Any) -> str:
