@@ -21,8 +21,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
-from tests.integration.console.test_cardholders_list import READER, csrf_of, html_of, signed_in
+from tests.integration.console.test_cardholders_list import READER, csrf_of, html_of
 from tests.integration.console.test_jobs import Jobs, job_now
+from tests.support.auth import Auth
 from tests.support.console import console_config, operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.jobs.records import DONE, FAILED, QUEUED
@@ -74,7 +75,7 @@ def _ask(client: FlaskClient, fmt: str, **form: str) -> tuple[int, str]:
 def test_an_export_goes_from_the_button_through_a_worker_to_its_file(
     jobs: Jobs, sandbox: SandboxHandle, slow_sandbox: SandboxHandle
 ) -> None:
-    client, _ = signed_in(jobs.app, sandbox, READER)
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
     total = _total(client, "?status=inactive")
     job_id, panel = _ask(client, "csv", status="inactive")
     assert 'data-state="queued"' in panel
@@ -118,7 +119,7 @@ def test_an_export_goes_from_the_button_through_a_worker_to_its_file(
 def test_every_row_of_the_partner_across_many_pages_in_xlsx(jobs: Jobs, sandbox: SandboxHandle) -> None:
     from python_calamine import CalamineWorkbook
 
-    client, _ = signed_in(jobs.app, sandbox, READER)
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
     total = _total(client)
     assert total > 1_200  # a dozen CMS pages and more
     job_id, _panel = _ask(client, "xlsx")
@@ -135,13 +136,13 @@ def test_every_row_of_the_partner_across_many_pages_in_xlsx(jobs: Jobs, sandbox:
 
 
 def test_the_export_job_and_its_file_are_for_their_owner_only(jobs: Jobs, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(jobs.app, sandbox, READER, partners=(PARTNER_A, PARTNER_B))
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER, partners=(PARTNER_A, PARTNER_B))
     job_id, _panel = _ask(client, "csv", status="closed")
     jobs.worker()
     jobs.wait("the job done", lambda: job_now(jobs.app, job_id).state == DONE)
     assert client.get(f"/p/{PARTNER_A}/jobs/{job_id}/download").status_code == 200
 
-    colleague, _ = signed_in(jobs.app, sandbox, READER)  # same partner, same rights, another operator
+    colleague, _ = Auth(jobs.app, sandbox).sign_in(READER)  # same partner, same rights, another operator
     on_other_partner = jobs.app.test_client()
     owner_id = job_now(jobs.app, job_id).operator_id
     assert owner_id is not None
@@ -152,9 +153,9 @@ def test_the_export_job_and_its_file_are_for_their_owner_only(jobs: Jobs, sandbo
 
 
 def test_a_session_that_ended_fails_the_job_with_its_reason(jobs: Jobs, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(jobs.app, sandbox, READER)
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
     job_id, _panel = _ask(client, "csv", status="closed")
-    signed_out = client.post("/auth/logout", data={"csrf_token": csrf_of(client)})
+    signed_out = Auth(jobs.app, sandbox).sign_out(client)
     assert signed_out.status_code in (302, 303)
     jobs.worker()
     jobs.wait("the job failed", lambda: job_now(jobs.app, job_id).state == FAILED)
@@ -189,7 +190,7 @@ def test_a_cms_session_that_expires_during_the_job_fails_it_with_its_reason(
     """The session is there, but the CMS refuses its tokens and their refresh (what an expiry mid-job is)."""
     from webapp.jobs import runner
 
-    client, _ = signed_in(jobs.app, sandbox, READER)
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
     job_id, _panel = _ask(client, "csv", status="closed")
     with client.session_transaction() as session:
         tokens = dict(session["tokens"])
