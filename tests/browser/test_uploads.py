@@ -19,7 +19,20 @@ from tests.integration.console.test_uploads_flow import (
     free_cards,
     person,
 )
+from tests.support.console import console_config
 from tests.support.sandbox import SandboxHandle
+
+
+def run_queued_job(tmp_path: Path, sandbox: SandboxHandle, job_id: int) -> None:
+    """Run one job of the console `console_url` started (its instance under tmp_path/console-0), as a worker
+    would: an app of its own on the same instance folder, store and queue."""
+    from webapp import create_app
+    from webapp.jobs import runner
+    from webapp.jobs.queue import JobQueue
+
+    app = create_app(console_config(sandbox, tmp_path / "console-0"))
+    queue: JobQueue = app.extensions["jobs"]
+    assert runner.execute(app, queue.settings, job_id) == "done"
 
 
 def test_upload_check_fix_send_and_watch_it_finish(
@@ -48,8 +61,14 @@ def test_upload_check_fix_send_and_watch_it_finish(
     expect(page.locator('[data-count="invalid"]')).to_have_text("2")
     expect(page.get_by_test_id("issues")).to_contain_text("Starts with a formula character")
     shoot(page, "uploads-03-dry-run-with-problems")
+    page.get_by_test_id("report-csv").click()  # a job: its panel comes under the buttons at once
+    panel = page.get_by_test_id("report-job").get_by_test_id("job-panel")
+    expect(panel).to_have_attribute("data-state", "queued")
+    run_queued_job(tmp_path, sandbox, int(panel.get_attribute("data-job-id") or 0))
+    expect(panel).to_have_attribute("data-state", "done", timeout=15_000)  # the panel polls itself
+    shoot(page, "uploads-03b-report-job-done")
     with page.expect_download() as report:
-        page.get_by_test_id("report-csv").click()
+        panel.get_by_test_id("job-download").click()
     assert report.value.suggested_filename.endswith("-to-fix.csv")
 
     fixed_file = tmp_path / "altas-corregido.csv"

@@ -61,6 +61,21 @@ def kv_set(app: Flask, key: str, value: dict[str, Any], ttl_seconds: int) -> Non
         cache.set(full, json.dumps(value), timeout=ttl_seconds)
 
 
+def kv_get(app: Flask, key: str) -> dict[str, Any] | None:
+    """Read `key` and keep it (a background job's link to its session is read on every attempt)."""
+    full = f"console:{key}"
+    client = _redis_client(app)
+    if client is not None:
+        raw: Any = client.get(full)
+    else:
+        cache = _cache(app)
+        raw = cache.get(full) if cache is not None else None
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
 def kv_pop(app: Flask, key: str) -> dict[str, Any] | None:
     """Read and delete `key` (drafts are restored exactly once)."""
     full = f"console:{key}"

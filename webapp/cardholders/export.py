@@ -1,30 +1,27 @@
-"""The filtered cardholder list as CSV or XLSX: fetched page by page, masked, formula-safe, streamed.
+"""The filtered cardholder list as CSV or XLSX rows: fetched page by page, masked, formula-safe.
 
-No whole list is held in memory: CSV chunks go out while later pages are still being fetched; the XLSX (a zip,
-which needs its end written last) is written row by row into a spooled temporary file and then streamed.
+No whole list is held in memory and no number of rows stops it: the export job
+(webapp/cardholders/export_job.py) writes each page's rows into its result file (CSV chunks as they come, XLSX
+through xlsxwriter's constant_memory mode) before it asks for the next page.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import tzinfo
-from typing import IO, Final
+from typing import Final
 
 from webapp.cardholders.masking import mask_document, mask_email, mask_phone
 from webapp.cms.models import CardholderSummary
 from webapp.cms.pagination import Page
-from webapp.files.export import ExportValue, csv_chunks, write_xlsx_export
+from webapp.files.export import ExportValue, csv_chunks
 from webapp.textmarks import N_
 
 Translate = Callable[..., str]
 
 FORMATS: Final = ("csv", "xlsx")
-# The API caps a page at 100; a bounded total keeps one export from holding a worker for minutes.
+# The API caps a page at 100.
 PAGE_LIMIT: Final = 100
-MAX_ROWS: Final = 50_000
-SPOOL_BYTES: Final = 2 * 1024 * 1024
-READ_CHUNK: Final = 64 * 1024
 # The list's own column labels (marked for the catalog, translated by `header`); the time column names the
 # zone its values are in, since a spreadsheet cell holds none.
 HEADER: Final = (
@@ -47,17 +44,12 @@ MIME_TYPES: Final = {
 FetchPage = Callable[[int, int], Page[CardholderSummary]]
 
 
-def summaries(fetch: FetchPage, *, max_rows: int = MAX_ROWS) -> Iterator[CardholderSummary]:
-    """Every cardholder of the filtered list, one upstream page at a time, at most `max_rows`."""
-    sent = 0
+def summaries(fetch: FetchPage) -> Iterator[CardholderSummary]:
+    """Every cardholder of the filtered list, one upstream page at a time, until the CMS has no next page."""
     page_no = 1
-    while sent < max_rows:
+    while True:
         page = fetch(page_no, PAGE_LIMIT)
-        for item in page.items:
-            if sent >= max_rows:
-                return
-            yield item
-            sent += 1
+        yield from page.items
         if not page.items or not page.has_next:
             return
         page_no += 1
@@ -98,23 +90,3 @@ def csv_stream(
     items: Iterator[CardholderSummary], columns: Sequence[str], labels: Labels, zone: tzinfo | None = None
 ) -> Iterator[bytes]:
     return csv_chunks(columns, (masked_row(item, labels) for item in items), zone=zone)
-
-
-def xlsx_file(
-    items: Iterator[CardholderSummary], columns: Sequence[str], labels: Labels, zone: tzinfo | None = None
-) -> IO[bytes]:
-    """The workbook in a spooled temporary file (memory up to SPOOL_BYTES, disk beyond), rewound."""
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
-    rows = (masked_row(item, labels) for item in items)
-    write_xlsx_export(spool, columns, rows, sheet_name="Cardholders", zone=zone)
-    spool.seek(0)
-    return spool
-
-
-def file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    """Stream a file and close it at the end (or when the client goes away)."""
-    try:
-        while chunk := handle.read(READ_CHUNK):
-            yield chunk
-    finally:
-        handle.close()

@@ -1,27 +1,30 @@
-"""The cardholder list page (or its results alone, for htmx) and its export, from the CMS list."""
+"""The cardholder list page (or its results alone, for htmx) from the CMS list, and its export job's start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from functools import partial
 
-from flask import Response, request, stream_with_context, url_for
+from flask import Response, current_app, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
+from webapp.auth import job_session
 from webapp.auth.token_holder import SessionTokenHolder
-from webapp.cardholders import export as exporting
-from webapp.cardholders.labels import cardholder_status_label, document_label
+from webapp.cardholders import export_job
+from webapp.cardholders.labels import cardholder_status_label
 from webapp.cardholders.list_rows import MatchBadges, list_row, list_url, sent_search
 from webapp.cardholders.listing import PAGE_SIZES, SORT_FIELDS, STATUSES, ListState
 from webapp.cardholders.rights import rights
 from webapp.cms import errors
 from webapp.cms.models import CardholderSummary
 from webapp.cms.pagination import Page
-from webapp.files.export import content_disposition
-from webapp.formatting import day_formatter, display_zone
-from webapp.htmx import is_htmx, render
+from webapp.formatting import day_formatter
+from webapp.htmx import is_htmx, redirect, render
+from webapp.i18n import current_lang
+from webapp.jobs import api as jobs_api
+from webapp.jobs.kinds import KINDS
 from webapp.store.audit import record_event
-from webapp.textmarks import gettext as _
 from webapp.upstream import cms
 
 RESULTS_TARGET = "cardholder-results"
@@ -84,44 +87,26 @@ def list_page(partner_id: int, state: ListState, search: str, *, lost_search: bo
     )
 
 
-def export_file(partner_id: int, fmt: str, state: ListState, search: str) -> Response:
-    """The filtered list in `fmt`, masked as on screen, streamed page by page from the CMS."""
-    first = fetch(partner_id, state, search, 1, exporting.PAGE_LIMIT)  # fails here, before any byte is sent
-
-    def pages(page_no: int, limit: int) -> Page[CardholderSummary]:
-        return first if page_no == 1 else fetch(partner_id, state, search, page_no, limit)
-
+def start_export(partner_id: int, fmt: str, state: ListState, search: str) -> BaseResponse:
+    """The filtered list as a background job (webapp/cardholders/export_job.py): answered at once with the
+    job's panel (htmx) or its page. The search text goes with the session link, never into the job record."""
+    queue = jobs_api.current_queue()
+    request_params = export_job.params_for(fmt, state, current_lang())
+    reference = job_session.link(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        session._get_current_object(),  # type: ignore[attr-defined]
+        {**request_params, "partner": partner_id, "minute": f"{datetime.now(UTC):%Y%m%d%H%M}"},
+        {"search": search},
+        int(queue.settings.deadline_seconds),
+    )
+    params = {**request_params, "session": reference}
+    job = jobs_api.enqueue(export_job.KIND_NAME, params, current_user, partner_id)
     record_event(
         "cardholder_export",
         outcome="success",
         partner_id=partner_id,
-        detail={
-            "format": fmt,
-            "searched": bool(search),
-            "status": state.status or "all",
-            "rows": min(first.total, exporting.MAX_ROWS),
-        },
+        detail={"format": fmt, "searched": bool(search), "status": state.status or "all", "job": job.id},
     )
-    stem = f"cardholders-{partner_id}-{datetime.now(UTC):%Y%m%d-%H%M}"
-    headers = {"Content-Disposition": content_disposition(stem, fmt)}
-    if fmt == "csv":
-        body = stream_with_context(_csv_or_note(exporting.summaries(pages)))
-    else:
-        body = exporting.file_chunks(exporting.xlsx_file(exporting.summaries(pages), *_export_shape()))
-    return Response(body, mimetype=exporting.MIME_TYPES[fmt], headers=headers)
-
-
-def _export_shape() -> tuple[list[str], exporting.Labels, tzinfo]:
-    """Headers, value names and time zone of an export: the list's own, in the reader's language."""
-    zone = display_zone()
-    columns = exporting.header(_, getattr(zone, "key", str(zone)))
-    return columns, exporting.Labels(cardholder_status_label, document_label), zone
-
-
-def _csv_or_note(items: Iterator[CardholderSummary]) -> Iterator[bytes]:
-    """The CSV stream; if the CMS fails half-way the file ends with a line saying so, never silently short."""
-    stream = exporting.csv_stream(items, *_export_shape())
-    try:
-        yield from stream
-    except errors.CmsError:
-        yield b"\r\nEXPORT INCOMPLETE: the CMS stopped answering; export again.\r\n"
+    if is_htmx():
+        return Response(render_template("jobs/_panel.html", job=job, partner_id=partner_id, kinds=KINDS))
+    return redirect(url_for("jobs.detail", partner_id=partner_id, job_id=job.id))

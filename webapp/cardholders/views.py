@@ -21,7 +21,7 @@ from webapp.cardholders import export as exporting
 from webapp.cardholders.create_page import create_answer, create_page, create_write
 from webapp.cardholders.forms import CloseCardholderForm, CreateCardholderForm, EditCardholderForm, RevealForm
 from webapp.cardholders.labels import LABEL_HELPERS
-from webapp.cardholders.list_page import export_file, list_page
+from webapp.cardholders.list_page import list_page, start_export
 from webapp.cardholders.listing import ListState, clean_search, recall_search, remember_search
 from webapp.cardholders.record_pages import (
     REVEAL,
@@ -77,13 +77,13 @@ def search(partner_id: int) -> BaseResponse:
 
 @bp.post("/export")
 @requires("cardholders", "list")
-def export(partner_id: int) -> Response:
-    """The filtered list, masked as on screen. POST because the filter may name a person."""
+def export(partner_id: int) -> BaseResponse:
+    """The filtered list, masked as on screen, as a background job. POST: the filter may name a person."""
     fmt = request.form.get("format", "")
     if fmt not in exporting.FORMATS:
         abort(400)
     state = ListState.from_args(request.form)
-    return export_file(partner_id, fmt, state, recall_search(session, state.search_id) or "")
+    return start_export(partner_id, fmt, state, recall_search(session, state.search_id) or "")
 
 
 # -- detail and reveal --------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ __all__ = ["bp", "init_app"]
 
 def init_app(app: Flask) -> None:
     """The app's queue (SQLite or Redis, from the settings), the job kinds and the pages."""
+    from webapp.cardholders import export_job  # noqa: F401  (each registers its kind)
     from webapp.config import ConfigError
-    from webapp.jobs import probe, retention  # noqa: F401  (each registers its kind)
+    from webapp.jobs import probe, retention  # noqa: F401
     from webapp.jobs.queue import build_queue
     from webapp.jobs.settings import read
 

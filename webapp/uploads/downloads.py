@@ -1,22 +1,32 @@
-"""The downloads of an upload, as CSV or XLSX (formula-safe): the rows to fix, and the per-row outcomes."""
+"""The downloads of an upload, as CSV or XLSX (formula-safe): the rows to fix, and the per-row outcomes.
+
+Each is a background job (kind `upload_report`): the request checks who may have it and records the audit
+event, then answers at once with the job's panel (htmx) or its page; a worker reads the console store (never
+the CMS) and writes the file into the job's private result file, however many rows the upload had.
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from flask import Response, stream_with_context
+from flask import Response, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, NotFound
 
 from webapp.access import requires
 from webapp.files import read_table
-from webapp.files.export import content_disposition, csv_chunks, write_xlsx_export
+from webapp.files.export import attachment_filename, csv_chunks, write_xlsx_export
 from webapp.formatting import display_zone
+from webapp.htmx import is_htmx, redirect
+from webapp.i18n import current_lang
+from webapp.jobs import api as jobs_api
+from webapp.jobs.kinds import KINDS, Counts, JobContext, Kind, register
 from webapp.logging_setup import security_event
 from webapp.store.audit import record_event
 from webapp.store.uploads import DRY_RUN, UPSTREAM, UploadRecord
+from webapp.textmarks import N_
 from webapp.textmarks import gettext as _
 from webapp.uploads import records
 from webapp.uploads.checking import KIND_FIELDS, MAX_FILE_BYTES
@@ -24,57 +34,52 @@ from webapp.uploads.pages import kept_file, may_download_values, operator, rule_
 from webapp.uploads.staging import StagedFile
 from webapp.uploads.views import bp
 
+KIND_NAME: Final = "upload_report"
+ERRORS: Final = "errors"
+RESULTS: Final = "results"
+UPLOAD_GONE: Final = N_("the upload is no longer kept")
+FILE_GONE: Final = N_("the uploaded file is no longer kept: ask for the report again for the masked one")
 
-@bp.get("/<int:upload_id>/errors.<fmt>")
+
+@bp.post("/<int:upload_id>/errors.<fmt>")
 @requires("bulk-create", "create")
 def error_report(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnValue:
     """While the file is kept: the rows with problems, as the operator wrote them, plus what to fix — ready
     to correct and upload again (uploader and personal-data operators only). Afterwards: the list of
-    problems with values masked. Every download, and every refusal, is in the audit trail."""
+    problems with values masked. Every download asked for, and every refusal, is in the audit trail."""
     _format_or_404(fmt)
     record = upload_or_404(partner_id, upload_id)
     staged = kept_file(record, partner_id)
     _record_download(record, fmt, staged is not None)
-    if staged is not None:
-        fields = KIND_FIELDS[record.kind]
-        rows = _fixable_rows(staged, record, _problems(record))
-        return _download(f"upload-{record.id}-to-fix", fmt, ["row", *fields, "problems"], rows)
-    masked = (
-        (note.row, note.field or "", rule_message(note.message), note.shown or "", note.first_row or "")
-        for note in records.all_notes(record.id, DRY_RUN)
-    )
-    return _download(
-        f"upload-{record.id}-problems",
-        fmt,
-        [_("Row"), _("Field"), _("Problem"), _("Value (masked)"), _("First row")],
-        masked,
-    )
+    return _start(record, ERRORS, fmt, with_values=staged is not None)
 
 
-@bp.get("/<int:upload_id>/results.<fmt>")
+@bp.post("/<int:upload_id>/results.<fmt>")
 @requires("bulk-create", "create")
 def results(partner_id: int, upload_id: int, fmt: str) -> ResponseReturnValue:
     _format_or_404(fmt)
     record = upload_or_404(partner_id, upload_id)
     if not record.results_fetched:
         raise NotFound()
-    rows = (
-        (
-            note.row,
-            note.status,
-            note.cardholder_id or "",
-            note.field or "",
-            note.code or "",
-            note.message or "",
-        )
-        for note in records.all_notes(record.id, UPSTREAM)
-    )
-    return _download(
-        f"upload-{record.id}-outcomes",
-        fmt,
-        [_("Row"), _("Status"), _("Cardholder ID"), _("Field"), _("Code"), _("Message")],
-        rows,
-    )
+    return _start(record, RESULTS, fmt, with_values=False)
+
+
+def _start(record: UploadRecord, report: str, fmt: str, *, with_values: bool) -> ResponseReturnValue:
+    """The report as a job of this operator on the upload's partner; a new job each minute (the same click
+    twice is one job, a later ask a fresh file)."""
+    params = {
+        "upload": record.id,
+        "report": report,
+        "format": fmt,
+        "values": with_values,
+        "lang": current_lang(),
+        "minute": f"{datetime.now(UTC):%Y%m%d%H%M}",
+    }
+    job = jobs_api.enqueue(KIND_NAME, params, operator(), record.partner_id)
+    if is_htmx():
+        panel = render_template("jobs/_panel.html", job=job, partner_id=record.partner_id, kinds=KINDS)
+        return Response(panel)
+    return redirect(url_for("jobs.detail", partner_id=record.partner_id, job_id=job.id))
 
 
 def _format_or_404(fmt: str) -> None:
@@ -97,22 +102,78 @@ def _record_download(record: UploadRecord, fmt: str, with_values: bool) -> None:
         raise Forbidden()
 
 
-def _download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    if fmt == "csv":
-        # The rows are read from the store while the answer streams: keep the request (and app) context.
-        chunks = csv_chunks(header, rows, zone=display_zone())
-        response = Response(stream_with_context(chunks), mimetype="text/csv")
-    else:
-        buffer = io.BytesIO()
-        write_xlsx_export(buffer, header, rows, sheet_name=stem[:31], zone=display_zone())
-        response = Response(
-            buffer.getvalue(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+class Counted:
+    """Rows passing into the file, counted and reported as progress every REPORT_EVERY rows."""
+
+    REPORT_EVERY = 2_000
+
+    def __init__(self, context: JobContext, rows: Iterable[Sequence[Any]]) -> None:
+        self.context, self.rows, self.written = context, rows, 0
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        for row in self.rows:
+            yield row
+            self.written += 1
+            if self.written % self.REPORT_EVERY == 0:
+                self.context.report_progress(self.written, None, {"rows": self.written})
+
+
+def _report(record: UploadRecord, report: str, with_values: bool) -> tuple[str, list[str], Iterable[Any]]:
+    """The report's file stem, header and rows, in the language of the request context."""
+    if report == RESULTS:
+        rows = (
+            (
+                note.row,
+                note.status,
+                note.cardholder_id or "",
+                note.field or "",
+                note.code or "",
+                note.message or "",
+            )
+            for note in records.all_notes(record.id, UPSTREAM)
         )
-    response.headers["Content-Disposition"] = content_disposition(stem, fmt)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+        header = [_("Row"), _("Status"), _("Cardholder ID"), _("Field"), _("Code"), _("Message")]
+        return f"upload-{record.id}-outcomes", header, rows
+    if with_values:
+        staged = kept_file(record, record.partner_id)
+        if staged is None:
+            raise LookupError(FILE_GONE)
+        fields = KIND_FIELDS[record.kind]
+        fixable = _fixable_rows(staged, record, _problems(record))
+        return f"upload-{record.id}-to-fix", ["row", *fields, "problems"], fixable
+    masked = (
+        (note.row, note.field or "", rule_message(note.message), note.shown or "", note.first_row or "")
+        for note in records.all_notes(record.id, DRY_RUN)
+    )
+    header = [_("Row"), _("Field"), _("Problem"), _("Value (masked)"), _("First row")]
+    return f"upload-{record.id}-problems", header, masked
+
+
+def run(context: JobContext) -> Counts:
+    """Write one report of one upload into the job's file, in the language it was asked in."""
+    params = context.params
+    fmt = str(params["format"])
+    with context.app.test_request_context("/"):
+        g.lang = str(params.get("lang") or "en")
+        record = records.get(int(context.partner_id or 0), int(params["upload"]))
+        if record is None:
+            context.fail(UPLOAD_GONE)
+        try:
+            stem, header, rows = _report(record, str(params["report"]), bool(params.get("values")))
+        except LookupError as gone:
+            context.fail(str(gone))
+        counted = Counted(context, rows)
+        with context.result_file(attachment_filename(stem, fmt)) as handle:
+            if fmt == "csv":
+                for chunk in csv_chunks(header, counted, zone=display_zone()):
+                    handle.write(chunk)
+            else:
+                write_xlsx_export(handle, header, counted, sheet_name=stem[:31], zone=display_zone())
+        context.report_progress(counted.written, counted.written, {"rows": counted.written})
+    return {"rows": counted.written}
+
+
+KIND = register(Kind(KIND_NAME, N_("Upload report"), run, count_labels={"rows": N_("Rows written")}))
 
 
 def _problems(record: UploadRecord) -> dict[int, list[str]]:

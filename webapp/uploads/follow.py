@@ -12,26 +12,25 @@ ended session) marks the upload stalled, and the next poll or page load enqueues
   own job's lease at once and reads again from the store's state. Counts are overwritten and the results
   replace the upload's earlier ones, so a second read leaves no duplicate row.
 * **The operator's CMS session**: the stream is read with the operator's tokens, through their server-side
-  session record (`DetachedSessionHolder`, so a token refresh here is the operator's too). The job's
-  parameters carry only the session id sealed with a key derived from the app secret (AES-SIV: the same
-  session seals the same way, so the same follow is the same job), never a token; nothing logs either.
-* **The same follow is the same job**: its parameters are the upload, the sealed session and the follow's
-  round (when the upload last stalled), so polls while it waits or runs answer that job.
+  session record and the session link every job that calls the CMS as its operator uses
+  (webapp/auth/job_session.py): the job's parameters carry the link, never a token nor the session id. A
+  session signed out or expired ends the follow with a reason, and the upload says "still processing".
+* **The same follow is the same job**: its parameters are the upload, the follow's round (when the upload
+  last stalled) and the link (the same for the same session and request), so polls while it waits or runs
+  answer that job.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import time
 from typing import Final
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from flask import Flask, current_app, session
 from flask_login import current_user
 
+from webapp.auth import job_session
+from webapp.cms import errors as cms_errors
 from webapp.jobs import api
 from webapp.jobs.kinds import Counts, JobContext, Kind, register
 from webapp.jobs.records import Job
@@ -44,22 +43,10 @@ log = logging.getLogger(__name__)
 KIND_NAME: Final = "bulk_follow"
 SESSION_ENDED: Final = N_("the operator's session ended before the batch did; it goes on in the CMS")
 LEASE_WAIT_SECONDS: Final = 0.5  # between two looks at another follow's lease
-
-
-def _cipher(app: Flask) -> AESSIV:
-    secret = str(app.config["SECRET_KEY"]).encode("utf-8")
-    return AESSIV(hashlib.sha512(b"migo-console/job-session\x00" + secret).digest())
-
-
-def seal(app: Flask, sid: str) -> str:
-    return base64.urlsafe_b64encode(_cipher(app).encrypt(sid.encode("utf-8"), None)).decode("ascii")
-
-
-def unseal(app: Flask, sealed: str) -> str | None:
-    try:
-        return _cipher(app).decrypt(base64.urlsafe_b64decode(sealed.encode("ascii")), None).decode("utf-8")
-    except (InvalidTag, ValueError):
-        return None  # another secret (rotated) or a damaged value: no session to read with
+# A follow ends with its stream (MAX_STREAM_SECONDS at most); one past this is stuck. The session link lasts
+# as long as the job may.
+DEADLINE_SECONDS: Final = int(progress.MAX_STREAM_SECONDS + 600)
+LINK_SECONDS: Final = DEADLINE_SECONDS
 
 
 def start(upload: UploadRecord) -> Job | None:
@@ -67,15 +54,15 @@ def start(upload: UploadRecord) -> Job | None:
     nothing to follow, no server-side session, or a follow holds the lease now)."""
     if upload.status not in IN_FLIGHT or upload.batch_id is None or progress.lease_alive(upload):
         return None
-    sid = str(getattr(session, "sid", "") or "")
-    if not sid:
-        return None
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    stalled = upload.stalled_at.isoformat() if upload.stalled_at is not None else ""
-    params = {"upload_id": upload.id, "session": seal(app, sid), "round": stalled}
+    request = {
+        "upload_id": upload.id,
+        "round": upload.stalled_at.isoformat() if upload.stalled_at is not None else "",
+    }
     try:
-        return api.enqueue(KIND_NAME, params, current_user, upload.partner_id)
-    except PermissionError:
+        reference = job_session.link(app, session, {"kind": KIND_NAME, **request}, {}, LINK_SECONDS)
+        return api.enqueue(KIND_NAME, {**request, "session": reference}, current_user, upload.partner_id)
+    except (cms_errors.SessionEnded, PermissionError):
         return None
 
 
@@ -109,15 +96,15 @@ def run(context: JobContext) -> Counts:
     upload = records.load(upload_id)
     if _finished(upload) or upload is None or upload.batch_id is None:
         return _counts(upload)  # a second delivery after the end: nothing to do
-    sid = unseal(app, str(context.params.get("session") or ""))
-    if sid is None:
+    linked = job_session.linked(app, str(context.params.get("session") or ""))
+    if linked is None:  # signed out or expired before the follow could start
         progress.mark_stalled(upload_id)
         context.fail(SESSION_ENDED)
     lease = progress.idle_seconds(app) + progress.LEASE_GRACE_SECONDS
     token = _lease(context, upload_id, lease)
     if token is None:
         return _counts(records.load(upload_id))
-    holder = progress.DetachedSessionHolder(app, sid)
+    holder = linked.holder
 
     def frame_seen(upload: UploadRecord) -> None:
         context.report_progress(upload.processed, upload.upstream_total or None, _counts(upload))
@@ -134,8 +121,7 @@ KIND = register(
         KIND_NAME,
         N_("Following a bulk upload"),
         run,
-        # A follow ends with its stream (MAX_STREAM_SECONDS at most); one past this is stuck.
-        deadline_seconds=progress.MAX_STREAM_SECONDS + 600,
+        deadline_seconds=DEADLINE_SECONDS,
         count_labels={
             "processed": N_("Rows processed"),
             "succeeded": N_("Rows created"),

@@ -17,16 +17,15 @@ browser, and any console node must be able to answer the next poll. So:
   follow can run, and enqueues a new follow.
 * On a terminal frame (or status) the follow fetches the per-row results into the store, once.
 
-The follow's tokens: a holder bound to the operator's session id (`DetachedSessionHolder`) that reads and
-writes the session record in the shared session store, so a token refresh done by the follow is seen by the
-operator's requests and the other way round, without holding the request's session object.
+The follow's tokens: the operator's session record in the shared session store, reached through the job's
+session link (webapp/auth/job_session.py), so a token refresh done by the follow is seen by the operator's
+requests and the other way round.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -34,9 +33,6 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import or_, update
 
-from webapp.auth import backend
-from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_dict, tokens_to_dict
-from webapp.cms import UserTokens
 from webapp.cms import errors as cms_errors
 from webapp.cms.auth import TokenHolder
 from webapp.cms.errors import ApiErrorItem
@@ -58,37 +54,6 @@ RESULTS_PAGE = 100
 def idle_seconds(app: Flask | None = None) -> float:
     config = (app or current_app).config
     return float(config.get("UPLOADS_PROGRESS_IDLE_SECONDS") or DEFAULT_IDLE_SECONDS)
-
-
-class DetachedSessionHolder:
-    """A TokenHolder for one session id, usable from a thread after the request that started it ended."""
-
-    def __init__(self, app: Flask, sid: str) -> None:
-        self._app = app
-        self._sid = sid
-
-    def load(self) -> UserTokens | None:
-        record = backend.read_session_record(self._app, self._sid)
-        raw = record.get(TOKENS_KEY) if record else None
-        return tokens_from_dict(raw) if isinstance(raw, dict) else None
-
-    def save(self, tokens: UserTokens) -> None:
-        record = backend.read_session_record(self._app, self._sid)
-        if record is None:
-            return  # the operator signed out meanwhile: nothing to keep the tokens for
-        rev_key = TOKENS_KEY + REVISION_SUFFIX
-        record[TOKENS_KEY] = tokens_to_dict(tokens)
-        record[rev_key] = int(record.get(rev_key, 0)) + 1
-        iface: Any = self._app.session_interface
-        backend.write_session_record(self._app, iface.session_class(record, sid=self._sid))
-
-    def lock(self) -> AbstractContextManager[None]:
-        return self._locked()
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with backend.refresh_lock(self._app, self._sid):
-            yield
 
 
 # -- the lease --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.integration.console.test_process_requests_create import PDF, form_sta
 from tests.integration.console.test_uploads_flow import csv_file, person, upload_id_of
 from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
+from tests.support.job_files import job_file
 from tests.support.sandbox import SandboxHandle
 from webapp.devrun import partners_setting
 
@@ -181,7 +182,7 @@ def test_bulk_upload_reaches_the_end_from_the_progress_stream_alone(
     assert 'data-state="done"' in final
     assert "4 / 4 · 100 %" in final
     # The failed row is known from the frames' errors, with the operator's own row number (the 5th line).
-    report = client.get(f"{detail}/results.csv").get_data().decode("utf-8-sig")
+    report = job_file(console, client, f"{detail}/results.csv").get_data().decode("utf-8-sig")
     assert "\n5,failed," in report.replace("\r\n", "\n")
     assert not documented_sandbox.calls(f"GET /app/partners/{PARTNER}/batches/")  # nothing asked of it twice
 

@@ -25,6 +25,7 @@ from tests.integration.console.test_auth_login import csrf_from
 from tests.support import sandbox_login
 from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR
+from tests.support.job_files import job_file
 from tests.support.sandbox import SandboxHandle
 from webapp.cardholders.rules import FIELDS
 
@@ -187,7 +188,7 @@ def test_messy_file_shows_each_wrong_cell_masked_and_the_report_can_be_fixed(
     assert rows[0]["documentNumber"] not in html
     assert rows[3]["email"] not in html
     assert str(escape(rows[2]["name"])) in html  # names are not masked; only keys are
-    report = client.get(f"{detail_url(upload_id)}/errors.csv")
+    report = job_file(console, client, f"{detail_url(upload_id)}/errors.csv")
     assert report.status_code == 200
     assert report.headers["Content-Disposition"].startswith("attachment;")
     text = report.get_data().decode("utf-8-sig")
@@ -288,7 +289,8 @@ def test_submit_is_exactly_once_and_progress_reaches_the_end(
     assert 'data-state="done"' in html
     assert "4 / 4 · 100 %" in html
     assert html.count("<tr data-row>") == 4
-    outcomes = client.get(f"{detail_url(upload_id)}/results.csv").get_data().decode("utf-8-sig")
+    outcomes_file = job_file(console, client, f"{detail_url(upload_id)}/results.csv")
+    outcomes = outcomes_file.get_data().decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(outcomes)))
     assert lines[0] == ["Row", "Status", "Cardholder ID", "Field", "Code", "Message"]
     assert sorted(int(line[0]) for line in lines[1:]) == [2, 3, 4, 5]  # the operator's own row numbers

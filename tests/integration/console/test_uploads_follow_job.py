@@ -1,11 +1,11 @@
 """Following a sent upload as a background job (`bulk_follow`, webapp/uploads/follow.py), against the sandbox.
 
 Covered: the follow is a job of the operator who sent the file (in their "My jobs"), its parameters carry no
-token and no readable session id; a second delivery of its task after the batch finished does nothing (no
-progress read, the same outcomes); a worker process killed with SIGKILL mid-follow leaves the job to the
-reaper, and a second worker resumes it from the store's state to the batch's end with each row's outcome
-stored once (the console restarted meanwhile); a follow whose operator's session ended stops, says why,
-and leaves the upload "still processing"; a follow stuck past its deadline is failed with that reason.
+token and no session id (only the session link); a second delivery of its task after the batch finished
+does nothing (no progress read, the same outcomes); a worker process killed with SIGKILL mid-follow leaves
+the job to the reaper, and a second worker resumes it from the store's state to the batch's end with each
+row's outcome stored once (the console restarted meanwhile); a follow whose operator's session ended stops,
+says why, and leaves the upload "still processing"; a follow stuck past its deadline fails with that reason.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, console_config, make_console
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
+from webapp.auth import job_session
 from webapp.auth.token_holder import TOKENS_KEY
 from webapp.jobs import records as job_records
 from webapp.jobs.queue import reap
@@ -128,8 +129,8 @@ def test_the_follow_is_the_operators_job_and_a_second_delivery_does_nothing(
     secrets = [str(value) for value in tokens.values() if isinstance(value, str) and len(value) > 16]
     assert secrets
     assert not [value for value in secrets if value in params]
-    with app.app_context():
-        assert follow.unseal(app, str(job.params["session"])) == sid
+    linked = job_session.linked(app, str(job.params["session"]))  # the job's way to the session
+    assert linked is not None
 
     reads, outcomes = len(sandbox.calls(PROGRESS_ROUTE)), _outcome_rows(app, upload_id)
     queue = app.extensions["jobs"]

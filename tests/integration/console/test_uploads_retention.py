@@ -25,6 +25,7 @@ from tests.integration.console.test_uploads_flow import (
     upload_id_of,
 )
 from tests.support.auth import Auth
+from tests.support.job_files import job_file
 from tests.support.sandbox import SandboxHandle
 from webapp.store import current_store
 from webapp.store.audit import recent_events
@@ -64,19 +65,24 @@ def test_the_report_with_values_is_for_the_uploader_and_personal_data_operators(
     upload_id, document = checked_upload(uploader, 930000)
     report = f"{detail_url(upload_id)}/errors.csv"
 
-    own = uploader.get(report)
+    own = job_file(console, uploader, report)
     assert own.status_code == 200
     assert document in own.get_data().decode("utf-8-sig")
+    own_file = own.request.path  # the uploader's job: nobody else's panel or file
+    assert own_file.endswith("/download")
 
     page = colleague.get(detail_url(upload_id)).get_data(as_text=True)
     assert 'data-testid="report-restricted"' in page
     assert "errors.csv" not in page
     for fmt in ("csv", "xlsx"):
-        refused = colleague.get(f"{detail_url(upload_id)}/errors.{fmt}")
+        refused = job_file(console, colleague, f"{detail_url(upload_id)}/errors.{fmt}")
         assert refused.status_code == 403
         assert document not in refused.get_data(as_text=True)
 
-    allowed = pii.get(report)
+    for outsider in (colleague, pii):
+        assert outsider.get(own_file).status_code == 404
+        assert outsider.get(own_file.removesuffix("/download") + "/panel").status_code == 404
+    allowed = job_file(console, pii, report)
     assert allowed.status_code == 200
     assert document in allowed.get_data().decode("utf-8-sig")
     assert 'data-testid="report-csv"' in pii.get(detail_url(upload_id)).get_data(as_text=True)
@@ -101,7 +107,7 @@ def test_once_the_file_is_gone_the_masked_report_is_for_every_uploader(
     upload_id, document = checked_upload(uploader, 931000)
     for path in (Path(console.instance_path) / "uploads").iterdir():
         path.unlink()
-    masked = colleague.get(f"{detail_url(upload_id)}/errors.csv")
+    masked = job_file(console, colleague, f"{detail_url(upload_id)}/errors.csv")
     assert masked.status_code == 200
     text = masked.get_data().decode("utf-8-sig")
     assert "Value (masked)" in text
@@ -173,12 +179,12 @@ def test_the_report_opens_as_a_workbook_with_the_same_rows(
 ) -> None:
     uploader, _ = auth.sign_in(UPLOADER, partners=(PARTNER,))
     upload_id, document = checked_upload(uploader, 931000)
-    got = uploader.get(f"{detail_url(upload_id)}/errors.xlsx")
+    got = job_file(console, uploader, f"{detail_url(upload_id)}/errors.xlsx")
     assert got.status_code == 200
     assert got.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = calamine.CalamineWorkbook.from_filelike(io.BytesIO(got.get_data())).get_sheet_by_index(0)
     rows = list(sheet.iter_rows())
-    report = uploader.get(f"{detail_url(upload_id)}/errors.csv").get_data().decode("utf-8-sig")
+    report = job_file(console, uploader, f"{detail_url(upload_id)}/errors.csv").get_data().decode("utf-8-sig")
     as_csv = list(csv.reader(io.StringIO(report)))
     # Numbers stay numbers in the workbook (calamine reads them as floats): the row number is 3.0.
     assert [[f"{cell:g}" if isinstance(cell, float) else cell for cell in row] for row in rows] == as_csv
