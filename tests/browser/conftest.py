@@ -71,15 +71,17 @@ ConsoleFactory = Callable[..., str]
 
 @pytest.fixture
 def start_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[ConsoleFactory]:
-    """Start a console (config overrides allowed) on its own port; answers its base URL."""
+    """Start a console (config overrides allowed; `jobs_worker=True` runs its jobs) on its own port; answers
+    its base URL."""
     from webapp import create_app
 
     servers: list[LiveServer] = []
 
-    def start(**overrides: Any) -> str:
+    def start(*, jobs_worker: bool = False, **overrides: Any) -> str:
         settings = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute", **overrides}
         app = create_app(console_config(sandbox, tmp_path / f"console-{len(servers)}", **settings))
-        start_jobs_worker(app)  # a sent upload's follow is a background job
+        if jobs_worker:  # its background jobs run (a sent upload's follow), in this process
+            start_jobs_worker(app)
         server = LiveServer(app).start()
         servers.append(server)
         return server.url

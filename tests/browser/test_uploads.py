@@ -19,13 +19,14 @@ from tests.integration.console.test_uploads_flow import (
     free_cards,
     person,
 )
-from tests.support.console import console_config
+from tests.support.console import console_config, start_jobs_worker
 from tests.support.sandbox import SandboxHandle
 
 
 def run_queued_job(tmp_path: Path, sandbox: SandboxHandle, job_id: int) -> None:
     """Run one job of the console `console_url` started (its instance under tmp_path/console-0), as a worker
-    would: an app of its own on the same instance folder, store and queue."""
+    would: an app of its own on the same instance folder, store and queue. From then on that worker runs the
+    console's jobs by itself (the follow of the batch sent later)."""
     from webapp import create_app
     from webapp.jobs import runner
     from webapp.jobs.queue import JobQueue
@@ -33,6 +34,7 @@ def run_queued_job(tmp_path: Path, sandbox: SandboxHandle, job_id: int) -> None:
     app = create_app(console_config(sandbox, tmp_path / "console-0"))
     queue: JobQueue = app.extensions["jobs"]
     assert runner.execute(app, queue.settings, job_id) == "done"
+    start_jobs_worker(app)
 
 
 def test_upload_check_fix_send_and_watch_it_finish(

@@ -11,15 +11,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import xlsxwriter
 from playwright.sync_api import expect
 
-from tests.browser.conftest import give_code, shoot
+from tests.browser.conftest import ConsoleFactory, give_code, shoot
 from tests.integration.console.test_uploads_flow import PARTNER, UPLOADER, batch_pace, free_cards, person
 from tests.support.sandbox import SandboxHandle
 from webapp.cardholders.rules import FIELDS
 
 NOT_A_CARD = 990_000_101  # no card of the sandbox has this id
+
+
+@pytest.fixture
+def console_url(start_console: ConsoleFactory) -> str:
+    """A console whose jobs run: a sent upload is followed to its end by a background job."""
+    return start_console(jobs_worker=True)
 
 
 def _csv_with_notes(rows: list[dict[str, str]]) -> bytes:
