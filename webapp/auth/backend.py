@@ -79,6 +79,31 @@ def kv_pop(app: Flask, key: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def kv_get(app: Flask, key: str) -> dict[str, Any] | None:
+    """Read `key` and leave it (a job's lent session is read by each of its parts)."""
+    full = f"console:{key}"
+    client = _redis_client(app)
+    raw: Any = client.get(full) if client is not None else None
+    if client is None:
+        cache = _cache(app)
+        raw = cache.get(full) if cache is not None else None
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
+def kv_delete(app: Flask, key: str) -> None:
+    full = f"console:{key}"
+    client = _redis_client(app)
+    if client is not None:
+        client.delete(full)
+        return
+    cache = _cache(app)
+    if cache is not None:
+        cache.delete(full)
+
+
 # -- session records ---------------------------------------------------------------------------------------
 
 

@@ -65,6 +65,20 @@ def save_snapshot(
     return row
 
 
+def snapshot_of_run(
+    partner_ids: list[int], actor_id: int | None, created_at: datetime
+) -> AuditSnapshot | None:
+    """The snapshot a run already saved: a run (an audit job) saves with the moment it was asked for, so a
+    retried assembly finds its own snapshot instead of saving a second one."""
+    query = select(AuditSnapshot).where(
+        AuditSnapshot.scope_key == scope_key_for(partner_ids),
+        AuditSnapshot.actor_id == actor_id,
+        AuditSnapshot.created_at == created_at,
+    )
+    with current_store().sessions() as db:
+        return db.scalars(query.limit(1)).first()
+
+
 def get_snapshot(snapshot_id: int) -> AuditSnapshot | None:
     with current_store().sessions() as db:
         return db.get(AuditSnapshot, snapshot_id)
