@@ -141,10 +141,8 @@ def run_audit(context: JobContext) -> Counts:
     app = context.app
     scope = [int(pid) for pid in params["partners"]]
     names = {int(pid): str(name) for pid, name in params["names"].items()}
-    try:
-        job_session.borrowed(app, context.job_id)
-    except errors.SessionEnded:
-        context.fail(SESSION_ENDED)
+    # The run itself reads nothing: each part borrows the session (and fails with SESSION_ENDED without
+    # it), so a retried assembly whose parts are all done needs no session.
     parts = _wait_for_parts(context, _parts(app, context, scope))
     job = records.get(context.job_id)
     assert job is not None  # it is this attempt's: report_progress would have raised
