@@ -113,6 +113,9 @@ def _wait_for_parts(context: JobContext, part_ids: list[int]) -> list[records.Jo
         parts = _states(part_ids)
         failed = next((p for p in parts if p.state == records.FAILED), None)
         if failed is not None:
+            for other in parts:  # half an audit is never saved: the other parts' reads would be wasted
+                if other.live:
+                    records.fail(other.id, failed.failure or PART_LOST)
             context.fail(failed.failure or PART_LOST)
         done = [p for p in parts if p.state == records.DONE]
         users = sum(int((p.counts or {}).get("users", 0)) for p in done)
