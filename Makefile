@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 5001
 export CONSOLE_PORT SANDBOX_PORT
 
 CATALOG := webapp/translations/es/LC_MESSAGES/messages
-.PHONY: run test lint pytest bench browser-deps clean messages
+.PHONY: run test test-fast lint pytest bench browser-deps clean messages
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP) browser-deps lint pytest
 
 pytest: $(STAMP) $(CATALOG).mo
 	$(PY) -m pytest -q -p no:cacheprovider
+
+## test-fast: pytest without lint, browser or scaled-out tests (unit and loopback integration only)
+test-fast: $(STAMP) $(CATALOG).mo
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/browser -m "not browser and not scaled"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check webapp tests bench wsgi.py gunicorn.conf.py setup.py

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import catalog, leak_scan
+from tests.support.console import STORE_TEMPLATE
 from tests.support.keys import KeyPair, new_keypair
 from tests.support.processes import sandbox_process
 from tests.support.sandbox import SandboxHandle, start_sandbox
@@ -33,6 +34,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("leak scan", red=True)
         for problem in leak_scan.TALLY.problems:
             terminalreporter.line(problem)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run the store migrations once for the session: consoles made for tests start from a copy of the
+    migrated database (tests/support/console.py). Built on first use, so a run without a console pays
+    nothing."""
+    STORE_TEMPLATE.directory = tmp_path_factory.mktemp("store-template")
+    yield
+    STORE_TEMPLATE.directory = None
 
 
 @pytest.fixture(scope="session")

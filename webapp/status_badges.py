@@ -12,6 +12,7 @@ from flask import Flask
 
 KINDS: Final[dict[str, dict[str, str]]] = {
     "cardholder": {"active": "ok", "inactive": "warning", "closed": "neutral"},
+    "card": {"active": "ok", "inactive": "warning", "blocked": "danger", "cancelled": "neutral"},
     "top-up": {"pending": "warning", "approved": "ok", "rejected": "danger", "cancelled": "neutral"},
     "upload": {
         "checked": "neutral",

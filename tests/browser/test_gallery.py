@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import PageProblems, shoot
-from tests.browser.test_narrow import FOLLOW, SCREENS, _admin, _history, _sign_in
+from tests.browser.conftest import PageProblems, shoot, sign_in_on
+from tests.browser.test_narrow import FOLLOW, PASSWORD, SCREENS, _admin, _history
 from tests.support.sandbox import SandboxHandle
 
 EXTRA = [("activity", "/p/1/activity/"), ("saved-views", "/p/1/views/")]
@@ -31,7 +31,7 @@ def test_every_screen_in_both_languages_and_both_themes(
     tmp_path: Path,
 ) -> None:
     page, _ = page_factory(viewport={"width": 1280, "height": 800})
-    _sign_in(page, console_url, sandbox, _admin(sandbox))
+    sign_in_on(page, console_url, sandbox, _admin(sandbox), PASSWORD).wait_for_url("**/auth/partners")
     _history(page, console_url, sandbox, tmp_path)
 
     urls = {name: f"{console_url}{path}" for name, path in [*SCREENS, *EXTRA]}

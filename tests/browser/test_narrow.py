@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.audit_worker import jobs_worker
-from tests.browser.conftest import PageProblems, shoot
+from tests.browser.conftest import PageProblems, shoot, sign_in_on
 from tests.browser.test_accessibility import tab_reaches
 from tests.integration.console.test_uploads_flow import csv_file, free_cards, person
 from tests.support.console import ALL_PERMISSIONS, make_console
@@ -97,17 +97,6 @@ def _admin(sandbox: SandboxHandle) -> str:
     return email
 
 
-def _sign_in(page: Any, console_url: str, sandbox: SandboxHandle, email: str) -> None:
-    page.goto(f"{console_url}/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/auth/otp")
-    page.get_by_label("Verification code").fill(sandbox.latest_otp(email))
-    page.get_by_role("button", name="Verify and sign in").click()
-    page.wait_for_url("**/auth/partners")
-
-
 def _history(page: Any, console_url: str, sandbox: SandboxHandle, tmp_path: Path) -> None:
     """One checked upload and one audit run, so their lists have a row to open."""
     upload = tmp_path / "altas.csv"
@@ -143,7 +132,7 @@ def test_every_screen_fits_a_phone_and_keeps_its_frame_controls(
 ) -> None:
     views = make_console(sandbox, tmp_path / "routes").view_functions
     page, _ = page_factory(viewport=PHONE)
-    _sign_in(page, console_url, sandbox, _admin(sandbox))
+    sign_in_on(page, console_url, sandbox, _admin(sandbox), PASSWORD).wait_for_url("**/auth/partners")
     _history(page, console_url, sandbox, tmp_path)
     failures: list[str] = []
     seen: list[str] = []
@@ -213,7 +202,7 @@ def test_every_list_filters_by_status_the_moment_a_status_is_chosen(
     email = _admin(sandbox)
     # A user of the partner who is inactive, so that filter has a row to show.
     sandbox.create_user(email=f"off-{email}", password=PASSWORD, partners=[1], status="inactive")
-    _sign_in(page, console_url, sandbox, email)
+    sign_in_on(page, console_url, sandbox, email, PASSWORD).wait_for_url("**/auth/partners")
     page.goto(f"{console_url}{path}")
     bar = page.locator("form.filter-bar")
     expect(bar).to_have_count(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,53 @@ from tests.support.sandbox import MERCHANT, SandboxHandle
 
 if TYPE_CHECKING:
     from webapp.access import Operator
+
+
+class StoreTemplate:
+    """A console store migrated once per test session and copied into each console's instance folder: every
+    console still has a database of its own, and the Alembic upgrade (webapp/store/__init__.py) runs once.
+    `tests/conftest.py` points it at a session folder; until then (e.g. in a child process) each console
+    migrates its own store at start-up as before."""
+
+    def __init__(self) -> None:
+        self.directory: Path | None = None
+        self._built: Path | None = None
+
+    def path(self) -> Path | None:
+        if self.directory is None:
+            return None
+        if self._built is None:
+            from webapp.store import create_store, migrate
+
+            database = self.directory / "console.sqlite3"
+            store = create_store(f"sqlite:///{database}")
+            migrate(store.engine)
+            store.engine.dispose()
+            self._built = database
+        return self._built
+
+    def seed(self, config: dict[str, Any], database: Path) -> None:
+        """Give the console in `config` a copy of the migrated store when it uses the default file at
+        `database`; a console with another database, or told whether to migrate, migrates as configured."""
+        if config["DATABASE_URL"] != f"sqlite:///{database}" or "STORE_MIGRATE_ON_START" in config:
+            return
+        template = self.path()
+        if template is None:
+            return
+        if not database.exists():  # a second console on the same folder shares the first one's store
+            shutil.copyfile(template, database)
+        config["STORE_MIGRATE_ON_START"] = False
+
+
+STORE_TEMPLATE = StoreTemplate()
+
+
+def marked_settings(node: Any) -> dict[str, Any]:
+    """The settings of every `console` marker on a test item, its class and its module (the nearest wins)."""
+    settings: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers("console"))):
+        settings.update(marker.kwargs)
+    return settings
 
 
 def console_config(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
@@ -33,6 +81,7 @@ def console_config(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> 
         "REDIS_URL": None,
     }
     config.update(overrides)
+    STORE_TEMPLATE.seed(config, instance / "console.sqlite3")
     return config
 
 

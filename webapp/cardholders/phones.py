@@ -24,7 +24,7 @@ from typing import Final, NamedTuple
 import phonenumbers
 from phonenumbers import NumberParseException
 
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 DEFAULT_REGION: Final = "GT"
 REGIONS: Final = frozenset(phonenumbers.SUPPORTED_REGIONS)

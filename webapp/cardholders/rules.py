@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Final, NamedTuple
 
 from webapp.cardholders import phones
-from webapp.textmarks import N_
+from webapp.translatable import N_
 
 FIELDS: Final = (
     "name",

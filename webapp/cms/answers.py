@@ -48,7 +48,7 @@ def _envelope(body: Any, status: int, headers: httpx.Headers, unknown: bool) -> 
         )
     success = body.get("success")
     if success is None and isinstance(body.get("statusCode"), int):
-        # The Quickstart's `{statusCode, message, data}` variant (KNOWN-API §2.1): accept it too.
+        # The Quickstart's `{statusCode, message, data}` variant (docs/cms-api.md §2.1): accept it too.
         success = 200 <= body["statusCode"] < 300
     if success is not True:
         message, items = errors.error_from_envelope(body)

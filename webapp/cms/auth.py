@@ -8,12 +8,12 @@ What is documented is required, what is assumed is optional (contract/ASSUMPTION
   and required claims are checked only when a setting asks for them.
 * Expiry comes from `exp` when the token has one, else from the answer's expiry field, else it is unknown and
   learned from a 401. The app token falls back to the documented 30-minute merchant-token lifetime
-  (KNOWN-API §1.5), so it is renewed before it lapses even when nothing says when that is.
+  (docs/cms-api.md §1.5), so it is renewed before it lapses even when nothing says when that is.
 * On a 401 from a data call the app token is renewed first, then the user token, then the call gives up
-  (KNOWN-API §1.6): no error code is required to tell an expired token.
+  (docs/cms-api.md §1.6): no error code is required to tell an expired token.
 
 User-token refresh is single-flight through the holder's lock, because refresh tokens are single-use
-(KNOWN-API §1.5): two parallel refreshes with the same token would revoke the whole family and sign the
+(docs/cms-api.md §1.5): two parallel refreshes with the same token would revoke the whole family and sign the
 operator out for nothing.
 """
 
@@ -42,7 +42,8 @@ R = TypeVar("R")
 
 # Small allowance for clock skew between us and the upstream when checking exp/iat.
 CLOCK_LEEWAY_SECONDS = 10
-# KNOWN-API §1.5: merchant tokens live 30 minutes [DOC-GLOBAL]; used only when the CMS says nothing itself.
+# docs/cms-api.md §1.5: merchant tokens live 30 minutes (documented for all Migo APIs); used only when the CMS
+# says nothing itself.
 DOCUMENTED_APP_TOKEN_SECONDS = 1800
 APP_LOGIN_MODES = ("plain", "signed")
 # The token kinds the console tells apart; `CMS_TOKEN_TYPE_CLAIM` names the claim that carries them.
@@ -65,25 +66,18 @@ class TokenVerifier:
     Without a key the token is decoded only to read `exp`, `stage` and `elv`; an opaque (non-JWT) token is
     accepted then, since nothing documented says the tokens are readable by us."""
 
-    def __init__(
-        self,
-        public_key_pem: bytes | None,
-        *,
-        issuer: str | None = None,
-        audience: str | None = None,
-        type_claim: str | None = None,
-        required_claims: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, settings: CmsSettings) -> None:
+        """The key and the claim expectations are those of `settings`."""
         self._key: Ed25519PublicKey | None = None
-        if public_key_pem:
-            key = load_pem_public_key(public_key_pem)
+        if settings.upstream_public_key_pem:
+            key = load_pem_public_key(settings.upstream_public_key_pem)
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("the upstream public key must be an Ed25519 key")
             self._key = key
-        self._issuer = issuer
-        self._audience = audience
-        self._type_claim = type_claim
-        self._required = list(required_claims)
+        self._issuer = settings.token_issuer
+        self._audience = settings.token_audience
+        self._type_claim = settings.token_type_claim
+        self._required = list(settings.token_required_claims)
 
     @property
     def verifies_signatures(self) -> bool:

@@ -1,6 +1,6 @@
 """Capabilities: every assumed CMS operation, by name, and what this process knows of each.
 
-KNOWN-API documents 19 operations; everything else the console uses is this project's assumption
+docs/cms-api.md documents 19 operations; everything else the console uses is this project's assumption
 (`contract/openapi.yaml` marks those `x-source: assumed` and names their capability in `x-capability`).
 A feature that needs an assumed operation asks for its capability. It is *off* when configuration says so
 (`CMS_CAPABILITIES_OFF`) and *learned absent* the first time the CMS answers its route as unknown (404
@@ -62,7 +62,7 @@ _ROUTES: dict[tuple[str, str], str] = {
 }
 
 ALL = frozenset(CAPABILITIES)
-# The code KNOWN-API §2.3 documents for an unknown route.
+# The code docs/cms-api.md §2.3 documents for an unknown route.
 UNKNOWN_ROUTE_CODE = "7010"
 
 

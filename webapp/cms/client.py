@@ -55,13 +55,7 @@ class CmsClient:
     ) -> None:
         self.settings = settings
         self.upstream = Upstream(settings, transport, clock)
-        verifier = TokenVerifier(
-            settings.upstream_public_key_pem,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            type_claim=settings.token_type_claim,
-            required_claims=settings.token_required_claims,
-        )
+        verifier = TokenVerifier(settings)
         self.app_tokens = AppTokens(settings, self.upstream, verifier, wall_clock)
         self.authenticator = Authenticator(self.upstream, self.app_tokens, verifier, settings, wall_clock)
         self.auth = AuthResource(self.authenticator)

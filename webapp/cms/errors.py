@@ -66,7 +66,8 @@ class UpstreamUnavailable(CmsError):
 
 
 class AppAuthFailed(UpstreamUnavailable):
-    """The console's own merchant credentials were refused: a system fault, never the operator's (F11)."""
+    """The console's own merchant credentials were refused: a system fault, never the operator's
+    (docs/faults.md F11)."""
 
 
 class UpstreamTimeout(CmsError):
@@ -242,7 +243,8 @@ def error_from_response(
     code = items[0].code if items else None
     cls: type[ApiError]
     if status == 401:
-        # Whatever the code: KNOWN-API §1.5 says refresh on 401, and no code for "expired" is documented.
+        # Whatever the code: docs/cms-api.md §1.5 says refresh on 401, and no code for "expired" is
+        # documented.
         cls = Unauthorized
     elif status == 403:
         cls = _FORBIDDEN_BY_CODE.get(code or "", Forbidden)

@@ -11,7 +11,7 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 @dataclass(frozen=True)
 class CmsSettings:
-    """How to reach and trust the upstream. Defaults follow security-checklist §4.4."""
+    """How to reach and trust the upstream. Defaults follow docs/security-checklist.md §4.4."""
 
     base_url: str
     merchant: str

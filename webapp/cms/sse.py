@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import httpx
@@ -27,6 +28,7 @@ MAX_EVENT_BYTES = 256_000
 _DECODED_AS = {"Content-Type": "text/event-stream; charset=utf-8"}
 
 
+@dataclass(eq=False)
 class StreamGuard:
     """The raw chunks of a stream, passed through only while they stay within the limits.
 
@@ -34,36 +36,32 @@ class StreamGuard:
     comments arrive as chunks too, so a stream that only pings is still timed.
     """
 
-    def __init__(
-        self,
-        chunks: Iterable[bytes],
-        clock: Callable[[], float],
-        idle_timeout: float,
-        max_duration: float,
-        max_event_bytes: int = MAX_EVENT_BYTES,
-    ) -> None:
-        self._chunks = chunks
-        self._clock = clock
-        self._idle_timeout = idle_timeout
-        self._max_duration = max_duration
-        self._max_event_bytes = max_event_bytes
-        self._started = self._last_frame = clock()
-        self._since_frame = 0
+    chunks: Iterable[bytes]
+    clock: Callable[[], float]
+    idle_timeout: float
+    max_duration: float
+    max_event_bytes: int = MAX_EVENT_BYTES
+    _started: float = field(init=False)
+    _last_frame: float = field(init=False)
+    _since_frame: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._started = self._last_frame = self.clock()
 
     def frame_seen(self) -> None:
-        self._last_frame = self._clock()
+        self._last_frame = self.clock()
         self._since_frame = 0
 
     def __iter__(self) -> Iterator[bytes]:
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
-        for chunk in self._chunks:
-            now = self._clock()
-            if now - self._last_frame > self._idle_timeout:
+        for chunk in self.chunks:
+            now = self.clock()
+            if now - self._last_frame > self.idle_timeout:
                 raise errors.UpstreamTimeout("No progress from the CMS for too long.")
-            if now - self._started > self._max_duration:
+            if now - self._started > self.max_duration:
                 raise errors.UpstreamTimeout("The progress stream ran longer than allowed.")
             self._since_frame += len(chunk)
-            if self._since_frame > self._max_event_bytes:
+            if self._since_frame > self.max_event_bytes:
                 raise errors.BadUpstreamResponse("A progress frame is too large.")
             try:
                 utf8.decode(chunk)

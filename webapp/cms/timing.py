@@ -3,6 +3,7 @@ when a retry still fits, and the per-thread total the console reports in its Ser
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
@@ -20,8 +21,8 @@ RETRY_WAIT_MAX = 1.0
 RETRY_WAIT_JITTER = 0.8
 
 
-def attempt_timeout(settings: CmsSettings, remaining: float) -> httpx.Timeout:
-    """The configured timeouts, none longer than what is left of the call's deadline."""
+def attempt_timeout(settings: CmsSettings, remaining: float = math.inf) -> httpx.Timeout:
+    """The configured timeouts, none longer than what is left of the call's deadline (if given)."""
     return httpx.Timeout(
         connect=min(settings.connect_timeout, remaining),
         read=min(settings.read_timeout, remaining),

@@ -47,7 +47,8 @@ class _PoolExhausted(errors.UpstreamUnavailable):
 
 
 class _TlsRefused(errors.UpstreamUnavailable):
-    """The upstream's certificate did not verify: asking again would meet the same certificate (F17)."""
+    """The upstream's certificate did not verify: asking again would meet the same certificate
+    (docs/faults.md F17)."""
 
 
 @dataclass
@@ -80,19 +81,13 @@ class Upstream:
         clock: Clock = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._clock = clock
         self.clock = clock
         self.base_url = validate_base_url(settings.base_url)
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds, clock)
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout,
-                read=settings.read_timeout,
-                write=settings.write_timeout,
-                pool=settings.pool_timeout,
-            ),
+            timeout=attempt_timeout(settings),
             limits=httpx.Limits(
                 max_connections=settings.max_pool, max_keepalive_connections=settings.max_pool
             ),
@@ -108,7 +103,7 @@ class Upstream:
     # -- one logical call, with retries ----------------------------------------------------------------------
     def send(self, req: ApiRequest, auth_headers: Mapping[str, str] | None = None) -> Reply:
         budget = req.deadline if req.deadline is not None else self.settings.deadline
-        deadline_at = self._clock() + budget
+        deadline_at = self.clock() + budget
 
         def should_retry(exc: BaseException) -> bool | float:
             return isinstance(exc, Exception) and self._retry_decision(req, exc, deadline_at)
@@ -127,12 +122,13 @@ class Upstream:
 
     def _retry_decision(self, req: ApiRequest, exc: Exception, deadline_at: float) -> bool | float:
         """GETs retry transient failures; anything else only when nothing was sent (RFC 9110 §9.2.2)."""
-        remaining = deadline_at - self._clock()
+        remaining = deadline_at - self.clock()
         if remaining <= 0 or isinstance(exc, errors.CircuitOpen | errors.AppAuthFailed):
             return False
         if isinstance(exc, _PoolExhausted | _TlsRefused):
-            # Waiting for our own full pool a second time would park the worker twice as long (F19); a
-            # certificate that failed verification fails again, and each try is one more security event (F17).
+            # Waiting for our own full pool a second time would park the worker twice as long
+            # (docs/faults.md F19); a certificate that failed verification fails again, and each try is one
+            # more security event (docs/faults.md F17).
             return False
         if isinstance(exc, errors.UpstreamUnavailable):
             return True
@@ -194,7 +190,7 @@ class Upstream:
         A stream logs as "stream" whatever happens and its time is not added to the page's upstream time
         (it outlives the request that opened it); a plain attempt logs its outcome."""
         self.breaker.before_call()
-        attempt.started = self._clock()
+        attempt.started = self.clock()
         try:
             yield attempt
         except errors.CmsError as exc:
@@ -210,7 +206,7 @@ class Upstream:
             self.breaker.release()
             raise
         finally:
-            elapsed = self._clock() - attempt.started
+            elapsed = self.clock() - attempt.started
             if not attempt.streaming:
                 add_upstream_time(elapsed)
             if attempt.outcome == "ok":
@@ -292,7 +288,7 @@ class Upstream:
             buf += chunk
             if len(buf) > cap:
                 raise _BodyTooBig
-            remaining = deadline_at - self._clock()
+            remaining = deadline_at - self.clock()
             if remaining <= 0:
                 raise _DeadlinePassed
             shrink_read_timeout(request, remaining)

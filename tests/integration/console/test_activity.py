@@ -8,13 +8,13 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from tests.integration.console.test_users_pages import Signed, SignIn, access_console, sign_in_factory
+from tests.integration.console.test_users_pages import ACCESS_SETTINGS
+from tests.support.auth import Auth, Signed
 from tests.support.sandbox import SandboxHandle
 from webapp.store import chain, current_store
 from webapp.store.audit import recent_events
@@ -25,14 +25,7 @@ OTHER = 2
 AUDITOR = ["users:list", "users:detail"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 def put(console: Flask, action: str, *, when: datetime | None = None, **fields: Any) -> int:
@@ -74,9 +67,9 @@ def page(op: Signed, query: str = "", partner: int = PARTNER) -> tuple[int, str]
     ],
 )
 def test_who_may_read_the_trail(
-    signed_in: SignIn, console: Flask, role: str, grants: list[str], status: int
+    auth: Auth, console: Flask, role: str, grants: list[str], status: int
 ) -> None:
-    op = signed_in({PARTNER: grants})
+    op = auth.sign_in({PARTNER: grants})
     code, _ = page(op)
     assert code == status, role
     assert op.client.get(f"/p/{PARTNER}/activity/export.csv").status_code == status, role
@@ -86,26 +79,26 @@ def test_who_may_read_the_trail(
         assert any(e.action == "authz_denied" for e in denied), role
 
 
-def test_another_partners_trail_is_refused(signed_in: SignIn) -> None:
-    op = signed_in({PARTNER: AUDITOR})
+def test_another_partners_trail_is_refused(auth: Auth) -> None:
+    op = auth.sign_in({PARTNER: AUDITOR})
     assert page(op, partner=OTHER)[0] == 403
 
 
-def test_partnerless_events_show_to_administrators_only(signed_in: SignIn, console: Flask) -> None:
+def test_partnerless_events_show_to_administrators_only(auth: Auth, console: Flask) -> None:
     sign_in_event = put(console, "sign_in", actor_email="someone@test.migo", actor_id=99001)
     mine = put(console, "cardholder_update", partner_id=PARTNER, target="cardholder:5", actor_id=99001)
-    auditor = signed_in({PARTNER: AUDITOR})
+    auditor = auth.sign_in({PARTNER: AUDITOR})
     shown = rows_of(page(auditor, "?operator=99001")[1])
     assert mine in shown
     assert sign_in_event not in shown
-    admin = signed_in({PARTNER: AUDITOR}, isAdmin=True)
+    admin = auth.sign_in({PARTNER: AUDITOR}, isAdmin=True)
     assert sign_in_event in rows_of(page(admin, "?operator=99001")[1])
 
 
 # -- filters, paging, scope --------------------------------------------------------------------------------
 
 
-def test_each_filter_narrows_and_stays_in_the_url(signed_in: SignIn, console: Flask) -> None:
+def test_each_filter_narrows_and_stays_in_the_url(auth: Auth, console: Flask) -> None:
     now = datetime.now(UTC).replace(hour=12)  # noon UTC: the same day in the display zone (GMT-6)
     reveal = put(
         console,
@@ -138,7 +131,7 @@ def test_each_filter_narrows_and_stays_in_the_url(signed_in: SignIn, console: Fl
     elsewhere = put(
         console, "cardholder_pii_reveal", partner_id=OTHER, target="cardholder:71", actor_id=99101
     )
-    op = signed_in({PARTNER: AUDITOR})
+    op = auth.sign_in({PARTNER: AUDITOR})
     everything = rows_of(page(op)[1])
     assert {reveal, refused, edit} <= set(everything)
     assert elsewhere not in everything
@@ -157,9 +150,9 @@ def test_each_filter_narrows_and_stays_in_the_url(signed_in: SignIn, console: Fl
     assert '<option value="pii_reveal" selected>' in html
 
 
-def test_bad_filter_values_are_refused_not_widened(signed_in: SignIn, console: Flask) -> None:
+def test_bad_filter_values_are_refused_not_widened(auth: Auth, console: Flask) -> None:
     put(console, "cardholder_update", partner_id=PARTNER, target="cardholder:9", actor_id=99201)
-    op = signed_in({PARTNER: AUDITOR})
+    op = auth.sign_in({PARTNER: AUDITOR})
     code, html = page(op, "?subject=cardholder:abc&from=yesterday&kind=nope&operator=abc")
     assert code == 200
     assert "Give a subject as shown in the list" in html
@@ -168,7 +161,7 @@ def test_bad_filter_values_are_refused_not_widened(signed_in: SignIn, console: F
     assert "The end date is before the start date." in html
 
 
-def test_paging_is_server_side(signed_in: SignIn, console: Flask) -> None:
+def test_paging_is_server_side(auth: Auth, console: Flask) -> None:
     base = datetime.now(UTC) - timedelta(days=3)
     ids = [
         put(
@@ -181,7 +174,7 @@ def test_paging_is_server_side(signed_in: SignIn, console: Flask) -> None:
         )
         for n in range(55)
     ]
-    op = signed_in({PARTNER: AUDITOR})
+    op = auth.sign_in({PARTNER: AUDITOR})
     first = rows_of(page(op, "?subject=cardholder:300")[1])
     code, html = page(op, "?subject=cardholder:300&page=2")
     assert code == 200
@@ -195,23 +188,23 @@ def test_paging_is_server_side(signed_in: SignIn, console: Flask) -> None:
     assert rows_of(fragment.get_data(as_text=True)) == first
 
 
-def test_all_partners_covers_only_readable_partners(signed_in: SignIn, console: Flask) -> None:
+def test_all_partners_covers_only_readable_partners(auth: Auth, console: Flask) -> None:
     here = put(console, "card_block", partner_id=PARTNER, target="cardholder:401", actor_id=99401)
     there = put(console, "card_block", partner_id=OTHER, target="cardholder:402", actor_id=99401)
-    both = signed_in({PARTNER: AUDITOR, OTHER: AUDITOR})
+    both = auth.sign_in({PARTNER: AUDITOR, OTHER: AUDITOR})
     code, html = page(both, "?scope=all&operator=99401")
     assert code == 200
     assert set(rows_of(html)) == {here, there}
     assert 'data-testid="scope-all"' in html
     assert set(rows_of(page(both, "?operator=99401")[1])) == {here}
-    one = signed_in({PARTNER: AUDITOR, OTHER: ["users:list"]})
+    one = auth.sign_in({PARTNER: AUDITOR, OTHER: ["users:list"]})
     assert set(rows_of(page(one, "?scope=all&operator=99401")[1])) == {here}
 
 
 # -- export and events about the trail itself --------------------------------------------------------------
 
 
-def test_export_is_filtered_masked_and_recorded(signed_in: SignIn, console: Flask) -> None:
+def test_export_is_filtered_masked_and_recorded(auth: Auth, console: Flask) -> None:
     event_id = put(
         console,
         "cms_user_status",
@@ -227,7 +220,7 @@ def test_export_is_filtered_masked_and_recorded(signed_in: SignIn, console: Flas
         },
     )
     put(console, "card_block", partner_id=PARTNER, target="cardholder:9", actor_id=99502)
-    op = signed_in({PARTNER: AUDITOR})
+    op = auth.sign_in({PARTNER: AUDITOR})
     code, html = page(op, "?operator=99501")
     assert code == 200
     assert "active → inactive" in html
@@ -265,9 +258,9 @@ def test_export_is_filtered_masked_and_recorded(signed_in: SignIn, console: Flas
     assert viewed.detail["operator"] == 99501
 
 
-def test_spanish_page_and_export_headers(signed_in: SignIn, console: Flask) -> None:
+def test_spanish_page_and_export_headers(auth: Auth, console: Flask) -> None:
     put(console, "card_block", partner_id=PARTNER, target="cardholder:9", actor_id=99601)
-    op = signed_in({PARTNER: AUDITOR})
+    op = auth.sign_in({PARTNER: AUDITOR})
     with op.client.session_transaction() as session:
         session["lang"] = "es"
     code, html = page(op, "?operator=99601")
@@ -281,8 +274,8 @@ def test_spanish_page_and_export_headers(signed_in: SignIn, console: Flask) -> N
 # -- per person --------------------------------------------------------------------------------------------
 
 
-def test_the_user_page_links_to_what_that_user_did(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER: AUDITOR})
+def test_the_user_page_links_to_what_that_user_did(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER: AUDITOR})
     detail = op.client.get(f"/p/{PARTNER}/users/{op.user_id}").get_data(as_text=True)
     link = re.search(r'href="([^"]+)" data-testid="user-activity"', detail)
     assert link
@@ -295,32 +288,32 @@ def test_the_user_page_links_to_what_that_user_did(signed_in: SignIn, sandbox: S
     assert 'data-action="activity_viewed"' in html
 
 
-def test_the_nav_shows_activity_to_trail_readers(signed_in: SignIn) -> None:
-    reader = signed_in({PARTNER: AUDITOR})
+def test_the_nav_shows_activity_to_trail_readers(auth: Auth) -> None:
+    reader = auth.sign_in({PARTNER: AUDITOR})
     assert f'href="/p/{PARTNER}/activity/"' in reader.client.get(f"/p/{PARTNER}/").get_data(as_text=True)
-    other = signed_in({PARTNER: ["cardholders:list"]})
+    other = auth.sign_in({PARTNER: ["cardholders:list"]})
     assert "/activity/" not in other.client.get(f"/p/{PARTNER}/").get_data(as_text=True)
 
 
-def test_the_permission_audit_links_each_user_to_what_they_did(signed_in: SignIn) -> None:
+def test_the_permission_audit_links_each_user_to_what_they_did(auth: Auth) -> None:
     from tests.integration.console.test_audit_runs import _run
 
-    op = signed_in({PARTNER: [*AUDITOR, "cardholders:list"]})
+    op = auth.sign_in({PARTNER: [*AUDITOR, "cardholders:list"]})
     _, html = _run(op, partner_id=PARTNER)
     assert f'href="/p/{PARTNER}/activity/?operator={op.user_id}"' in html
 
 
 def test_the_cardholder_page_links_to_its_trail_for_trail_readers(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     from tests.integration.console.test_cardholders_list import seeded_cardholder
 
     person = seeded_cardholder(sandbox, partner_id=1)
     url = f"/p/1/cardholders/{person['cardholderId']}"
-    reader = signed_in({1: ["cardholders:list", "cardholders:detail", *AUDITOR]})
+    reader = auth.sign_in({1: ["cardholders:list", "cardholders:detail", *AUDITOR]})
     html = reader.client.get(url).get_data(as_text=True)
     trail_link = f'href="/p/1/activity/?subject=cardholder:{person["cardholderId"]}"'
     assert trail_link in html
     assert reader.client.get(f"/p/1/activity/?subject=cardholder:{person['cardholderId']}").status_code == 200
-    plain = signed_in({1: ["cardholders:list", "cardholders:detail"]})
+    plain = auth.sign_in({1: ["cardholders:list", "cardholders:detail"]})
     assert trail_link not in plain.client.get(url).get_data(as_text=True)

@@ -10,8 +10,6 @@ with the reason, in English and in Spanish; the export is a job whose file is do
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from flask import Flask, render_template
 from flask.testing import FlaskClient
@@ -24,7 +22,8 @@ from tests.integration.console.audit_jobs import (
     result_link,
     run_queued,
 )
-from tests.integration.console.test_users_pages import SignIn, access_console, form_of, sign_in_factory
+from tests.integration.console.test_users_pages import ACCESS_SETTINGS, form_of
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 from webapp.audit.jobs import AUDIT, PART
 from webapp.jobs import records, runner
@@ -36,14 +35,7 @@ PARTNER_Q = 3
 AUDITOR = ["users:list", "users:detail"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 def _post_run(client: FlaskClient, partner_id: int = PARTNER_Q, scope: str = "partner") -> int:
@@ -63,9 +55,9 @@ def _snapshots(app: Flask) -> int:
 
 
 def test_the_page_answers_at_once_with_the_panel_then_the_result(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask
+    auth: Auth, sandbox: SandboxHandle, console: Flask
 ) -> None:
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     sandbox.clear_calls()
     job_id = _post_run(op.client)
     assert sandbox.calls(f"GET /app/partners/{PARTNER_Q}/users") == []  # nothing read in the request
@@ -90,9 +82,9 @@ def test_the_page_answers_at_once_with_the_panel_then_the_result(
 
 
 def test_a_job_is_its_operators_on_its_partner_only(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask
+    auth: Auth, sandbox: SandboxHandle, console: Flask
 ) -> None:
-    owner = signed_in({PARTNER_Q: AUDITOR, 2: AUDITOR})
+    owner = auth.sign_in({PARTNER_Q: AUDITOR, 2: AUDITOR})
     job_id = _post_run(owner.client)
     html = finished_panel(owner.client, console, PARTNER_Q, job_id)
     snapshot_link = result_link(html)
@@ -102,7 +94,7 @@ def test_a_job_is_its_operators_on_its_partner_only(
     download = download_link(finished_panel(owner.client, console, PARTNER_Q, export_id))
     assert owner.client.get(download).status_code == 200
 
-    colleague = signed_in({PARTNER_Q: AUDITOR})
+    colleague = auth.sign_in({PARTNER_Q: AUDITOR})
     for job in (job_id, export_id):
         assert colleague.client.get(f"/p/{PARTNER_Q}/jobs/{job}/panel").status_code == 404
         assert owner.client.get(f"/p/2/jobs/{job}/panel").status_code == 404  # the owner, another partner
@@ -112,9 +104,9 @@ def test_a_job_is_its_operators_on_its_partner_only(
 
 
 def test_all_partners_split_into_parts_assembled_once_under_double_delivery(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask
+    auth: Auth, sandbox: SandboxHandle, console: Flask
 ) -> None:
-    op = signed_in({2: AUDITOR, PARTNER_Q: AUDITOR})
+    op = auth.sign_in({2: AUDITOR, PARTNER_Q: AUDITOR})
     job_id = _post_run(op.client, scope="all")
     queue = console.extensions["jobs"]
     # The run splits itself; deliver its task twice, then every part's task twice.
@@ -153,12 +145,11 @@ def test_all_partners_split_into_parts_assembled_once_under_double_delivery(
     ],
 )
 def test_a_run_whose_session_ended_fails_with_the_reason(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask, lang: str, reason: str
+    auth: Auth, sandbox: SandboxHandle, console: Flask, lang: str, reason: str
 ) -> None:
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     job_id = _post_run(op.client)
-    page = op.client.get("/partners/").get_data(as_text=True)
-    assert op.client.post("/auth/logout", data=form_of(page)).status_code in (302, 303)
+    assert auth.sign_out(op.client).status_code in (302, 303)
     sandbox.clear_calls()
     run_queued(console)
     assert sandbox.calls(f"GET /app/partners/{PARTNER_Q}/users") == []
@@ -168,7 +159,7 @@ def test_a_run_whose_session_ended_fails_with_the_reason(
     assert (failed.state, failed.failure) == (records.FAILED, "your CMS session ended: run the audit again")
     assert "token" not in str(failed.params).lower()  # the job never carries the session's tokens
 
-    other = signed_in({PARTNER_Q: AUDITOR})
+    other = auth.sign_in({PARTNER_Q: AUDITOR})
     assert other.client.get(f"/p/{PARTNER_Q}/jobs/{job_id}/panel").status_code == 404
     assert failed.kind == AUDIT
     with console.test_request_context(headers={"Accept-Language": lang}):  # the panel in each language

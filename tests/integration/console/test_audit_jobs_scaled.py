@@ -19,7 +19,8 @@ from sqlalchemy import select
 from tests.integration.console.audit_jobs import job_of
 from tests.integration.console.test_jobs import Jobs, job_now
 from tests.integration.console.test_jobs_scaled import REDIS_URL, _ready, _require_redis
-from tests.integration.console.test_users_pages import form_of, sign_in_factory
+from tests.integration.console.test_users_pages import form_of
+from tests.support.auth import Auth
 from tests.support.console import console_config
 from tests.support.sandbox import SandboxHandle
 from webapp.audit.jobs import PART
@@ -59,7 +60,7 @@ def test_an_all_partner_audit_is_split_across_two_workers(
 ) -> None:
     for pid in PARTNERS:  # each read held 60 ms upstream, so a part lasts long enough to be shared
         clean_faults.set_fault(f"GET /app/users/*/partners/{pid}/permissions", "delay", ms=60)
-    op = sign_in_factory(nodes.app, sandbox)(dict.fromkeys(PARTNERS, AUDITOR))
+    op = Auth(nodes.app, sandbox).sign_in(dict.fromkeys(PARTNERS, AUDITOR))
     workers = [
         nodes.worker("node-a", "--workers", "2"),
         nodes.worker("node-b", "--workers", "2", "--no-periodic"),

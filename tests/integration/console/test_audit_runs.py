@@ -9,7 +9,6 @@ import io
 import itertools
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,13 +22,11 @@ from tests.integration.console.audit_jobs import (
     run_queued,
 )
 from tests.integration.console.test_users_pages import (
-    Signed,
-    SignIn,
-    access_console,
+    ACCESS_SETTINGS,
     form_of,
     fresh_email,
-    sign_in_factory,
 )
+from tests.support.auth import Auth, Signed
 from tests.support.sandbox import SandboxHandle
 from tests.support.sandbox_login import operator as api_operator
 from webapp.audit.rules import RISK_LABELS
@@ -39,14 +36,7 @@ PARTNER_Q = 3  # the quietest seeded partner: other tests rarely add users to it
 AUDITOR = ["users:list", "users:detail", "cardholders:list"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 def _run(op: Signed, partner_id: int = PARTNER_Q, scope: str = "partner") -> tuple[int, str]:
@@ -81,7 +71,7 @@ def _section(html: str, testid: str) -> str:
 
 
 def test_auditor_sees_flags_and_dormant_holders_and_exports(
-    signed_in: SignIn,
+    auth: Auth,
     sandbox: SandboxHandle,
     console: Flask,
 ) -> None:
@@ -109,7 +99,7 @@ def test_auditor_sees_flags_and_dormant_holders_and_exports(
         permissions={str(PARTNER_Q): ["cardholders:list"]},
         lastLoginAt="2020-01-01T00:00:00Z",
     )
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     snapshot_id, html = _run(op)
     flags = _section(html, "flags")
     assert f'data-testid="flag-maker_checker-{PARTNER_Q}-{risky["id"]}"' in flags
@@ -146,16 +136,16 @@ def test_auditor_sees_flags_and_dormant_holders_and_exports(
     assert actions == {"permission_audit_run", "permission_audit_export"}
 
 
-def test_the_seeded_dormant_admin_is_flagged(signed_in: SignIn, sandbox: SandboxHandle) -> None:
+def test_the_seeded_dormant_admin_is_flagged(auth: Auth, sandbox: SandboxHandle) -> None:
     """The demo story: Elena has not signed in for 200 days and still holds users:* and addFunds on
     partner 1."""
-    op = signed_in({1: AUDITOR})
+    op = auth.sign_in({1: AUDITOR})
     _, html = _run(op, partner_id=1)
     assert re.search(r'data-testid="flag-dormant-1-\d+"', html)
     assert "Elena Barrios" in _section(html, "flags")
 
 
-def test_the_next_audit_shows_exactly_the_revoked_grant(signed_in: SignIn, sandbox: SandboxHandle) -> None:
+def test_the_next_audit_shows_exactly_the_revoked_grant(auth: Auth, sandbox: SandboxHandle) -> None:
     target = sandbox.create_user(
         email=fresh_email(),
         password="Target-Pass-2026!",
@@ -163,7 +153,7 @@ def test_the_next_audit_shows_exactly_the_revoked_grant(signed_in: SignIn, sandb
         partners=[PARTNER_Q],
         permissions={str(PARTNER_Q): ["cardholders:list", "cardholders:detail"]},
     )
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     _run(op)
     admin = api_operator(sandbox, "diego.admin@demo.migo")
     try:
@@ -191,15 +181,15 @@ def test_the_next_audit_shows_exactly_the_revoked_grant(signed_in: SignIn, sandb
     assert 'data-testid="no-changes"' in unchanged
 
 
-def test_read_only_auditor_can_audit_but_not_change(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_Q: AUDITOR})
+def test_read_only_auditor_can_audit_but_not_change(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     _run(op)
     assert op.client.get(f"/p/{PARTNER_Q}/permissions/users/1").status_code == 403
     assert op.client.get(f"/p/{PARTNER_Q}/users/new").status_code == 403
 
 
-def test_running_needs_users_detail_too(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_Q: ["users:list"]})
+def test_running_needs_users_detail_too(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_Q: ["users:list"]})
     index = op.client.get(f"/p/{PARTNER_Q}/audit/")
     html = index.get_data(as_text=True)
     assert "Running an audit needs users:list and users:detail on this partner." in html
@@ -209,8 +199,8 @@ def test_running_needs_users_detail_too(signed_in: SignIn, sandbox: SandboxHandl
     assert op.client.get(f"/p/{PARTNER_Q}/audit/").status_code == 200
 
 
-def test_all_my_partners_covers_only_auditable_ones(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({1: ["users:list"], 2: AUDITOR, PARTNER_Q: AUDITOR})
+def test_all_my_partners_covers_only_auditable_ones(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({1: ["users:list"], 2: AUDITOR, PARTNER_Q: AUDITOR})
     index = op.client.get(f"/p/{PARTNER_Q}/audit/").get_data(as_text=True)
     assert "Banco Quetzal" in index.split("Not included")[1]
     _, html = _run(op, scope="all")
@@ -219,23 +209,23 @@ def test_all_my_partners_covers_only_auditable_ones(signed_in: SignIn, sandbox: 
     assert not re.search(r'data-testid="row-1-\d+"', html)
 
 
-def test_a_snapshot_is_not_visible_outside_its_partners(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    auditor = signed_in({PARTNER_Q: AUDITOR})
+def test_a_snapshot_is_not_visible_outside_its_partners(auth: Auth, sandbox: SandboxHandle) -> None:
+    auditor = auth.sign_in({PARTNER_Q: AUDITOR})
     snapshot_id, _ = _run(auditor)
-    other = signed_in({1: AUDITOR})
+    other = auth.sign_in({1: AUDITOR})
     assert other.client.get(f"/p/1/audit/{snapshot_id}").status_code == 404
     other_page = other.client.get("/p/1/audit/").get_data(as_text=True)
     exporting = other.client.post(f"/p/1/audit/{snapshot_id}/export.csv", data=form_of(other_page))
     assert exporting.status_code == 404
-    narrower = signed_in({PARTNER_Q: ["users:list"]})
+    narrower = auth.sign_in({PARTNER_Q: ["users:list"]})
     assert narrower.client.get(f"/p/{PARTNER_Q}/audit/{snapshot_id}").status_code == 404
 
 
 def test_permissions_are_read_in_parallel(
-    signed_in: SignIn, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle, clean_faults: SandboxHandle
 ) -> None:
     """Each permission read is held 150 ms upstream; the reads overlap in time instead of queuing."""
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     clean_faults.set_fault(f"GET /app/users/*/partners/{PARTNER_Q}/permissions", "delay", ms=150)
     clean_faults.clear_calls()
     _run(op)
@@ -247,9 +237,9 @@ def test_permissions_are_read_in_parallel(
 
 
 def test_an_upstream_failure_saves_no_half_audit(
-    signed_in: SignIn, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle, clean_faults: SandboxHandle
 ) -> None:
-    op = signed_in({PARTNER_Q: AUDITOR})
+    op = auth.sign_in({PARTNER_Q: AUDITOR})
     index = op.client.get(f"/p/{PARTNER_Q}/audit/").get_data(as_text=True)
     clean_faults.set_fault(f"GET /app/users/*/partners/{PARTNER_Q}/permissions", "status", status=500)
     posted = op.client.post(f"/p/{PARTNER_Q}/audit/run", data={**form_of(index), "scope": "partner"})

@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +20,11 @@ from tests.integration.console.test_auth_login import (
     PARTNER_A,
     csrf_from,
     new_operator,
-    sign_in,
     submit_code,
     submit_password,
 )
-from tests.support.console import make_console, operator_session
+from tests.support.auth import Auth
+from tests.support.console import operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import Operator, PartnerRef, public
 from webapp.auth.session_lifecycle import load_operator
@@ -46,18 +45,17 @@ def _add_probe(app: Flask) -> None:
     app.add_url_rule(PROBE, "test_whoami", whoami)
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(
-        sandbox,
-        tmp_path,
-        SESSION_IDLE_SECONDS=IDLE,
-        SESSION_ABSOLUTE_SECONDS=ABSOLUTE,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-    )
+pytestmark = pytest.mark.console(
+    SESSION_IDLE_SECONDS=IDLE,
+    SESSION_ABSOLUTE_SECONDS=ABSOLUTE,
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+)
+
+
+@pytest.fixture(autouse=True)
+def _probe(app: Flask) -> None:
     _add_probe(app)
-    return app
 
 
 @contextmanager
@@ -135,10 +133,8 @@ def test_a_session_id_without_its_record_is_anonymous(console: Flask) -> None:
     assert "/auth/login" in refused.headers["Location"]
 
 
-def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, email = auth.sign_in()
     token = csrf_from(client.get("/auth/partners").get_data(as_text=True))
     with caught(user_logged_out, console) as logged_out:
         response = client.post("/auth/logout", data={"csrf_token": token})
@@ -147,10 +143,8 @@ def test_sign_out_goes_through_logout_user(console: Flask, sandbox: SandboxHandl
     assert _whoami(client) == {"authenticated": False, "id": None}
 
 
-def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_an_idle_timeout_goes_through_logout_user(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in().client
     with client.session_transaction() as stored:
         operator_id = stored["operator"]["id"]
     written = io.StringIO()

@@ -1,6 +1,6 @@
 """Sign-in against the sandbox over real HTTP: password, emailed code, failures, limits and `next`.
 
-The helpers at the top are shared by the other sign-in test modules.
+The steps themselves (`submit_password`, `submit_code`, `sign_in`) are in tests/support/auth.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,69 +18,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.support.auth import (
+    PARTNER_A,
+    PARTNER_B,
+    csrf_from,
+    new_operator,
+    sign_in,
+    submit_code,
+    submit_password,
+)
 from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
-PARTNER_A = 1
-PARTNER_B = 2
-_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
-
-
-# -- helpers shared with the other sign-in modules -------------------------------------------------
-
-
-def csrf_from(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def new_operator(
-    sandbox: SandboxHandle,
-    *,
-    partners: tuple[int, ...] = (PARTNER_A,),
-    permissions: dict[int, list[str]] | None = None,
-    password: str = "Correct-Horse-42!",
-    **spec: Any,
-) -> tuple[str, str]:
-    """A fresh operator in the sandbox, so no test shares lockout counters or codes with another."""
-    email = f"op-{uuid.uuid4().hex[:12]}@test.migo"
-    grants = permissions if permissions is not None else {pid: ["cardholders:list"] for pid in partners}
-    sandbox.create_user(
-        email=email,
-        password=password,
-        partners=list(partners),
-        permissions={str(pid): perms for pid, perms in grants.items()},
-        **spec,
-    )
-    return email, password
-
-
-def submit_password(
-    client: FlaskClient, email: str, password: str, next_path: str | None = None
-) -> TestResponse:
-    url = "/auth/login" + (f"?next={next_path}" if next_path else "")
-    page = client.get(url)
-    form = {"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
-    hidden_next = re.search(r'id="next" name="next"[^>]*?value="([^"]*)"', page.get_data(as_text=True))
-    if hidden_next:
-        form["next"] = hidden_next.group(1)
-    return client.post("/auth/login", data=form)
-
-
-def submit_code(client: FlaskClient, code: str) -> TestResponse:
-    page = client.get("/auth/otp")
-    assert page.status_code == 200, page.status_code
-    return client.post("/auth/otp", data={"otp": code, "csrf_token": csrf_from(page.get_data(as_text=True))})
-
-
-def sign_in(
-    client: FlaskClient, sandbox: SandboxHandle, email: str, password: str, next_path: str | None = None
-) -> TestResponse:
-    first = submit_password(client, email, password, next_path)
-    assert first.status_code in (302, 303), first.get_data(as_text=True)
-    assert first.headers["Location"].endswith("/auth/otp")
-    return submit_code(client, sandbox.latest_otp(email))
+# The sign-in steps live in tests/support/auth.py; they are imported from here by older modules too.
+__all__ = ["PARTNER_A", "PARTNER_B", "csrf_from", "new_operator", "sign_in", "submit_code", "submit_password"]
 
 
 def session_cookie(client: FlaskClient, app: Flask) -> str | None:
@@ -89,14 +39,7 @@ def session_cookie(client: FlaskClient, app: Flask) -> str | None:
     return cookie.value if cookie else None
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
-
-
-@pytest.fixture
-def client(console: Flask) -> FlaskClient:
-    return console.test_client()
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
 
 
 # -- the happy path --------------------------------------------------------------------------------

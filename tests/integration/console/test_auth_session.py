@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -13,34 +12,26 @@ from flask.testing import FlaskClient
 from tests.integration.console.test_auth_login import (
     PARTNER_A,
     csrf_from,
-    new_operator,
     session_cookie,
-    sign_in,
 )
-from tests.support.console import make_console
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        SESSION_IDLE_SECONDS=900,
-        SESSION_WARNING_SECONDS=120,
-        SESSION_ABSOLUTE_SECONDS=3600,
-        LOGIN_RATE_LIMIT="100 per minute",
-    )
+pytestmark = pytest.mark.console(
+    SESSION_IDLE_SECONDS=900,
+    SESSION_WARNING_SECONDS=120,
+    SESSION_ABSOLUTE_SECONDS=3600,
+    LOGIN_RATE_LIMIT="100 per minute",
+)
 
 
 @pytest.fixture
-def client(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
-    return client
+def client(auth: Auth) -> FlaskClient:
+    """Signed in, unlike the shared `client`: these tests are about a session's life."""
+    return auth.sign_in().client
 
 
 def test_activity_within_the_idle_limit_keeps_the_session(client: FlaskClient) -> None:
@@ -158,10 +149,8 @@ def test_sign_out_is_post_only(client: FlaskClient) -> None:
     assert client.get("/auth/logout").status_code == 405
 
 
-def test_no_remember_me_cookie_is_ever_set(console: Flask, sandbox: SandboxHandle) -> None:
-    client = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(client, sandbox, email, password)
+def test_no_remember_me_cookie_is_ever_set(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in().client
     names = {cookie.key for cookie in client._cookies.values()}
     # The known-device mark (webapp/auth/known_device.py) is the only other cookie, and it signs nobody in.
     assert names == {console.config["SESSION_COOKIE_NAME"], "known_device"}

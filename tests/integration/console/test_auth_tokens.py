@@ -19,6 +19,7 @@ from tests.integration.console.test_auth_login import (
     new_operator,
     sign_in,
 )
+from tests.support.auth import Auth
 from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 from webapp.access import signed_in
@@ -48,11 +49,12 @@ def _add_test_form(app: Flask) -> None:
     app.add_url_rule("/p/<int:partner_id>/test-who", "test_who", who)
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute")
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
+
+
+@pytest.fixture(autouse=True)
+def _test_form(app: Flask) -> None:
     _add_test_form(app)
-    return app
 
 
 @pytest.fixture
@@ -157,15 +159,13 @@ def test_refused_refresh_on_htmx_is_401_with_hx_redirect(client: FlaskClient, fa
 
 
 def test_drafts_belong_to_their_operator(
-    console: Flask, client: FlaskClient, faults: SandboxHandle, sandbox: SandboxHandle
+    console: Flask, client: FlaskClient, faults: SandboxHandle, sandbox: SandboxHandle, auth: Auth
 ) -> None:
     faults.set_fault("GET /app/users/me", "token_expired", times=2)
     faults.set_fault("POST /app/users/refresh", "status", status=401, times=1)
     client.post(FORM_PATH, data={"name": "Ana", "csrf_token": _token(client)})
     faults.clear_faults()
-    other = console.test_client()
-    email, password = new_operator(sandbox)
-    sign_in(other, sandbox, email, password)
+    other = auth.sign_in().client
     assert other.get(FORM_PATH).get_json()["draft"] is None
 
 

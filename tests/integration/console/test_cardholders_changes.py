@@ -15,13 +15,15 @@ from flask.testing import FlaskClient
 from tests.integration.console.test_auth_login import PARTNER_A, csrf_from
 from tests.integration.console.test_cardholders_detail import drop_elevation, send_code
 from tests.integration.console.test_cardholders_list import (
-    console,  # noqa: F401 - fixture
+    CONSOLE,
     csrf_of,
     faults,  # noqa: F401 - fixture
     html_of,
-    signed_in,
 )
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
+
+pytestmark = CONSOLE
 
 BASE = f"/p/{PARTNER_A}/cardholders"
 CREATE_ROUTE = f"POST /app/partners/{PARTNER_A}/cardholders"
@@ -86,11 +88,12 @@ def audit(app: Flask, cardholder_id: int) -> list[Any]:
 
 
 def test_field_errors_keep_the_input_then_success_creates_exactly_once(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
     faults: SandboxHandle,  # noqa: F811
+    auth: Auth,
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER)
     hidden, card = open_form(client)
     person = new_person(card)
     wrong = {**person, "documentNumber": "12345", "dateOfBirth": "12/04/1990", "gender": ""}
@@ -123,11 +126,12 @@ def test_field_errors_keep_the_input_then_success_creates_exactly_once(
 
 
 def test_upstream_errors_land_on_their_fields(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
     faults: SandboxHandle,  # noqa: F811
+    auth: Auth,
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     _, first = create_one(client)
     hidden, card = open_form(client)
     duplicate = {**new_person(card), "email": first["email"]}
@@ -143,11 +147,12 @@ def test_upstream_errors_land_on_their_fields(
 
 
 def test_upstream_failing_mid_create_keeps_the_input_and_never_duplicates(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
     faults: SandboxHandle,  # noqa: F811
+    auth: Auth,
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     hidden, card = open_form(client)
     person = new_person(card)
     faults.set_fault(CREATE_ROUTE, "reset", times=1)
@@ -171,10 +176,11 @@ def test_upstream_failing_mid_create_keeps_the_input_and_never_duplicates(
 
 
 def test_create_needs_the_permission(
-    console: Flask,  # noqa: F811 - fixture
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    client, _ = signed_in(console, sandbox, ["cardholders:list"])
+    client, _ = auth.sign_in(["cardholders:list"])
     assert client.get(f"{BASE}/new").status_code == 403
     assert 'data-testid="new-cardholder"' not in html_of(client.get(f"{BASE}/"))
 
@@ -183,11 +189,12 @@ def test_create_needs_the_permission(
 
 
 def test_edit_sends_only_what_changed_and_is_audited(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
     faults: SandboxHandle,  # noqa: F811
+    auth: Auth,
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     cardholder_id, person = create_one(client)
     url = f"{BASE}/{cardholder_id}/edit"
     form = html_of(client.get(url))
@@ -224,10 +231,11 @@ def test_edit_sends_only_what_changed_and_is_audited(
 
 
 def test_close_confirms_names_the_consequence_and_needs_a_code(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER)
     cardholder_id, _ = create_one(client)
     drop_elevation(client)
     url = f"{BASE}/{cardholder_id}/close"
@@ -262,10 +270,11 @@ def test_close_confirms_names_the_consequence_and_needs_a_code(
 
 
 def test_card_actions_confirm_and_follow_the_card_state(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     cardholder_id, person = create_one(client)
     card = person["cardId"]
     cards = f"{BASE}/{cardholder_id}/cards/{card}"
@@ -297,12 +306,13 @@ def test_card_actions_confirm_and_follow_the_card_state(
 
 
 def test_card_actions_need_their_permission(
-    console: Flask,  # noqa: F811 - fixture
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
+    maker, _ = auth.sign_in(MAKER)
     cardholder_id, person = create_one(maker)
-    viewer, _ = signed_in(console, sandbox, ["cardholders:list", "cardholders:detail", "cards-admin:detail"])
+    viewer, _ = auth.sign_in(["cardholders:list", "cardholders:detail", "cards-admin:detail"])
     cards = f"{BASE}/{cardholder_id}/cards/{person['cardId']}"
     assert f"{cards}/activate" not in html_of(viewer.get(f"{BASE}/{cardholder_id}"))
     assert viewer.get(f"{cards}/activate").status_code == 403

@@ -11,14 +11,16 @@ from flask.testing import FlaskClient
 
 from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
 from tests.integration.console.test_cardholders_list import (
-    console,  # noqa: F401 - fixture
+    CONSOLE,
     csrf_of,
     faults,  # noqa: F401 - fixture
     html_of,
     seeded_cardholder,
-    signed_in,
 )
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
+
+pytestmark = CONSOLE
 
 REVEALER = ["cardholders:list", "cardholders:detail", "cardholders:otp", "cards-admin:detail"]
 
@@ -44,11 +46,12 @@ def _detail_url(cardholder: dict[str, Any]) -> str:
 
 
 def test_detail_is_masked_and_cards_show_at_most_bin_and_last_four(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
     person = seeded_cardholder(sandbox)
-    client, _ = signed_in(console, sandbox, REVEALER)
+    client, _ = auth.sign_in(REVEALER)
     page = client.get(_detail_url(person))
     assert page.status_code == 200
     html = html_of(page)
@@ -65,11 +68,12 @@ def test_detail_is_masked_and_cards_show_at_most_bin_and_last_four(
 
 
 def test_reveal_needs_a_fresh_code_shows_once_and_is_audited(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
     person = seeded_cardholder(sandbox)
-    client, email = signed_in(console, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     drop_elevation(client)
     page = html_of(client.get(_detail_url(person)))
     assert 'data-testid="step-up"' in page
@@ -77,7 +81,7 @@ def test_reveal_needs_a_fresh_code_shows_once_and_is_audited(
     url = _detail_url(person) + "/reveal"
 
     refused = client.post(url, data={"csrf_token": token}, headers={"HX-Request": "true"})
-    assert refused.status_code == 200
+    assert refused.status_code == 422  # htmx too: it swaps a refused form like a 200 (webapp/htmx.py)
     assert "needs a fresh code" in html_of(refused)
     assert person["documentNumber"] not in html_of(refused)
 
@@ -109,12 +113,13 @@ def test_reveal_needs_a_fresh_code_shows_once_and_is_audited(
 
 
 def test_reveal_needs_the_permission(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
     faults: SandboxHandle,  # noqa: F811
+    auth: Auth,
 ) -> None:
     person = seeded_cardholder(sandbox)
-    client, _ = signed_in(console, sandbox, ["cardholders:list", "cardholders:detail"])
+    client, _ = auth.sign_in(["cardholders:list", "cardholders:detail"])
     page = html_of(client.get(_detail_url(person)))
     assert 'data-testid="reveal"' not in page
     assert "do not include viewing cards" in page
@@ -125,19 +130,22 @@ def test_reveal_needs_the_permission(
 
 
 def test_another_partners_cardholder_is_not_found(
-    console: Flask,  # noqa: F811
+    console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
     foreign = seeded_cardholder(sandbox, PARTNER_B)
-    client, _ = signed_in(console, sandbox, REVEALER)
+    client, _ = auth.sign_in(REVEALER)
     page = client.get(f"/p/{PARTNER_A}/cardholders/{foreign['cardholderId']}")
     assert page.status_code == 404
     assert foreign["name"] not in html_of(page)
 
 
-def test_detail_needs_the_permission(console: Flask, sandbox: SandboxHandle) -> None:  # noqa: F811
+def test_detail_needs_the_permission(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
     person = seeded_cardholder(sandbox)
-    client, _ = signed_in(console, sandbox, ["cardholders:list"])
+    client, _ = auth.sign_in(["cardholders:list"])
     assert client.get(_detail_url(person)).status_code == 403
     listing = html_of(client.get(f"/p/{PARTNER_A}/cardholders/"))
     assert 'class="ch-row-link"' not in listing

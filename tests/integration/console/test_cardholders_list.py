@@ -11,16 +11,15 @@ import io
 import re
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, csrf_from, new_operator, sign_in
+from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, csrf_from
 from tests.support import sandbox_login
-from tests.support.console import make_console
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 LIST = f"/p/{PARTNER_A}/cardholders/"
@@ -33,26 +32,8 @@ LONG_DIGITS = re.compile(r">[^<]*\d{8,}[^<]*<")
 # -- helpers shared with the other cardholder modules ---------------------------------------------
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
-
-
-def signed_in(
-    console: Flask,
-    sandbox: SandboxHandle,
-    permissions: list[str],
-    *,
-    partners: tuple[int, ...] = (PARTNER_A,),
-    **spec: Any,
-) -> tuple[FlaskClient, str]:
-    """A fresh operator holding `permissions` on `partners`, signed in through the console's own pages."""
-    client = console.test_client()
-    email, password = new_operator(
-        sandbox, partners=partners, permissions=dict.fromkeys(partners, permissions), **spec
-    )
-    sign_in(client, sandbox, email, password)
-    return client, email
+CONSOLE = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+pytestmark = CONSOLE
 
 
 def csrf_of(client: FlaskClient, path: str = LIST) -> str:
@@ -85,8 +66,8 @@ def faults(clean_faults: SandboxHandle) -> SandboxHandle:
 
 
 @pytest.fixture
-def reader(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client, _ = signed_in(console, sandbox, READER)
+def reader(console: Flask, sandbox: SandboxHandle, auth: Auth) -> FlaskClient:
+    client, _ = auth.sign_in(READER)
     return client
 
 
@@ -189,14 +170,14 @@ def test_htmx_search_answers_only_the_results_and_pushes_a_clean_url(
 
 
 def test_a_search_link_from_another_session_shows_everything_with_a_note(
-    console: Flask, sandbox: SandboxHandle, reader: FlaskClient
+    console: Flask, sandbox: SandboxHandle, reader: FlaskClient, auth: Auth
 ) -> None:
     person = seeded_cardholder(sandbox)
     sent = reader.post(
         f"/p/{PARTNER_A}/cardholders/search",
         data={"q": person["documentNumber"], "csrf_token": csrf_of(reader)},
     )
-    other, _ = signed_in(console, sandbox, READER)
+    other, _ = auth.sign_in(READER)
     page = other.get(sent.headers["Location"])
     html = html_of(page)
     assert 'data-testid="lost-search"' in html
@@ -234,9 +215,9 @@ def test_upstream_failure_is_shown_in_place(reader: FlaskClient, faults: Sandbox
 
 
 def test_without_list_permission_the_list_is_refused(
-    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, ["users:list"])
+    client, _ = auth.sign_in(["users:list"])
     faults.clear_calls()
     assert client.get(LIST).status_code == 403
     assert faults.calls(f"GET /app/partners/{PARTNER_A}/cardholders") == []

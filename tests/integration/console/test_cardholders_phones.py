@@ -14,9 +14,10 @@ from flask import Flask
 from tests.integration.console.test_auth_login import PARTNER_A, csrf_from
 from tests.integration.console.test_cardholders_changes import BASE, MAKER, create_one, open_form
 from tests.integration.console.test_cardholders_changes import new_person as new_cardholder
-from tests.integration.console.test_cardholders_list import csrf_of, html_of, seeded_cardholder, signed_in
+from tests.integration.console.test_cardholders_list import csrf_of, html_of, seeded_cardholder
 from tests.integration.console.test_uploads_flow import PARTNER as UPLOAD_PARTNER
 from tests.integration.console.test_uploads_flow import (
+    UPLOADER,
     counts,
     csv_file,
     detail_url,
@@ -27,8 +28,8 @@ from tests.integration.console.test_uploads_flow import (
     upload_id_of,
     wait_until_done,
 )
-from tests.integration.console.test_uploads_flow import signed_in as uploader_signed_in
 from tests.support import sandbox_login
+from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
@@ -37,16 +38,12 @@ HTMX = {"HX-Request": "true", "HX-Target": "cardholder-results"}
 SPANISH = {"Accept-Language": "es-GT,es;q=0.9"}
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        UPLOADS_PROGRESS_IDLE_SECONDS=2,
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    UPLOADS_PROGRESS_IDLE_SECONDS=2,
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 def spoken(stored: str) -> list[str]:
@@ -68,9 +65,9 @@ def rows_of(html: str) -> list[str]:
 
 
 def test_a_phone_said_any_way_finds_the_cardholder_and_the_list_says_the_phone_matched(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, ["cardholders:list", "cardholders:detail"])
+    client, _ = auth.sign_in(["cardholders:list", "cardholders:detail"])
     holder = seeded_cardholder(sandbox)
     for said in spoken(holder["phoneNumber"]):
         sent = client.post(SEARCH, data={"q": said, "csrf_token": csrf_of(client)})
@@ -91,9 +88,9 @@ def test_a_phone_said_any_way_finds_the_cardholder_and_the_list_says_the_phone_m
 
 
 def test_the_badge_names_the_email_or_the_document_when_those_matched(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, ["cardholders:list"])
+    client, _ = auth.sign_in(["cardholders:list"])
     holder = seeded_cardholder(sandbox)
     for query, label in ((holder["email"], "Email"), (holder["documentNumber"], "Document")):
         sent = client.post(SEARCH, data={"q": query, "csrf_token": csrf_of(client)})
@@ -118,9 +115,9 @@ def test_the_badge_names_the_email_or_the_document_when_those_matched(
     ],
 )
 def test_create_refuses_what_is_no_phone_and_says_why_on_the_field(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, phone: str, message: str
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, phone: str, message: str, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     hidden, card = open_form(client)
     refused = client.post(f"{BASE}/new", data={**hidden, **new_cardholder(card), "phoneNumber": phone})
     assert refused.status_code == 422
@@ -130,8 +127,10 @@ def test_create_refuses_what_is_no_phone_and_says_why_on_the_field(
     assert clean_faults.calls(f"POST /app/partners/{PARTNER_A}/cardholders") == []
 
 
-def test_the_form_names_the_region_and_speaks_spanish(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_the_form_names_the_region_and_speaks_spanish(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in(MAKER)
     form = html_of(client.get(f"{BASE}/new"))
     assert "A number from GT, or + and the country code for another country." in form
     hidden, card = open_form(client)
@@ -143,8 +142,10 @@ def test_the_form_names_the_region_and_speaks_spanish(console: Flask, sandbox: S
     assert "Un número de GT, o + y el código de país si es de otro país." in html
 
 
-def test_a_spoken_phone_is_stored_normalised_and_found_again(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_a_spoken_phone_is_stored_normalised_and_found_again(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in(MAKER)
     stored = fresh_phone()
     hidden, card = open_form(client)
     person_data = {**new_cardholder(card), "phoneNumber": spoken(stored)[1]}  # "5550-1234"
@@ -165,9 +166,9 @@ def test_a_spoken_phone_is_stored_normalised_and_found_again(console: Flask, san
 
 
 def test_edit_checks_the_phone_the_same_way_and_sends_the_stored_form(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     cardholder_id, _person = create_one(client)
     url = f"{BASE}/{cardholder_id}/edit"
     token = csrf_from(html_of(client.get(url)))
@@ -197,7 +198,7 @@ def test_phone_region_is_a_setting(sandbox: SandboxHandle, tmp_path: Path) -> No
         OTP_RATE_LIMIT="100 per minute",
         PHONE_REGION="SV",
     )
-    client, _ = signed_in(salvadoran, sandbox, MAKER)
+    client, _ = Auth(salvadoran, sandbox).sign_in(MAKER)
     assert "A number from SV," in html_of(client.get(f"{BASE}/new"))
     hidden, card = open_form(client)
     guatemalan = "3000 1234"  # a Guatemalan mobile; Salvadoran numbers do not start with 3
@@ -209,9 +210,9 @@ def test_phone_region_is_a_setting(sandbox: SandboxHandle, tmp_path: Path) -> No
 
 
 def test_the_dry_run_and_the_sandbox_agree_on_every_phone(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client = uploader_signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(UPLOAD_PARTNER,), step_up=True).client
     cards = free_cards(sandbox, 3)
     good = [fresh_phone() for _ in cards]
     rows = [

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, new_operator, sign_in
-from tests.support.console import make_console
+from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 EVERYTHING = ["balance-management:list", "cardholders:list", "approvals:list"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute")
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute")
 
 
 @pytest.fixture
@@ -26,24 +22,12 @@ def faults(clean_faults: SandboxHandle) -> SandboxHandle:
     return clean_faults
 
 
-def _signed_in(console: Flask, sandbox: SandboxHandle, permissions: list[str], **spec: object) -> FlaskClient:
-    client = console.test_client()
-    partners = spec.pop("partners", (PARTNER_A,))
-    email, password = new_operator(
-        sandbox,
-        partners=partners,  # type: ignore[arg-type]
-        permissions=dict.fromkeys(partners, permissions),  # type: ignore[attr-defined]
-    )
-    sign_in(client, sandbox, email, password)
-    return client
-
-
 def _panels(html: str) -> set[str]:
     return set(re.findall(r'data-testid="panel-([a-z_]+)"', html))
 
 
-def test_all_three_figures(console: Flask, sandbox: SandboxHandle, faults: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+def test_all_three_figures(console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in(EVERYTHING).client
     page = client.get(f"/p/{PARTNER_A}/")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
@@ -57,10 +41,10 @@ def test_all_three_figures(console: Flask, sandbox: SandboxHandle, faults: Sandb
 
 
 def test_the_figures_are_fetched_in_parallel(
-    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
 ) -> None:
     """Each call is held 400 ms upstream; the three overlap in time instead of queuing."""
-    client = _signed_in(console, sandbox, EVERYTHING)
+    client = auth.sign_in(EVERYTHING).client
     faults.clear_calls()
     for route in ("balance", "cardholders", "process-requests"):
         faults.set_fault(f"GET /app/partners/{PARTNER_A}/{route}", "delay", ms=400)
@@ -75,9 +59,9 @@ def test_the_figures_are_fetched_in_parallel(
 
 
 def test_panels_without_permission_are_not_shown_or_fetched(
-    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
 ) -> None:
-    client = _signed_in(console, sandbox, ["cardholders:list"])
+    client = auth.sign_in(["cardholders:list"]).client
     faults.clear_calls()
     html = client.get(f"/p/{PARTNER_A}/").get_data(as_text=True)
     assert _panels(html) == {"cardholders"}
@@ -85,17 +69,17 @@ def test_panels_without_permission_are_not_shown_or_fetched(
     assert faults.calls(f"GET /app/partners/{PARTNER_A}/process-requests") == []
 
 
-def test_no_permission_at_all_explains_itself(console: Flask, sandbox: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, ["users:list"])
+def test_no_permission_at_all_explains_itself(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in(["users:list"]).client
     html = client.get(f"/p/{PARTNER_A}/").get_data(as_text=True)
     assert _panels(html) == set()
     assert 'data-testid="no-panels"' in html
 
 
 def test_one_failing_figure_leaves_the_others(
-    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
 ) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+    client = auth.sign_in(EVERYTHING).client
     faults.set_fault(f"GET /app/partners/{PARTNER_A}/balance", "status", status=500)
     page = client.get(f"/p/{PARTNER_A}/")
     assert page.status_code == 200
@@ -106,30 +90,32 @@ def test_one_failing_figure_leaves_the_others(
 
 
 def test_everything_failing_still_renders_the_page(
-    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
 ) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+    client = auth.sign_in(EVERYTHING).client
     faults.set_fault(f"GET /app/partners/{PARTNER_A}/*", "html")
     page = client.get(f"/p/{PARTNER_A}/")
     assert page.status_code == 200
     assert page.get_data(as_text=True).count("Unavailable right now") == 3
 
 
-def test_a_partner_that_is_not_yours(console: Flask, sandbox: SandboxHandle, faults: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+def test_a_partner_that_is_not_yours(
+    console: Flask, sandbox: SandboxHandle, faults: SandboxHandle, auth: Auth
+) -> None:
+    client = auth.sign_in(EVERYTHING).client
     faults.clear_calls()
     assert client.get(f"/p/{PARTNER_B}/").status_code == 403
     assert faults.calls(f"GET /app/partners/{PARTNER_B}/*") == []
 
 
-def test_root_goes_to_the_only_partner(console: Flask, sandbox: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+def test_root_goes_to_the_only_partner(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in(EVERYTHING).client
     answer = client.get("/")
     assert answer.headers["Location"].endswith(f"/p/{PARTNER_A}/")
 
 
-def test_root_remembers_the_last_partner(console: Flask, sandbox: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING, partners=(PARTNER_A, PARTNER_B))
+def test_root_remembers_the_last_partner(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in(EVERYTHING, partners=(PARTNER_A, PARTNER_B)).client
     assert client.get("/").headers["Location"].endswith("/auth/partners")
     client.get(f"/p/{PARTNER_B}/")
     assert client.get("/").headers["Location"].endswith(f"/p/{PARTNER_B}/")
@@ -140,8 +126,8 @@ def test_root_without_sign_in_goes_to_sign_in(console: Flask) -> None:
     assert "/auth/login" in answer.headers["Location"]
 
 
-def test_dashboard_in_spanish(console: Flask, sandbox: SandboxHandle) -> None:
-    client = _signed_in(console, sandbox, EVERYTHING)
+def test_dashboard_in_spanish(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client = auth.sign_in(EVERYTHING).client
     html = client.get(f"/p/{PARTNER_A}/", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Saldo disponible" in html
     assert "Tarjetahabientes" in html

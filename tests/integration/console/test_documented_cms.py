@@ -12,6 +12,7 @@ import time
 from html import unescape
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -23,7 +24,8 @@ from tests.integration.console.test_auth_login import csrf_from, new_operator, s
 from tests.integration.console.test_cardholders_changes import new_person
 from tests.integration.console.test_process_requests_create import PDF, form_state
 from tests.integration.console.test_uploads_flow import csv_file, person, upload_id_of
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console, stepped_up
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 from webapp.devrun import partners_setting
 
@@ -44,26 +46,24 @@ OPERATOR = [
 ]
 
 
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    UPLOADS_PROGRESS_IDLE_SECONDS=2,
+    **STEP_UP_FOR_AN_HOUR,
+)
+
+
 @pytest.fixture
-def console(documented_sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        documented_sandbox,
-        tmp_path,
-        CMS_PARTNERS=partners_setting(documented_sandbox.database_url),
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        UPLOADS_PROGRESS_IDLE_SECONDS=2,
-        **STEP_UP_FOR_AN_HOUR,
-    )
+def upstream(documented_sandbox: SandboxHandle) -> SandboxHandle:
+    """The consoles here talk to the sandbox in the `documented` profile."""
+    return documented_sandbox
 
 
-def signed_in(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: OPERATOR})
-    done = sign_in(client, sandbox, email, password)
-    assert done.status_code in (302, 303), done.get_data(as_text=True)
-    stepped_up(client)  # the code is asked in the step-up tests
-    return client
+@pytest.fixture
+def app_overrides(app_overrides: dict[str, Any], documented_sandbox: SandboxHandle) -> dict[str, Any]:
+    """The partners come from the configuration: the documented CMS does not list them."""
+    return {**app_overrides, "CMS_PARTNERS": partners_setting(documented_sandbox.database_url)}
 
 
 def free_cards(sandbox: SandboxHandle, count: int) -> list[int]:
@@ -119,8 +119,10 @@ def test_sign_in_takes_identity_from_the_login_answer_and_partners_from_the_conf
     assert console.extensions[EXTENSION_KEY].capabilities.missing() >= {"current-operator", "partners"}
 
 
-def test_list_create_and_detail_with_a_code(console: Flask, documented_sandbox: SandboxHandle) -> None:
-    client = signed_in(console, documented_sandbox)
+def test_list_create_and_detail_with_a_code(
+    console: Flask, documented_sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client = auth.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     listing = client.get(f"/p/{PARTNER}/cardholders/")
     assert listing.status_code == 200
     assert "<tr data-row>" in html(listing)
@@ -140,9 +142,9 @@ def test_list_create_and_detail_with_a_code(console: Flask, documented_sandbox: 
 
 
 def test_bulk_upload_reaches_the_end_from_the_progress_stream_alone(
-    console: Flask, documented_sandbox: SandboxHandle
+    console: Flask, documented_sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, documented_sandbox)
+    client = auth.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     cards = free_cards(documented_sandbox, 3)
     rows = [person(i, card) for i, card in enumerate(cards)]
     rows.append(person(7, 999_999_999))  # a card the CMS does not have: fails upstream
@@ -184,9 +186,9 @@ def test_bulk_upload_reaches_the_end_from_the_progress_stream_alone(
 
 
 def test_balance_and_a_top_up_request_without_the_detail_read(
-    console: Flask, documented_sandbox: SandboxHandle
+    console: Flask, documented_sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, documented_sandbox)
+    client = auth.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     done = request_top_up(client, "321.50")
     assert done.status_code == 303, html(done)[:2000]
     shown = client.get(done.headers["Location"])
@@ -209,10 +211,11 @@ def test_decisions_switched_off_in_the_configuration_are_not_offered(
         CMS_CAPABILITIES_OFF="process-request-decisions",
         **STEP_UP_FOR_AN_HOUR,
     )
-    maker = signed_in(console, documented_sandbox)
+    operators = Auth(console, documented_sandbox)
+    maker = operators.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     done = request_top_up(maker, "12.00")
     assert done.status_code == 303
-    checker = signed_in(console, documented_sandbox)
+    checker = operators.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     page = html(checker.get(done.headers["Location"]))
     assert 'data-testid="not-offered"' in page
     assert 'data-testid="approve"' not in page
@@ -222,9 +225,9 @@ def test_decisions_switched_off_in_the_configuration_are_not_offered(
 
 
 def test_an_assumed_section_explains_itself_then_leaves_the_navigation(
-    console: Flask, documented_sandbox: SandboxHandle
+    console: Flask, documented_sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, documented_sandbox)
+    client = auth.sign_in(OPERATOR, partners=(PARTNER,), step_up=True).client
     dashboard = html(client.get(f"/p/{PARTNER}/"))
     assert f'href="/p/{PARTNER}/users/"' in dashboard  # not known yet to be missing
     users = client.get(f"/p/{PARTNER}/users/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,12 @@ def creates(board: SandboxHandle, key: str) -> int:
     )
 
 
+def sent(board: SandboxHandle, key: str) -> int:
+    """Create calls that reached the sandbox with this key (an earlier test's late call has another key: the
+    F3 delay test's call is recorded once its 1.5 s delay ends, after that test has finished)."""
+    return sum(1 for call in board.calls(CREATE_ROUTE) if call["idempotencyKey"] == key)
+
+
 # -- faults that leave the outcome unknown: form kept, same key, retry never duplicates -------------------
 
 
@@ -89,7 +96,6 @@ def creates(board: SandboxHandle, key: str) -> int:
     ("mode", "params"),
     [
         ("status", {"status": 500}),  # F6
-        ("status", {"status": 503}),  # F7: a POST is not retried
         ("html", {}),  # F15: a proxy's error page
         ("badjson", {}),  # F15
         ("empty", {}),  # F15
@@ -106,7 +112,7 @@ def test_unknown_outcome_keeps_the_input_and_the_retry_creates_once(
     form = open_form(maker)
     faults.set_fault(CREATE_ROUTE, mode, times=1, **params)
     broken = maker.post(NEW, data=form, headers=HTMX)
-    assert broken.status_code == 200  # htmx swaps the form fragment in place
+    assert broken.status_code == 422  # the form kept, which htmx swaps in place like a 200 (webapp/htmx.py)
     body = html(broken)
     assert 'data-testid="outcome-unknown"' in body
     assert_input_kept(body, form)
@@ -134,6 +140,30 @@ def test_f3_read_timeout_on_create_is_sent_once_and_says_check_the_list(
     assert "Outcome unknown — check the list before retrying." in body
     assert_input_kept(body, form)
     assert attempts(caplog, CREATE_TEMPLATE) == [1]
+    # The sandbox finishes the delayed create after the console gave up on it. Wait for that (polling the
+    # sandbox's call log against a deadline) so its card is taken before the next test picks a free one.
+    deadline = time.monotonic() + 10
+    while sent(faults, form["idempotency_key"]) == 0:
+        assert time.monotonic() < deadline, "the delayed create never landed"
+    assert sent(faults, form["idempotency_key"]) == 1
+
+
+def test_f7_unavailable_create_is_not_retried_and_the_same_form_submits_again(
+    maker: FlaskClient,  # noqa: F811
+    faults: SandboxHandle,  # noqa: F811
+) -> None:
+    """A 503 says the CMS did nothing (only a 500, a gateway answer or a lost one leaves the outcome unknown:
+    webapp/submit_once.py `outcome_unknown`): the error goes to #flash, the key is free again."""
+    form = open_form(maker)
+    faults.set_fault(CREATE_ROUTE, "status", status=503, times=1)
+    down = maker.post(NEW, data=form, headers=HTMX)
+    assert down.status_code == 502
+    assert down.headers["HX-Retarget"] == "#flash"
+    assert sent(faults, form["idempotency_key"]) == 1  # a POST is not retried
+    done = maker.post(NEW, data=form, headers=HTMX)
+    assert "/cardholders/" in done.headers["HX-Redirect"]
+    assert sent(faults, form["idempotency_key"]) == 2
+    assert creates(faults, form["idempotency_key"]) == 1
 
 
 def test_f8_rate_limited_create_is_not_retried_and_keeps_the_form_on_screen(
@@ -148,10 +178,10 @@ def test_f8_rate_limited_create_is_not_retried_and_keeps_the_form_on_screen(
     assert busy.headers["HX-Retarget"] == "#flash"
     assert busy.headers["Retry-After"] == "1"
     assert REQUEST_ID.search(html(busy))
-    assert len(faults.calls(CREATE_ROUTE)) == 1
+    assert sent(faults, form["idempotency_key"]) == 1
     done = maker.post(NEW, data=form, headers=HTMX)  # the same key may be sent again: nothing was created
     assert "/cardholders/" in done.headers["HX-Redirect"]
-    assert len(faults.calls(CREATE_ROUTE)) == 2
+    assert sent(faults, form["idempotency_key"]) == 2
     assert creates(faults, form["idempotency_key"]) == 1
 
 

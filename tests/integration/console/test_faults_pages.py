@@ -23,7 +23,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A, new_operator, sign_in
+from tests.integration.console.test_auth_login import PARTNER_A
+from tests.support.auth import Auth
 from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
@@ -62,17 +63,14 @@ def fault_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def console(sandbox: SandboxHandle, fault_home: Path) -> Flask:
+    """One console per module, not the per-test `app`: its operator (`maker`) signs in once for the module."""
     return make_console(sandbox, fault_home, **FAST)
 
 
 @pytest.fixture(scope="module")
 def maker(console: Flask, sandbox: SandboxHandle) -> FlaskClient:
     """One operator for the module, signed in through the console's pages (real upstream tokens)."""
-    client = console.test_client()
-    email, password = new_operator(sandbox, permissions={PARTNER_A: MAKER})
-    done = sign_in(client, sandbox, email, password)
-    assert done.status_code in (302, 303)
-    return client
+    return Auth(console, sandbox).sign_in({PARTNER_A: MAKER}).client
 
 
 @pytest.fixture(scope="module")

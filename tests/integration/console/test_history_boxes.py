@@ -5,7 +5,6 @@ permissions, repeated evidence views collapsed; in English and Spanish, with not
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,7 +16,6 @@ from tests.integration.console.test_cardholders_changes import BASE, MAKER, crea
 from tests.integration.console.test_cardholders_detail import drop_elevation as drop_cardholder_elevation
 from tests.integration.console.test_cardholders_detail import send_code
 from tests.integration.console.test_cardholders_list import html_of
-from tests.integration.console.test_cardholders_list import signed_in as cardholder_operator
 from tests.integration.console.test_permissions_editor import EDITOR_ADMIN, _editor, _target, wanted
 from tests.integration.console.test_users_pages import (
     PARTNER_A,
@@ -27,21 +25,16 @@ from tests.integration.console.test_users_pages import (
     form_of,
     fresh_email,
     hidden,
-    sign_in_factory,
 )
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.sandbox import SandboxHandle
 
-
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="200 per minute",
-        OTP_RATE_LIMIT="200 per minute",
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="200 per minute",
+    OTP_RATE_LIMIT="200 per minute",
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 def history_of(html: str, testid: str = "history") -> str:
@@ -61,9 +54,9 @@ def in_spanish(client: FlaskClient) -> None:
 
 
 def test_a_cardholder_edit_names_the_fields_with_masked_before_and_after(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = cardholder_operator(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     cardholder_id, person = create_one(client)
     url = f"{BASE}/{cardholder_id}/edit"
     form = html_of(client.get(url))
@@ -97,8 +90,10 @@ def test_a_cardholder_edit_names_the_fields_with_masked_before_and_after(
     assert any("Dirección: 5••• → C•••" in line for line in spanish)
 
 
-def test_closing_a_cardholder_shows_the_reason_given(console: Flask, sandbox: SandboxHandle) -> None:
-    client, email = cardholder_operator(console, sandbox, MAKER)
+def test_closing_a_cardholder_shows_the_reason_given(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, email = auth.sign_in(MAKER)
     cardholder_id, _ = create_one(client)
     drop_cardholder_elevation(client)
     url = f"{BASE}/{cardholder_id}/close"
@@ -116,9 +111,9 @@ def test_closing_a_cardholder_shows_the_reason_given(console: Flask, sandbox: Sa
 
 
 def test_a_card_action_names_the_card_by_its_masked_number_and_the_reason(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = cardholder_operator(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER)
     cardholder_id, person = create_one(client)
     cards = f"{BASE}/{cardholder_id}/cards/{person['cardId']}"
     token = csrf_from(html_of(client.get(f"{cards}/activate")))
@@ -133,10 +128,10 @@ def test_a_card_action_names_the_card_by_its_masked_number_and_the_reason(
 
 
 def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_revoked(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
     target = _target(sandbox, ["cardholders:list", "approvals:list"])
-    op = sign_in_factory(console, sandbox)({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     drop_elevation(op.client)
     url = f"/p/{PARTNER_A}/permissions/users/{target['id']}"
     html = _editor(op, target["id"])
@@ -167,12 +162,14 @@ def test_a_permission_change_on_the_user_page_shows_label_reason_granted_and_rev
     assert "Hecho" in line
 
 
-def test_a_user_edit_shows_before_and_after_masked(console: Flask, sandbox: SandboxHandle) -> None:
+def test_a_user_edit_shows_before_and_after_masked(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
     old_email, new_email = fresh_email(), fresh_email()
     target = sandbox.create_user(
         email=old_email, password="Target-Pass-2026!", name="Viejo Nombre", partners=[PARTNER_A]
     )
-    op = sign_in_factory(console, sandbox)({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     html = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}/edit").get_data(as_text=True)
     saved = op.client.post(
         f"/p/{PARTNER_A}/users/{target['id']}/edit",
@@ -198,10 +195,10 @@ def test_a_user_edit_shows_before_and_after_masked(console: Flask, sandbox: Sand
 
 
 def test_repeated_evidence_views_by_one_person_are_one_line_with_a_count(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = top_ups.signed_in(console, sandbox, top_ups.MAKER)
-    checker, checker_email = top_ups.signed_in(console, sandbox, top_ups.CHECKER)
+    maker, _ = auth.sign_in(top_ups.MAKER, step_up=True)
+    checker, checker_email = auth.sign_in(top_ups.CHECKER, step_up=True)
     request_id = top_ups.request_top_up(maker, "38", evidence=(top_ups.png_bytes(), "transfer.png"))
     for _ in range(3):
         seen = checker.get(f"/p/{PARTNER_A}/top-ups/{request_id}/evidence/preview")

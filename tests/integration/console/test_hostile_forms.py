@@ -12,17 +12,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import new_operator, sign_in
 from tests.integration.console.test_cardholders_detail import drop_elevation
 from tests.integration.console.test_hostile_canary import (
+    CONSOLE,
     PARTNER,
     PAYLOAD,
     Canaries,
     assert_inert,
     canaries,  # noqa: F401 - fixture
-    console,  # noqa: F401 - fixture
 )
-from tests.support.sandbox import SandboxHandle
+from tests.support.auth import Auth
+
+pytestmark = CONSOLE
 
 # Three payloads in a row: longer than any reason or name limit, so forms without a code step fail too.
 LONG_PAYLOAD = PAYLOAD * 3
@@ -107,14 +108,11 @@ def hostile_post(client: FlaskClient, url: str, *, htmx: bool, signed_in: bool =
 
 
 @pytest.fixture
-def editor(console: Flask, sandbox: SandboxHandle) -> FlaskClient:  # noqa: F811
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: FORM_EDITOR})
-    sign_in(client, sandbox, email, password)
-    return client
+def editor(auth: Auth) -> FlaskClient:
+    return auth.sign_in(FORM_EDITOR, partners=(PARTNER,)).client
 
 
-def test_sign_in_forms_echo_input_safely(console: Flask) -> None:  # noqa: F811
+def test_sign_in_forms_echo_input_safely(console: Flask) -> None:
     client = console.test_client()
     assert hostile_post(client, "/auth/login", htmx=False, signed_in=False) == 1
     assert hostile_post(client, "/auth/login", htmx=True, signed_in=False) == 1

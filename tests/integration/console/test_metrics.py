@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -36,14 +35,7 @@ NAMES = (
 )
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, METRICS_TOKEN=METRICS_TOKEN, LOGIN_RATE_LIMIT="100 per minute")
-
-
-@pytest.fixture
-def client(console: Flask) -> FlaskClient:
-    return console.test_client()
+pytestmark = pytest.mark.console(METRICS_TOKEN=METRICS_TOKEN, LOGIN_RATE_LIMIT="100 per minute")
 
 
 def scrape(client: FlaskClient) -> str:

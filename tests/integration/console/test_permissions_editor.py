@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from tests.integration.console.test_users_pages import (
+    ACCESS_SETTINGS,
     PARTNER_A,
-    Signed,
-    SignIn,
-    access_console,
     drop_elevation,
     elevation_code,
     form_of,
     fresh_email,
     hidden,
-    sign_in_factory,
 )
+from tests.support.auth import Auth, Signed
 from tests.support.sandbox import SandboxHandle
 from tests.support.sandbox_login import operator as api_operator
 from webapp.store.audit import recent_events
@@ -31,14 +28,7 @@ EDITOR_ADMIN = ["users:*", "cardholders:list", "cardholders:detail", "cards-admi
 _BOX = re.compile(r'<input type="checkbox" name="perm" value="(\d+)" data-testid="perm-([^"]+)"([^>]*)>')
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -81,12 +71,12 @@ def _editor(op: Signed, user_id: object) -> str:
 
 
 def test_preview_then_save_with_reason_and_code(
-    signed_in: SignIn,
+    auth: Auth,
     sandbox: SandboxHandle,
     console: Flask,
 ) -> None:
     target = _target(sandbox, ["cardholders:list", "approvals:list"])
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     drop_elevation(op.client)
     url = f"/p/{PARTNER_A}/permissions/users/{target['id']}"
     html = _editor(op, target["id"])
@@ -136,10 +126,10 @@ def test_preview_then_save_with_reason_and_code(
 
 
 def test_a_grid_changed_after_the_preview_is_previewed_again(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     target = _target(sandbox, ["cardholders:list"])
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     html = _editor(op, target["id"])
     url = f"/p/{PARTNER_A}/permissions/users/{target['id']}"
     preview = op.client.post(
@@ -162,8 +152,8 @@ def test_a_grid_changed_after_the_preview_is_previewed_again(
     assert sandbox.calls(f"POST /app/users/{target['id']}/permissions") == []
 
 
-def test_own_permissions_cannot_be_changed(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+def test_own_permissions_cannot_be_changed(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     html = _editor(op, op.user_id)
     assert 'data-testid="self-edit"' in html
     assert all(box.locked for box in grid(html).values())
@@ -183,10 +173,10 @@ def test_own_permissions_cannot_be_changed(signed_in: SignIn, sandbox: SandboxHa
 
 
 def test_granting_what_you_do_not_hold_is_refused_before_upstream(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     target = _target(sandbox, ["cardholders:list"])
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     html = _editor(op, target["id"])
     sandbox.clear_calls()
     answer = op.client.post(
@@ -201,12 +191,12 @@ def test_granting_what_you_do_not_hold_is_refused_before_upstream(
 
 
 def test_the_upstreams_escalation_refusal_is_worded_clearly(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     """The session still lists a permission the upstream has just taken away from the editor: the upstream's
     8023 reaches the page as the same plain sentence."""
     target = _target(sandbox, [])
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     html = _editor(op, target["id"])
     url = f"/p/{PARTNER_A}/permissions/users/{target['id']}"
     preview = op.client.post(
@@ -241,11 +231,11 @@ def test_the_upstreams_escalation_refusal_is_worded_clearly(
 
 
 def test_same_as_copies_another_users_permissions_for_review(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     model = _target(sandbox, ["cardholders:list", "cardholders:detail", "approvals:list"])
     newcomer = _target(sandbox, [])
-    op = signed_in({PARTNER_A: EDITOR_ADMIN})
+    op = auth.sign_in({PARTNER_A: EDITOR_ADMIN})
     sandbox.clear_calls()
     page = op.client.get(f"/p/{PARTNER_A}/permissions/users/{newcomer['id']}?same_as={model['id']}")
     assert page.status_code == 200
@@ -260,17 +250,17 @@ def test_same_as_copies_another_users_permissions_for_review(
     assert sandbox.calls(f"POST /app/users/{newcomer['id']}/permissions") == []
 
 
-def test_editor_needs_users_update(signed_in: SignIn, sandbox: SandboxHandle) -> None:
+def test_editor_needs_users_update(auth: Auth, sandbox: SandboxHandle) -> None:
     target = _target(sandbox, [])
-    op = signed_in({PARTNER_A: ["users:list", "users:detail"]})
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:detail"]})
     assert op.client.get(f"/p/{PARTNER_A}/permissions/users/{target['id']}").status_code == 403
 
 
 # -- modules and the create form ------------------------------------------------------------------
 
 
-def test_modules_are_browsable_with_sensitive_marks(signed_in: SignIn) -> None:
-    op = signed_in({PARTNER_A: ["users:detail"]})
+def test_modules_are_browsable_with_sensitive_marks(auth: Auth) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:detail"]})
     page = op.client.get(f"/p/{PARTNER_A}/permissions/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -282,9 +272,9 @@ def test_modules_are_browsable_with_sensitive_marks(signed_in: SignIn) -> None:
 
 
 def test_an_administrator_creates_a_permission_after_the_warning(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
-    op = signed_in({PARTNER_A: ["users:detail"]}, isAdmin=True)
+    op = auth.sign_in({PARTNER_A: ["users:detail"]}, isAdmin=True)
     html = op.client.get(f"/p/{PARTNER_A}/permissions/new").get_data(as_text=True)
     assert "Unknown permissions are not enforced." in html
     action = "x" + fresh_email()[2:10]

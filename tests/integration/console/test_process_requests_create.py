@@ -18,8 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator, sign_in
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console, stepped_up
+from tests.integration.console.test_auth_login import PARTNER_A, csrf_from
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
 CREATE_ROUTE = f"POST /app/partners/{PARTNER_A}/process-request"
@@ -70,18 +71,6 @@ class LoseAnswers(httpx.HTTPTransport):
             response.close()
             raise httpx.ReadTimeout("answer lost on purpose", request=request)
         return response
-
-
-def signed_in(
-    app: Flask, sandbox: SandboxHandle, permissions: list[str], **spec: Any
-) -> tuple[FlaskClient, str]:
-    """A console client signed in as a fresh operator with `permissions` on partner A."""
-    client = app.test_client()
-    email, password = new_operator(sandbox, permissions={PARTNER_A: permissions}, **spec)
-    done = sign_in(client, sandbox, email, password)
-    assert done.status_code in (302, 303), done.get_data(as_text=True)
-    stepped_up(client)  # these tests are about the request itself; the code is asked in its own test
-    return client, email
 
 
 def form_state(html: str) -> dict[str, str]:
@@ -141,24 +130,20 @@ def staged_files(app: Flask) -> list[Path]:
     return sorted(directory.iterdir()) if directory.is_dir() else []
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 # -- the happy path -------------------------------------------------------------------------------------
 
 
 def test_a_request_is_sent_once_with_its_pdf(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(client, "1,234.56")
     detail = client.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True)
     assert "1,234.56 GTQ" in detail
@@ -183,10 +168,10 @@ def test_a_request_is_sent_once_with_its_pdf(
     ("locale", "typed", "shown"), [("es_GT", "2,500.75", "2,500.75"), ("es_ES", "2.500,75", "2.500,75")]
 )
 def test_spanish_amounts_are_read_as_the_spanish_locale_writes_them(
-    console: Flask, sandbox: SandboxHandle, locale: str, typed: str, shown: str
+    console: Flask, sandbox: SandboxHandle, locale: str, typed: str, shown: str, auth: Auth
 ) -> None:
     console.config["SPANISH_LOCALE"] = locale
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     with client.session_transaction() as sess:
         sess["lang"] = "es"
     request_id = request_top_up(client, typed)
@@ -197,9 +182,9 @@ def test_spanish_amounts_are_read_as_the_spanish_locale_writes_them(
 
 
 def test_the_same_form_sent_twice_creates_one_request(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     state = open_form(client)
     first = post_top_up(client, state, "75")
     again = post_top_up(client, state, "75")  # a double click or a reload of the POST
@@ -224,9 +209,9 @@ def test_the_same_form_sent_twice_creates_one_request(
     ],
 )
 def test_bad_amounts_keep_the_form_and_the_file(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, amount: str, message: str
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, amount: str, message: str, auth: Auth
 ) -> None:
-    client, _email = signed_in(console, sandbox, MAKER)
+    client, _email = auth.sign_in(MAKER, step_up=True)
     refused = post_top_up(client, open_form(client), amount, observations="keep me")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
@@ -238,9 +223,9 @@ def test_bad_amounts_keep_the_form_and_the_file(
 
 
 def test_the_kept_file_is_used_on_the_next_attempt(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     refused = post_top_up(client, open_form(client), "0", evidence=(png_bytes(), "receipt.png"))
     state = form_state(refused.get_data(as_text=True))
     assert state["evidence_ref"]
@@ -252,9 +237,9 @@ def test_the_kept_file_is_used_on_the_next_attempt(
 
 
 def test_a_file_that_is_not_a_pdf_or_image_by_content(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     refused = post_top_up(client, open_form(client), "10", evidence=(b"MZ\x90\x00 not a pdf", "invoice.pdf"))
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
@@ -265,9 +250,9 @@ def test_a_file_that_is_not_a_pdf_or_image_by_content(
 
 
 def test_ten_megabytes_plus_one_byte_is_refused_with_the_form_kept(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     too_big = PDF + b"0" * (10 * 1024 * 1024 + 1 - len(PDF))
     refused = post_top_up(
         client, open_form(client), "10", evidence=(too_big, "big.pdf"), observations="big one"
@@ -280,8 +265,8 @@ def test_ten_megabytes_plus_one_byte_is_refused_with_the_form_kept(
     assert staged_files(console) == []
 
 
-def test_exactly_ten_megabytes_is_accepted(console: Flask, sandbox: SandboxHandle) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+def test_exactly_ten_megabytes_is_accepted(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, email = auth.sign_in(MAKER, step_up=True)
     limit = PDF + b"0" * (10 * 1024 * 1024 - len(PDF))
     request_top_up(client, "10", evidence=(limit, "limit.pdf"))
     (sent,) = requests_by(sandbox, email)
@@ -289,9 +274,9 @@ def test_exactly_ten_megabytes_is_accepted(console: Flask, sandbox: SandboxHandl
 
 
 def test_a_body_far_over_the_limit_is_refused_unread(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     huge = PDF + b"0" * (11 * 1024 * 1024)
     refused = post_top_up(client, open_form(client), "10", evidence=(huge, "huge.pdf"))
     assert refused.status_code == 413
@@ -299,8 +284,10 @@ def test_a_body_far_over_the_limit_is_refused_unread(
     assert clean_faults.calls(CREATE_ROUTE) == []
 
 
-def test_no_file_at_all(console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_no_file_at_all(
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     refused = post_top_up(client, open_form(client), "10", evidence=None)
     assert refused.status_code == 422
     assert "Choose the evidence file" in refused.get_data(as_text=True)
@@ -317,7 +304,7 @@ def test_lost_answer_is_outcome_unknown_and_a_retry_makes_no_duplicate(
     app = make_console(
         sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport, **STEP_UP_FOR_AN_HOUR
     )
-    client, email = signed_in(app, sandbox, MAKER)
+    client, email = Auth(app, sandbox).sign_in(MAKER, step_up=True)
     transport.arm("POST", f"/app/partners/{PARTNER_A}/process-request")
     lost = post_top_up(client, open_form(client), "310.50", observations="retry me")
     assert lost.status_code == 504
@@ -333,9 +320,9 @@ def test_lost_answer_is_outcome_unknown_and_a_retry_makes_no_duplicate(
 
 
 def test_a_refusal_releases_the_key_and_keeps_everything(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     clean_faults.set_fault(
         CREATE_ROUTE, "status", status=400, code="7002", message="Invalid amount format.", times=1
     )
@@ -364,9 +351,9 @@ def _create_events(app: Flask, email: str) -> list[tuple[str, str | None]]:
 
 
 def test_a_key_already_being_sent_by_someone_else_sends_nothing_and_gets_a_new_key(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     state = open_form(client)
     with console.app_context():
         from webapp.store import submissions
@@ -386,10 +373,10 @@ def test_a_key_already_being_sent_by_someone_else_sends_nothing_and_gets_a_new_k
 
 
 def test_a_plain_500_is_outcome_unknown_and_the_retry_sends_the_same_key(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
     """The CMS may have stored the request before failing: the form says so and keeps its key."""
-    client, email = signed_in(console, sandbox, MAKER)
+    client, email = auth.sign_in(MAKER, step_up=True)
     clean_faults.set_fault(CREATE_ROUTE, "status", status=500, times=1)
     lost = post_top_up(client, open_form(client), "41", observations="check first")
     assert lost.status_code == 504
@@ -404,9 +391,9 @@ def test_a_plain_500_is_outcome_unknown_and_the_retry_sends_the_same_key(
 
 
 def test_cms_unavailable_keeps_the_form(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     clean_faults.set_fault(CREATE_ROUTE, "status", status=503, times=1)
     refused = post_top_up(client, open_form(client), "20", observations="still here")
     assert refused.status_code == 502
@@ -416,15 +403,15 @@ def test_cms_unavailable_keeps_the_form(
     assert 'data-testid="staged-evidence"' in html
 
 
-def test_creating_needs_the_create_permission(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, ["balance-management:list"])
+def test_creating_needs_the_create_permission(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(["balance-management:list"], step_up=True)
     assert client.get(f"/p/{PARTNER_A}/top-ups/new").status_code == 403
     listing = client.get(f"/p/{PARTNER_A}/top-ups/").get_data(as_text=True)
     assert 'data-testid="new-topup"' not in listing
 
 
-def test_staged_files_are_private(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_staged_files_are_private(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     post_top_up(client, open_form(client), "0")
     files = staged_files(console)
     assert files

@@ -17,8 +17,8 @@ from tests.integration.console.test_process_requests_create import (
     MAKER,
     LoseAnswers,
     request_top_up,
-    signed_in,
 )
+from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
 from tests.support.sandbox import SandboxHandle
 
@@ -26,15 +26,11 @@ _KEY = re.compile(r'name="submission_key" type="hidden" value="([^"]*)"')
 _BALANCE = re.compile(r'data-testid="balance-figure">([^<]+)<')
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 def decision_route(request_id: int, action: str) -> str:
@@ -61,10 +57,10 @@ def balance_of(client: FlaskClient) -> Decimal:
 
 
 def test_another_operator_approves_and_the_balance_grows(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, checker_email = signed_in(console, sandbox, CHECKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, checker_email = auth.sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "1,000.50")
     before = balance_of(checker)
     page = checker.get(f"/p/{PARTNER_A}/top-ups/{request_id}/approve").get_data(as_text=True)
@@ -85,10 +81,10 @@ def test_another_operator_approves_and_the_balance_grows(
 
 
 def test_approving_twice_credits_once(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, _ = signed_in(console, sandbox, CHECKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "5")
     url = f"/p/{PARTNER_A}/top-ups/{request_id}/approve"
     html = checker.get(url).get_data(as_text=True)
@@ -103,9 +99,9 @@ def test_approving_twice_credits_once(
 
 
 def test_the_console_refuses_the_requester_without_asking_the_cms(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    both, _ = signed_in(console, sandbox, sorted(set(MAKER) | set(CHECKER)))
+    both, _ = auth.sign_in(sorted(set(MAKER) | set(CHECKER)), step_up=True)
     request_id = request_top_up(both, "12")
     detail = both.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True)
     assert 'data-testid="own-request"' in detail
@@ -125,11 +121,11 @@ def test_the_console_refuses_the_requester_without_asking_the_cms(
 
 
 def test_the_cms_refusal_of_a_self_approval_is_explained(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
     """The sandbox's own 8019 (its four-eyes rule) reaches the operator as the same clear refusal."""
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, _ = signed_in(console, sandbox, CHECKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "13")
     clean_faults.set_fault(
         decision_route(request_id, "approve"),
@@ -155,10 +151,10 @@ def test_the_cms_refusal_of_a_self_approval_is_explained(
 
 
 def test_reject_needs_a_reason_and_leaves_the_balance(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, _ = signed_in(console, sandbox, CHECKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "77")
     before = balance_of(checker)
     missing = confirm(checker, request_id, "reject")
@@ -173,8 +169,8 @@ def test_reject_needs_a_reason_and_leaves_the_balance(
     assert balance_of(checker) == before
 
 
-def test_the_requester_may_cancel(console: Flask, sandbox: SandboxHandle) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
+def test_the_requester_may_cancel(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    maker, _ = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(maker, "8")
     done = confirm(maker, request_id, "cancel", reason="Typed the wrong amount")
     assert done.status_code == 303
@@ -183,10 +179,12 @@ def test_the_requester_may_cancel(console: Flask, sandbox: SandboxHandle) -> Non
     assert 'data-testid="decision-actions"' not in detail
 
 
-def test_approving_without_the_permission_is_refused(console: Flask, sandbox: SandboxHandle) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
+def test_approving_without_the_permission_is_refused(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    maker, _ = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(maker, "9")
-    viewer, _ = signed_in(console, sandbox, ["balance-management:list"])
+    viewer, _ = auth.sign_in(["balance-management:list"], step_up=True)
     assert viewer.get(f"/p/{PARTNER_A}/top-ups/{request_id}/approve").status_code == 403
 
 
@@ -197,8 +195,8 @@ def test_a_lost_approval_answer_never_credits_twice(
     app = make_console(
         sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", CMS_TRANSPORT=transport, **STEP_UP_FOR_AN_HOUR
     )
-    maker, _ = signed_in(app, sandbox, MAKER)
-    checker, _ = signed_in(app, sandbox, CHECKER)
+    maker, _ = Auth(app, sandbox).sign_in(MAKER, step_up=True)
+    checker, _ = Auth(app, sandbox).sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "21.10")
     before = balance_of(checker)
     url = f"/p/{PARTNER_A}/top-ups/{request_id}/approve"
@@ -214,10 +212,10 @@ def test_a_lost_approval_answer_never_credits_twice(
 
 
 def test_a_decision_key_already_being_sent_sends_nothing_and_gets_a_new_key(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, _ = signed_in(console, sandbox, CHECKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     request_id = request_top_up(maker, "14")
     url = f"/p/{PARTNER_A}/top-ups/{request_id}/approve"
     html = checker.get(url).get_data(as_text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,31 +14,27 @@ from tests.integration.console.test_process_requests_create import (
     PDF,
     png_bytes,
     request_top_up,
-    signed_in,
 )
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.sandbox import SandboxHandle
 
 LIST_ROUTE = f"GET /app/partners/{PARTNER_A}/process-requests"
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        **STEP_UP_FOR_AN_HOUR,  # these tests are about the list; the code is asked in test_step_up.py
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    **STEP_UP_FOR_AN_HOUR,  # these tests are about the list; the code is asked in test_step_up.py
+)
 
 
 def _row_ids(html: str) -> list[int]:
     return [int(found) for found in re.findall(r'data-testid="topup-row" data-request-id="(\d+)"', html)]
 
 
-def test_list_is_newest_first_with_the_balance(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_list_is_newest_first_with_the_balance(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     older = request_top_up(client, "1")
     newer = request_top_up(client, "2")
     page = client.get(f"/p/{PARTNER_A}/top-ups/")
@@ -51,9 +46,9 @@ def test_list_is_newest_first_with_the_balance(console: Flask, sandbox: SandboxH
 
 
 def test_filters_travel_in_the_url_and_upstream(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     request_top_up(client, "3")
     today = date.today().isoformat()
     html = client.get(f"/p/{PARTNER_A}/top-ups/?status=pending&from={today}&to={today}").get_data(
@@ -69,9 +64,9 @@ def test_filters_travel_in_the_url_and_upstream(
 
 
 def test_a_malformed_filter_is_reported_not_sent(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+    client, _ = auth.sign_in(MAKER, step_up=True)
     html = client.get(f"/p/{PARTNER_A}/top-ups/?from=31/01/2026&status=bogus").get_data(as_text=True)
     assert "Use a date like 2026-01-31." in html
     assert "Unknown status." in html
@@ -80,8 +75,8 @@ def test_a_malformed_filter_is_reported_not_sent(
     assert "status" not in call["queryKeys"]
 
 
-def test_htmx_gets_only_the_content(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_htmx_gets_only_the_content(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     fragment = client.get(f"/p/{PARTNER_A}/top-ups/?status=pending", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200
@@ -90,8 +85,8 @@ def test_htmx_gets_only_the_content(console: Flask, sandbox: SandboxHandle) -> N
     assert "HX-Request" in fragment.headers["Vary"]
 
 
-def test_image_evidence_preview_and_download(console: Flask, sandbox: SandboxHandle) -> None:
-    client, email = signed_in(console, sandbox, MAKER)
+def test_image_evidence_preview_and_download(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, email = auth.sign_in(MAKER, step_up=True)
     image = png_bytes()
     request_id = request_top_up(client, "4", evidence=(image, "receipt.png"))
     detail = client.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True)
@@ -123,8 +118,10 @@ def test_image_evidence_preview_and_download(console: Flask, sandbox: SandboxHan
     assert {e.actor_email for e in viewed} == {email}
 
 
-def test_pdf_evidence_is_framed_by_the_detail_page(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_pdf_evidence_is_framed_by_the_detail_page(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(client, "5", evidence=(PDF, "statement.pdf"))
     detail = client.get(f"/p/{PARTNER_A}/top-ups/{request_id}").get_data(as_text=True)
     assert 'data-testid="evidence-pdf"' in detail
@@ -134,17 +131,11 @@ def test_pdf_evidence_is_framed_by_the_detail_page(console: Flask, sandbox: Sand
 
 
 def test_evidence_only_for_operators_of_that_partner(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
+    maker, _ = auth.sign_in(MAKER, step_up=True)
     request_id = request_top_up(maker, "6")
-    from tests.integration.console.test_auth_login import new_operator, sign_in
-
-    outsider = console.test_client()
-    email, password = new_operator(
-        sandbox, partners=(PARTNER_B,), permissions={PARTNER_B: ["balance-management:list"]}
-    )
-    sign_in(outsider, sandbox, email, password)
+    outsider = auth.sign_in(["balance-management:list"], partners=(PARTNER_B,)).client
     clean_faults.clear_calls()
     refused = outsider.get(f"/p/{PARTNER_A}/top-ups/{request_id}/evidence/download")
     assert refused.status_code == 403
@@ -153,7 +144,7 @@ def test_evidence_only_for_operators_of_that_partner(
     assert outsider.get(f"/p/{PARTNER_B}/top-ups/{request_id}/evidence/download").status_code == 404
 
 
-def test_the_dashboard_balance_links_here(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, MAKER)
+def test_the_dashboard_balance_links_here(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(MAKER, step_up=True)
     html = client.get(f"/p/{PARTNER_A}/").get_data(as_text=True)
     assert f'href="/p/{PARTNER_A}/top-ups/" data-testid="balance-topups-link"' in html

@@ -6,37 +6,32 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B, new_operator, sign_in
+from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
 from tests.integration.console.test_process_requests_create import (
     CHECKER,
     MAKER,
     png_bytes,
     request_top_up,
-    signed_in,
 )
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.sandbox import SandboxHandle
 
 BOTH = sorted(set(MAKER) | set(CHECKER))
 QUEUE = f"/p/{PARTNER_A}/top-ups/?status=pending&awaiting=me"
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 def pending_in_sandbox(sandbox: SandboxHandle, partner: int = PARTNER_A) -> list[dict[str, Any]]:
@@ -90,12 +85,12 @@ def listed_ids(client: FlaskClient, url: str) -> set[int]:
 
 
 def test_the_dashboard_counts_only_what_this_operator_may_decide(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    checker, checker_email = signed_in(console, sandbox, CHECKER)
-    both, both_email = signed_in(console, sandbox, BOTH)
-    viewer, _ = signed_in(console, sandbox, ["balance-management:list", "approvals:list"])
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    checker, checker_email = auth.sign_in(CHECKER, step_up=True)
+    both, both_email = auth.sign_in(BOTH, step_up=True)
+    viewer, _ = auth.sign_in(["balance-management:list", "approvals:list"], step_up=True)
     before = panel_count(queue_panel(checker) or "")
     request_top_up(maker, "31")
     own = request_top_up(both, "32")
@@ -119,12 +114,10 @@ def test_the_dashboard_counts_only_what_this_operator_may_decide(
     assert queue_panel(viewer) is None
 
 
-def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle) -> None:
+def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
     """Partner B has no seeded top-ups and no test sends one there."""
     assert pending_in_sandbox(sandbox, PARTNER_B) == []
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER_B,), permissions={PARTNER_B: CHECKER})
-    sign_in(client, sandbox, email, password)
+    client = auth.sign_in(CHECKER, partners=(PARTNER_B,)).client
     panel = queue_panel(client, PARTNER_B)
     assert panel is not None
     assert panel_count(panel) == 0
@@ -134,9 +127,9 @@ def test_an_empty_queue_says_so(console: Flask, sandbox: SandboxHandle) -> None:
 
 
 def test_a_failing_queue_leaves_the_other_figures(
-    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, clean_faults: SandboxHandle, auth: Auth
 ) -> None:
-    checker, _ = signed_in(console, sandbox, CHECKER)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     clean_faults.set_fault(f"GET /app/partners/{PARTNER_A}/process-requests", "status", status=500)
     page = checker.get(f"/p/{PARTNER_A}/")
     assert page.status_code == 200
@@ -149,9 +142,9 @@ def test_a_failing_queue_leaves_the_other_figures(
     assert "Unavailable right now" not in balance
 
 
-def test_the_queue_list_is_the_dashboard_figure(console: Flask, sandbox: SandboxHandle) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
-    both, both_email = signed_in(console, sandbox, BOTH)
+def test_the_queue_list_is_the_dashboard_figure(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    maker, _ = auth.sign_in(MAKER, step_up=True)
+    both, both_email = auth.sign_in(BOTH, step_up=True)
     other = request_top_up(maker, "33")
     own = request_top_up(both, "34")
     page = both.get(QUEUE)
@@ -169,27 +162,33 @@ def test_the_queue_list_is_the_dashboard_figure(console: Flask, sandbox: Sandbox
     assert own in listed_ids(both, f"/p/{PARTNER_A}/top-ups/?status=pending")
 
 
-def test_the_queue_of_someone_who_may_not_decide_is_empty(console: Flask, sandbox: SandboxHandle) -> None:
-    maker, _ = signed_in(console, sandbox, MAKER)
+def test_the_queue_of_someone_who_may_not_decide_is_empty(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    maker, _ = auth.sign_in(MAKER, step_up=True)
     request_top_up(maker, "35")
-    viewer, _ = signed_in(console, sandbox, ["balance-management:list", "approvals:list"])
+    viewer, _ = auth.sign_in(["balance-management:list", "approvals:list"], step_up=True)
     page = viewer.get(QUEUE)
     assert page.status_code == 200
     assert listed_ids(viewer, QUEUE) == set()
     assert "No requests match these filters." in page.get_data(as_text=True)
 
 
-def test_the_queue_filter_is_never_mixed_with_another_status(console: Flask, sandbox: SandboxHandle) -> None:
-    checker, _ = signed_in(console, sandbox, CHECKER)
+def test_the_queue_filter_is_never_mixed_with_another_status(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     html = checker.get(f"/p/{PARTNER_A}/top-ups/?status=approved&awaiting=me").get_data(as_text=True)
     assert 'data-testid="queue-filter"' not in html
     assert re.findall(r'data-testid="status">.*?>(\w+)<', html, re.S)
     assert set(re.findall(r'data-testid="status">.*?>(\w+)<', html, re.S)) == {"Approved"}
 
 
-def test_the_decide_page_holds_the_evidence_and_the_history(console: Flask, sandbox: SandboxHandle) -> None:
-    maker, maker_email = signed_in(console, sandbox, MAKER)
-    checker, _ = signed_in(console, sandbox, CHECKER)
+def test_the_decide_page_holds_the_evidence_and_the_history(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    maker, maker_email = auth.sign_in(MAKER, step_up=True)
+    checker, _ = auth.sign_in(CHECKER, step_up=True)
     image = request_top_up(maker, "36", evidence=(png_bytes(), "transfer.png"))
     pdf = request_top_up(maker, "37")
     for action in ("approve", "reject"):

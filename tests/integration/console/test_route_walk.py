@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from tests.support.console import ALL_PERMISSIONS, make_console, operator_session
+from tests.support.console import ALL_PERMISSIONS, operator_session
 from tests.support.sandbox import SandboxHandle
 from webapp.access import access_of
 
@@ -34,11 +33,6 @@ PUBLIC_ALLOWLIST = frozenset(
         "static",
     }
 )
-
-
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl
 
 import pytest
@@ -15,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.console.test_auth_login import PARTNER_A, PARTNER_B
-from tests.integration.console.test_cardholders_list import READER, csrf_of, signed_in
-from tests.support.console import make_console
+from tests.integration.console.test_cardholders_list import READER, csrf_of
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 LIST = f"/p/{PARTNER_A}/cardholders/"
@@ -24,9 +23,7 @@ VIEWS = f"/p/{PARTNER_A}/views/"
 USERS = f"/p/{PARTNER_A}/users/"
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
 
 
 def save(
@@ -62,9 +59,9 @@ def view_ids(client: FlaskClient, partner_id: int = PARTNER_A) -> list[int]:
 
 
 def test_a_saved_view_opens_from_the_sidebar_with_its_filters_and_sort(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, READER)
+    client, _ = auth.sign_in(READER)
     page = client.get(f"{LIST}?status=active&sort=name&order=asc")
     assert 'data-testid="save-view"' in page.get_data(as_text=True)
     status, location, _body = save(client, "Active by name", "order=asc&sort=name&status=active")
@@ -78,8 +75,10 @@ def test_a_saved_view_opens_from_the_sidebar_with_its_filters_and_sort(
     assert "Active by name" in sidebar(client, f"/p/{PARTNER_A}/")
 
 
-def test_the_query_keeps_only_what_the_list_accepts(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, READER)
+def test_the_query_keeps_only_what_the_list_accepts(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in(READER)
     tampered = (
         "status=active&status=closed&page=7&s=abcdefgh12&limit=25&sort=bogus&order=asc&q=ana%40x.com&x=1"
     )
@@ -94,48 +93,48 @@ def test_the_query_keeps_only_what_the_list_accepts(console: Flask, sandbox: San
 
 
 def test_a_shared_view_reaches_colleagues_of_the_same_partner_only(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    author, _ = signed_in(console, sandbox, READER)
+    author, _ = auth.sign_in(READER)
     assert save(author, "Team closed", "status=closed", shared="y")[0] == 303
     assert save(author, "Mine only", "status=inactive")[0] == 303
 
-    colleague, _ = signed_in(console, sandbox, READER)
+    colleague, _ = auth.sign_in(READER)
     seen = sidebar(colleague)
     assert seen.get("Team closed") == f"{LIST}?status=closed"
     assert "Mine only" not in seen
 
     # An operator of another partner, and one of both partners looking at the other partner, see neither.
-    stranger, _ = signed_in(console, sandbox, READER, partners=(PARTNER_B,))
+    stranger, _ = auth.sign_in(READER, partners=(PARTNER_B,))
     assert sidebar(stranger, f"/p/{PARTNER_B}/cardholders/") == {}
-    both, _ = signed_in(console, sandbox, READER, partners=(PARTNER_A, PARTNER_B))
+    both, _ = auth.sign_in(READER, partners=(PARTNER_A, PARTNER_B))
     assert sidebar(both, f"/p/{PARTNER_B}/cardholders/") == {}
     assert "Team closed" in sidebar(both)
 
 
 def test_a_shared_view_of_a_list_the_colleague_may_not_open_is_not_shown(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    author, _ = signed_in(console, sandbox, [*READER, "users:list"])
+    author, _ = auth.sign_in([*READER, "users:list"])
     assert save(author, "Inactive users", "status=inactive", list_key="users", shared="y")[0] == 303
     assert sidebar(author)["Inactive users"] == f"{USERS}?status=inactive"
-    colleague, _ = signed_in(console, sandbox, READER)
+    colleague, _ = auth.sign_in(READER)
     assert "Inactive users" not in sidebar(colleague)
     # Nor can they save a view of that list (deny by default: the same 404 as an unknown list).
     assert save(colleague, "Sneaky", "status=inactive", list_key="users")[0] == 404
     assert save(colleague, "Nowhere", list_key="no-such-list")[0] == 404
 
 
-def test_only_the_owner_deletes_a_view(console: Flask, sandbox: SandboxHandle) -> None:
-    author, _ = signed_in(console, sandbox, READER)
+def test_only_the_owner_deletes_a_view(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    author, _ = auth.sign_in(READER)
     assert save(author, "To delete", "status=closed", shared="y")[0] == 303
     [view_id] = view_ids(author)
 
-    colleague, _ = signed_in(console, sandbox, READER)
+    colleague, _ = auth.sign_in(READER)
     assert view_ids(colleague) == []  # shared with them, but not theirs to delete
     delete_url = f"{VIEWS}{view_id}/delete"
     assert colleague.post(delete_url, data={"csrf_token": csrf_of(colleague)}).status_code == 404
-    other, _ = signed_in(console, sandbox, READER, partners=(PARTNER_B,))
+    other, _ = auth.sign_in(READER, partners=(PARTNER_B,))
     token = csrf_of(other, f"/p/{PARTNER_B}/cardholders/")
     assert other.post(f"/p/{PARTNER_B}/views/{view_id}/delete", data={"csrf_token": token}).status_code == 404
     assert other.post(delete_url, data={"csrf_token": token}).status_code == 403  # not their partner
@@ -148,10 +147,12 @@ def test_only_the_owner_deletes_a_view(console: Flask, sandbox: SandboxHandle) -
     assert author.post(delete_url, data={"csrf_token": csrf_of(author)}).status_code == 404
 
 
-def test_save_and_delete_are_recorded_in_the_audit_trail(console: Flask, sandbox: SandboxHandle) -> None:
+def test_save_and_delete_are_recorded_in_the_audit_trail(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
     from webapp.store.audit import recent_events
 
-    client, email = signed_in(console, sandbox, READER)
+    client, email = auth.sign_in(READER)
     assert save(client, "Audited", "status=active", shared="y")[0] == 303
     [view_id] = view_ids(client)
     client.post(f"{VIEWS}{view_id}/delete", data={"csrf_token": csrf_of(client)})
@@ -173,9 +174,9 @@ def test_save_and_delete_are_recorded_in_the_audit_trail(console: Flask, sandbox
     ],
 )
 def test_a_bad_name_is_refused_beside_the_field(
-    console: Flask, sandbox: SandboxHandle, name: str, message: str
+    console: Flask, sandbox: SandboxHandle, name: str, message: str, auth: Auth
 ) -> None:
-    client, _ = signed_in(console, sandbox, READER)
+    client, _ = auth.sign_in(READER)
     status, _location, body = save(client, name, "status=active&page=4")
     assert status == 422
     assert message in body
@@ -184,19 +185,21 @@ def test_a_bad_name_is_refused_beside_the_field(
     assert view_ids(client) == []
 
 
-def test_a_duplicate_name_on_the_same_list_is_refused(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, [*READER, "users:list"])
+def test_a_duplicate_name_on_the_same_list_is_refused(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client, _ = auth.sign_in([*READER, "users:list"])
     assert save(client, "Mine", "status=active")[0] == 303
     status, _location, body = save(client, "  Mine ", "status=closed")
     assert status == 422
     assert "View name: you already have a view called “Mine” on this list." in html.unescape(body)
     assert save(client, "Mine", "status=active", list_key="users")[0] == 303  # another list: fine
-    colleague, _ = signed_in(console, sandbox, READER)
+    colleague, _ = auth.sign_in(READER)
     assert save(colleague, "Mine", "status=active")[0] == 303  # another operator: fine
 
 
-def test_saving_without_a_csrf_token_is_refused(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, READER)
+def test_saving_without_a_csrf_token_is_refused(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(READER)
     answer = client.post(
         VIEWS, data={"name": "No token", "list_key": "cardholders", "query": "status=active"}
     )
@@ -204,8 +207,8 @@ def test_saving_without_a_csrf_token_is_refused(console: Flask, sandbox: Sandbox
     assert view_ids(client) == []
 
 
-def test_the_spanish_sidebar_and_messages(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, READER)
+def test_the_spanish_sidebar_and_messages(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in(READER)
     client.post("/lang", data={"lang": "es", "csrf_token": csrf_of(client)})
     status, _location, body = save(client, "")
     assert status == 422
@@ -225,9 +228,11 @@ def _control_query(client: FlaskClient, path: str) -> dict[str, str]:
     return dict(parse_qsl(html.unescape(found.group(1)), keep_blank_values=True))
 
 
-def test_every_list_offers_the_control_with_its_current_query(console: Flask, sandbox: SandboxHandle) -> None:
+def test_every_list_offers_the_control_with_its_current_query(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
     lists = [*READER, "users:list", "balance-management:list"]
-    client, _ = signed_in(console, sandbox, lists)
+    client, _ = auth.sign_in(lists)
     assert _control_query(client, f"{LIST}?status=closed&page=2&sort=name") == {
         "sort": "name",
         "status": "closed",
@@ -244,8 +249,8 @@ def test_every_list_offers_the_control_with_its_current_query(console: Flask, sa
     }
 
 
-def test_a_top_up_view_keeps_only_valid_filters(console: Flask, sandbox: SandboxHandle) -> None:
-    client, _ = signed_in(console, sandbox, [*READER, "balance-management:list"])
+def test_a_top_up_view_keeps_only_valid_filters(console: Flask, sandbox: SandboxHandle, auth: Auth) -> None:
+    client, _ = auth.sign_in([*READER, "balance-management:list"])
     query = "status=bogus&from=2026-03-01&to=2026-01-01&awaiting=me&page=3"
     status, location, _body = save(client, "Waiting for me", query, list_key="top-ups")
     assert status == 303
@@ -257,13 +262,13 @@ def test_a_top_up_view_keeps_only_valid_filters(console: Flask, sandbox: Sandbox
 
 
 def test_pages_still_open_when_the_store_cannot_list_saved_views(
-    console: Flask, sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture
+    console: Flask, sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture, auth: Auth
 ) -> None:
     from sqlalchemy import text
 
     from webapp.store import Store
 
-    client, _ = signed_in(console, sandbox, READER)
+    client, _ = auth.sign_in(READER)
     store: Store = console.extensions["store"]
     with store.engine.begin() as connection:  # a store that lost the table (restored from an old backup)
         connection.execute(text("DROP TABLE saved_views"))

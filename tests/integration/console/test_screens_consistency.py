@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.console.test_uploads_flow import PARTNER as UPLOAD_PARTNER
 from tests.integration.console.test_uploads_flow import csv_file, free_cards, person, post_file, upload_id_of
-from tests.integration.console.test_users_pages import SignIn, access_console, sign_in_factory
+from tests.integration.console.test_users_pages import ACCESS_SETTINGS
+from tests.support.auth import Auth
 from tests.support.console import ALL_PERMISSIONS, make_console, operator_session
 from tests.support.sandbox import SandboxHandle
 
@@ -28,14 +28,7 @@ _NOT_SCREENS = re.compile(r"export|download|evidence|report|/events|\.csv$|\.xls
 START = ["/p/1/cardholders/", "/p/1/top-ups/?status=pending", "/p/1/top-ups/", "/p/1/users/", "/p/1/audit/"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 def crumbs_of(page: str) -> str | None:
@@ -68,8 +61,8 @@ def screens(client: FlaskClient, start: list[str], limit: int = 80) -> Iterator[
                 queue.append(link)
 
 
-def test_no_breadcrumb_ends_in_a_slash(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({1: EVERYTHING, UPLOAD_PARTNER: EVERYTHING})
+def test_no_breadcrumb_ends_in_a_slash(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({1: EVERYTHING, UPLOAD_PARTNER: EVERYTHING})
     rows = [person(i, card) for i, card in enumerate(free_cards(sandbox, 2))]
     upload_id = upload_id_of(post_file(op.client, csv_file(rows)))
     trails: dict[str, str] = {}
@@ -111,14 +104,14 @@ def test_a_404_inside_a_partner_keeps_the_partner_and_its_sections(
     assert 'href="/p/7/' not in elsewhere.get_data(as_text=True)
 
 
-def test_only_an_operator_who_can_edit_is_told_to_choose_a_user_to_edit(signed_in: SignIn) -> None:
+def test_only_an_operator_who_can_edit_is_told_to_choose_a_user_to_edit(auth: Auth) -> None:
     invitation = "Choose a user to edit their permissions."
-    auditor = signed_in({1: ["users:list", "users:detail"]})
+    auditor = auth.sign_in({1: ["users:list", "users:detail"]})
     page = auditor.client.get("/p/1/permissions/")
     assert page.status_code == 200
     assert invitation not in page.get_data(as_text=True)
 
-    editor = signed_in({1: ["users:list", "users:detail", "users:update"]})
+    editor = auth.sign_in({1: ["users:list", "users:detail", "users:update"]})
     page = editor.client.get("/p/1/permissions/")
     assert page.status_code == 200
     assert invitation in page.get_data(as_text=True)
@@ -132,8 +125,8 @@ _OPTION = re.compile(r"<option[^>]*>([^<]*)</option>")
 _BADGE = re.compile(r'<span class="badge badge-(\w+)">([^<]+)</span>')
 
 
-def test_every_filtered_list_has_the_same_filter_bar_and_status_names(signed_in: SignIn) -> None:
-    op = signed_in({1: EVERYTHING})
+def test_every_filtered_list_has_the_same_filter_bar_and_status_names(auth: Auth) -> None:
+    op = auth.sign_in({1: EVERYTHING})
     filters: dict[str, list[str]] = {}
     badges: dict[str, set[tuple[str, str]]] = {}
     for name, path in (

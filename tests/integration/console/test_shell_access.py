@@ -18,10 +18,8 @@ from webapp.routing import IdConverter
 from webapp.upstream import cms
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(sandbox, tmp_path)
-
+@pytest.fixture(autouse=True)
+def _test_routes(app: Flask) -> None:
     @app.route("/p/<int:partner_id>/_probe")
     @requires("cardholders", "list")
     def _probe(partner_id: int) -> str:
@@ -41,8 +39,6 @@ def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
     @public
     def _open() -> str:
         return "open"
-
-    return app
 
 
 def test_every_endpoint_is_marked(sandbox: SandboxHandle, tmp_path: Path) -> None:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.console import make_console, operator_session
-from tests.support.sandbox import SandboxHandle
+from tests.support.console import operator_session
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path)
 
 
 def unsafe_routes(app: Flask) -> list[tuple[str, str]]:

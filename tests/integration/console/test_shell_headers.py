@@ -23,16 +23,12 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    app = make_console(sandbox, tmp_path)
-
+@pytest.fixture(autouse=True)
+def _boom_route(app: Flask) -> None:
     @app.route("/_boom")
     @public
     def _boom() -> str:
         raise RuntimeError("boom")
-
-    return app
 
 
 def get_urls(app: Flask) -> Iterator[str]:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.integration.console.test_auth_login import PARTNER_A, csrf_from, new_operator, sign_in
+from tests.integration.console.test_auth_login import PARTNER_A, csrf_from
 from tests.integration.console.test_cardholders_detail import REVEALER, drop_elevation, send_code
 from tests.integration.console.test_cardholders_list import csrf_of, html_of, seeded_cardholder
 from tests.integration.console.test_process_requests_create import (
@@ -34,7 +35,7 @@ from tests.integration.console.test_uploads_flow import (
     post_file,
     upload_id_of,
 )
-from tests.support.console import make_console
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 
 VERIFY_ROUTE = "PUT /app/users/auth/otp"
@@ -42,24 +43,7 @@ NEEDS_CODE = "This action needs a fresh code"
 GENEROUS = {"LOGIN_RATE_LIMIT": "100 per minute", "OTP_RATE_LIMIT": "100 per minute"}
 
 
-def console_with(sandbox: SandboxHandle, tmp_path: Path, **overrides: Any) -> Flask:
-    return make_console(sandbox, tmp_path, **{**GENEROUS, **overrides})
-
-
-def operator(
-    app: Flask,
-    sandbox: SandboxHandle,
-    permissions: list[str],
-    ip: str = "127.0.0.1",
-    partner: int = PARTNER_A,
-) -> tuple[FlaskClient, str]:
-    """A fresh operator on `partner`, signed in through the console's pages from `ip`."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    email, password = new_operator(sandbox, partners=(partner,), permissions={partner: permissions})
-    done = sign_in(client, sandbox, email, password)
-    assert done.status_code in (302, 303), done.get_data(as_text=True)
-    return client, email
+pytestmark = pytest.mark.console(**GENEROUS)
 
 
 def reveal_url(person: dict[str, Any]) -> str:
@@ -87,12 +71,12 @@ def set_last_step_up(client: FlaskClient, seconds_ago: float) -> None:
 # -- how fresh ----------------------------------------------------------------------------------------------
 
 
-def test_the_sign_in_code_is_not_a_step_up(sandbox: SandboxHandle, tmp_path: Path) -> None:
+@pytest.mark.console(STEP_UP_MAX_AGE=3600)
+def test_the_sign_in_code_is_not_a_step_up(sandbox: SandboxHandle, auth: Auth) -> None:
     """Right after sign-in the upstream token is still elevated by the sign-in code; the console asks anyway,
     whatever STEP_UP_MAX_AGE says."""
-    app = console_with(sandbox, tmp_path, STEP_UP_MAX_AGE=3600)
     person = seeded_cardholder(sandbox)
-    client, _email = operator(app, sandbox, REVEALER)
+    client, _email = auth.sign_in(REVEALER)
     detail = html_of(client.get(f"/p/{PARTNER_A}/cardholders/{person['cardholderId']}"))
     assert 'data-testid="step-up"' in detail
     refused = reveal(client, person)
@@ -101,11 +85,10 @@ def test_the_sign_in_code_is_not_a_step_up(sandbox: SandboxHandle, tmp_path: Pat
 
 
 def test_by_default_every_sensitive_action_asks_for_its_own_code(
-    sandbox: SandboxHandle, tmp_path: Path
+    sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    app = console_with(sandbox, tmp_path)
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     shown = reveal(client, person, code_for(client, sandbox, email))
     assert person["documentNumber"] in html_of(shown)
     # The upstream elevation from that code still runs, but the console's policy is "every time".
@@ -114,12 +97,12 @@ def test_by_default_every_sensitive_action_asks_for_its_own_code(
     assert person["documentNumber"] not in html_of(again)
 
 
+@pytest.mark.console(STEP_UP_MAX_AGE=600)
 def test_a_console_step_up_counts_for_step_up_max_age_and_no_longer(
-    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+    sandbox: SandboxHandle, auth: Auth, clean_faults: SandboxHandle
 ) -> None:
-    app = console_with(sandbox, tmp_path, STEP_UP_MAX_AGE=600)
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     assert person["documentNumber"] in html_of(reveal(client, person, code_for(client, sandbox, email)))
     verified = len(clean_faults.calls(VERIFY_ROUTE))
     within = reveal(client, person)
@@ -131,12 +114,12 @@ def test_a_console_step_up_counts_for_step_up_max_age_and_no_longer(
     assert person["documentNumber"] not in html_of(lapsed)
 
 
+@pytest.mark.console(STEP_UP_MAX_AGE=3600)
 def test_a_lapsed_upstream_elevation_asks_even_within_step_up_max_age(
-    sandbox: SandboxHandle, tmp_path: Path
+    sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    app = console_with(sandbox, tmp_path, STEP_UP_MAX_AGE=3600)
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     assert person["documentNumber"] in html_of(reveal(client, person, code_for(client, sandbox, email)))
     drop_elevation(client)  # the CMS's elevation is over; the console's step-up is a minute old
     refused = reveal(client, person)
@@ -165,13 +148,13 @@ class MaskedUnlessInline(httpx.HTTPTransport):
 
 
 def test_a_cms_that_wants_the_code_with_the_read_gets_the_next_code_inline(
-    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+    sandbox: SandboxHandle, make_app: Callable[..., Flask], clean_faults: SandboxHandle
 ) -> None:
     """Every reveal asks for a code, and this CMS still masks after the step-up: the next code goes with the
     read itself (not traded for elevation again, which would ask forever), and counts as the step-up."""
-    app = console_with(sandbox, tmp_path, CMS_TRANSPORT=MaskedUnlessInline())
+    app = make_app(**GENEROUS, CMS_TRANSPORT=MaskedUnlessInline())
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = Auth(app, sandbox).sign_in(REVEALER)
     masked = reveal(client, person, code_for(client, sandbox, email))
     assert "The CMS asks for a fresh code to show this data" in html_of(masked)
     assert person["documentNumber"] not in html_of(masked)
@@ -188,10 +171,9 @@ def test_a_cms_that_wants_the_code_with_the_read_gets_the_next_code_inline(
 
 
 def test_a_top_up_request_and_its_approval_each_ask_for_a_code(
-    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+    sandbox: SandboxHandle, auth: Auth, clean_faults: SandboxHandle
 ) -> None:
-    app = console_with(sandbox, tmp_path)
-    maker, maker_email = operator(app, sandbox, MAKER)
+    maker, maker_email = auth.sign_in(MAKER)
     state = open_form(maker)
     refused = post_top_up(maker, state, "25.00")
     assert refused.status_code == 422
@@ -204,7 +186,7 @@ def test_a_top_up_request_and_its_approval_each_ask_for_a_code(
     assert sent.status_code == 303, html_of(sent)
     request_id = int(sent.headers["Location"].rsplit("/", 1)[1])
 
-    checker, checker_email = operator(app, sandbox, CHECKER)
+    checker, checker_email = auth.sign_in(CHECKER)
     url = f"/p/{PARTNER_A}/top-ups/{request_id}/approve"
     page = html_of(checker.get(url))
     assert 'data-testid="step-up"' in page
@@ -223,10 +205,9 @@ def test_a_top_up_request_and_its_approval_each_ask_for_a_code(
 
 
 def test_a_bulk_send_asks_for_a_code(
-    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+    sandbox: SandboxHandle, auth: Auth, clean_faults: SandboxHandle
 ) -> None:
-    app = console_with(sandbox, tmp_path)
-    client, email = operator(app, sandbox, UPLOADER, partner=PARTNER)
+    client, email = auth.sign_in(UPLOADER, partners=(PARTNER,))
     upload_id = upload_id_of(post_file(client, csv_file([person(0, free_cards(sandbox, 1)[0])])))
     page = html_of(client.get(detail_url(upload_id)))
     assert 'data-testid="step-up"' in page
@@ -252,9 +233,9 @@ def _send(client: FlaskClient) -> TestResponse:
     return client.post("/step-up/code", headers={"X-CSRFToken": token, "HX-Request": "true"})
 
 
-def test_sending_codes_is_limited_per_operator_and_per_ip(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    app = console_with(sandbox, tmp_path, STEP_UP_SEND_RATE_LIMIT="2 per minute")
-    client, email = operator(app, sandbox, REVEALER, ip="10.20.0.1")
+@pytest.mark.console(STEP_UP_SEND_RATE_LIMIT="2 per minute")
+def test_sending_codes_is_limited_per_operator_and_per_ip(sandbox: SandboxHandle, auth: Auth) -> None:
+    client, email = auth.sign_in(REVEALER, ip="10.20.0.1")
     assert [_send(client).status_code for _ in range(2)] == [200, 200]
     mails = len(sandbox.mailbox(email))
     third = _send(client)
@@ -264,18 +245,18 @@ def test_sending_codes_is_limited_per_operator_and_per_ip(sandbox: SandboxHandle
     assert len(sandbox.mailbox(email)) == mails  # nothing mailed
     client.environ_base["REMOTE_ADDR"] = "10.20.0.2"  # same operator, another address
     assert _send(client).status_code == 429
-    other, _ = operator(app, sandbox, REVEALER, ip="10.20.0.1")  # another operator, same address
+    other, _ = auth.sign_in(REVEALER, ip="10.20.0.1")  # another operator, same address
     assert _send(other).status_code == 429
-    fresh, _ = operator(app, sandbox, REVEALER, ip="10.20.0.3")
+    fresh, _ = auth.sign_in(REVEALER, ip="10.20.0.3")
     assert _send(fresh).status_code == 200
 
 
+@pytest.mark.console(STEP_UP_RATE_LIMIT="3 per minute")
 def test_refused_codes_are_counted_across_codes_per_operator_and_per_ip(
-    sandbox: SandboxHandle, tmp_path: Path, clean_faults: SandboxHandle
+    sandbox: SandboxHandle, auth: Auth, clean_faults: SandboxHandle
 ) -> None:
-    app = console_with(sandbox, tmp_path, STEP_UP_RATE_LIMIT="3 per minute")
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER, ip="10.30.0.1")
+    client, email = auth.sign_in(REVEALER, ip="10.30.0.1")
     code_for(client, sandbox, email)
     assert all("The code is not valid" in html_of(reveal(client, person, "000000")) for _ in range(2))
     code_for(client, sandbox, email)  # a new code does not reset the count
@@ -294,9 +275,9 @@ def test_refused_codes_are_counted_across_codes_per_operator_and_per_ip(
     assert 'data-testid="retry-after"' in html_of(page)
     client.environ_base["REMOTE_ADDR"] = "10.30.0.2"  # the operator's count follows them
     assert reveal(client, person, good).status_code == 429
-    neighbour, neighbour_email = operator(app, sandbox, REVEALER, ip="10.30.0.1")  # the address's count
+    neighbour, neighbour_email = auth.sign_in(REVEALER, ip="10.30.0.1")  # the address's count
     assert reveal(neighbour, person, code_for(neighbour, sandbox, neighbour_email)).status_code == 429
-    elsewhere, elsewhere_email = operator(app, sandbox, REVEALER, ip="10.30.0.3")
+    elsewhere, elsewhere_email = auth.sign_in(REVEALER, ip="10.30.0.3")
     shown = reveal(elsewhere, person, code_for(elsewhere, sandbox, elsewhere_email))
     assert person["documentNumber"] in html_of(shown)
 
@@ -309,10 +290,9 @@ WRONG = "The code is not valid: check the six digits"
 EXPIRED = "The code has expired. Send a new one."
 
 
-def test_the_form_says_when_no_code_was_sent_yet(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    app = console_with(sandbox, tmp_path)
+def test_the_form_says_when_no_code_was_sent_yet(sandbox: SandboxHandle, auth: Auth) -> None:
     person = seeded_cardholder(sandbox)
-    client, _email = operator(app, sandbox, REVEALER)
+    client, _email = auth.sign_in(REVEALER)
     empty = html_of(reveal(client, person))
     assert NEEDS_CODE in empty
     assert NOT_SENT in empty
@@ -323,11 +303,10 @@ def test_the_form_says_when_no_code_was_sent_yet(sandbox: SandboxHandle, tmp_pat
 
 
 def test_after_sending_an_empty_field_asks_for_that_code_and_a_wrong_one_is_called_wrong(
-    sandbox: SandboxHandle, tmp_path: Path
+    sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    app = console_with(sandbox, tmp_path)
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     good = code_for(client, sandbox, email)
     empty = html_of(reveal(client, person))
     assert ENTER_SENT in empty
@@ -343,10 +322,9 @@ def test_after_sending_an_empty_field_asks_for_that_code_and_a_wrong_one_is_call
     assert NOT_SENT in html_of(reveal(client, person))
 
 
-def test_an_expired_code_is_called_expired(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    app = console_with(sandbox, tmp_path)
+def test_an_expired_code_is_called_expired(sandbox: SandboxHandle, auth: Auth) -> None:
     person = seeded_cardholder(sandbox)
-    client, email = operator(app, sandbox, REVEALER)
+    client, email = auth.sign_in(REVEALER)
     before = sandbox.control("GET", "/config")["config"]
     sandbox.set_config(SANDBOX_OTP_TTL=0)  # every code the CMS mails is already stale when it arrives
     try:

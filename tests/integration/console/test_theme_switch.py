@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from flask import Flask
 
 from tests.integration.console.test_shell_csrf import csrf_token
-from tests.support.console import make_console
-from tests.support.sandbox import SandboxHandle
-
-
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path)
 
 
 def test_a_chosen_theme_is_kept_and_system_forgets_it(console: Flask) -> None:

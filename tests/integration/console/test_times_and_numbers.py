@@ -7,22 +7,24 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from tests.integration.console.test_users_pages import SignIn, access_console, fresh_email, sign_in_factory
+from tests.integration.console.test_users_pages import ACCESS_SETTINGS, fresh_email
+from tests.support.auth import Auth
+from tests.support.console import make_console
 from tests.support.sandbox import SandboxHandle
 
 PARTNER_A = 1
 NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
 
 
-def _console(sandbox: SandboxHandle, tmp_path: Path, **overrides: object) -> SignIn:
-    console: Flask = access_console(sandbox, tmp_path)
+def _console(sandbox: SandboxHandle, tmp_path: Path, **overrides: object) -> Auth:
+    """Sign-ins to a console whose settings change after it started (read on each request)."""
+    console = make_console(sandbox, tmp_path, **ACCESS_SETTINGS)
     console.config.update(overrides)
-    return sign_in_factory(console, sandbox)
+    return Auth(console, sandbox)
 
 
-def _user_page(sign: SignIn, sandbox: SandboxHandle, lang: str = "en") -> str:
+def _user_page(sign: Auth, sandbox: SandboxHandle, lang: str = "en") -> str:
     target = sandbox.create_user(
         email=fresh_email(),
         password="Target-Pass-2026!",
@@ -31,7 +33,7 @@ def _user_page(sign: SignIn, sandbox: SandboxHandle, lang: str = "en") -> str:
         permissions={str(PARTNER_A): ["cardholders:list"]},
         lastLoginAt="2026-01-02T03:04:00Z",
     )
-    op = sign({PARTNER_A: ["users:list", "users:detail"]})
+    op = sign.sign_in({PARTNER_A: ["users:list", "users:detail"]})
     with op.client.session_transaction() as session:
         session["lang"] = lang
     page = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}")
@@ -77,7 +79,7 @@ def test_a_balance_reads_the_same_on_every_screen_of_a_language(
     """The dashboard, the partner page and the top-up form show one partner's balance with one style of
     separators (the Spanish UI once showed 250,000.00 on one and 250.000,00 on another)."""
     sign = _console(sandbox, tmp_path, SPANISH_LOCALE=locale)
-    op = sign({PARTNER_A: ["balance-management:list", "balance-management:create"]})
+    op = sign.sign_in({PARTNER_A: ["balance-management:list", "balance-management:create"]})
     with op.client.session_transaction() as session:
         session["lang"] = lang
     figures: dict[str, set[str]] = {}

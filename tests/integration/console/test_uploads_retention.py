@@ -15,7 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from tests.integration.console.test_auth_login import new_operator, sign_in
 from tests.integration.console.test_uploads_flow import (
     PARTNER,
     UPLOADER,
@@ -25,7 +24,7 @@ from tests.integration.console.test_uploads_flow import (
     post_file,
     upload_id_of,
 )
-from tests.support.console import make_console
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 from webapp.store import current_store
 from webapp.store.audit import recent_events
@@ -34,17 +33,7 @@ from webapp.store.uploads import UploadNote, UploadRecord
 PII_OPERATOR = [*UPLOADER, "cardholders:otp"]
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
-
-
-def operator(console: Flask, sandbox: SandboxHandle, permissions: list[str]) -> tuple[FlaskClient, str]:
-    client = console.test_client()
-    email, password = new_operator(sandbox, partners=(PARTNER,), permissions={PARTNER: permissions})
-    done = sign_in(client, sandbox, email, password)
-    assert done.status_code in (302, 303), done.get_data(as_text=True)
-    return client, email
+pytestmark = pytest.mark.console(LOGIN_RATE_LIMIT="100 per minute", OTP_RATE_LIMIT="100 per minute")
 
 
 def checked_upload(client: FlaskClient, card_base: int) -> tuple[int, str]:
@@ -67,10 +56,11 @@ def report_events(console: Flask, upload_id: int) -> list[tuple[str | None, str]
 def test_the_report_with_values_is_for_the_uploader_and_personal_data_operators(
     console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    uploader, uploader_email = operator(console, sandbox, UPLOADER)
-    colleague, colleague_email = operator(console, sandbox, UPLOADER)
-    pii, pii_email = operator(console, sandbox, PII_OPERATOR)
+    uploader, uploader_email = auth.sign_in(UPLOADER, partners=(PARTNER,))
+    colleague, colleague_email = auth.sign_in(UPLOADER, partners=(PARTNER,))
+    pii, pii_email = auth.sign_in(PII_OPERATOR, partners=(PARTNER,))
     upload_id, document = checked_upload(uploader, 930000)
     report = f"{detail_url(upload_id)}/errors.csv"
 
@@ -104,9 +94,10 @@ def test_the_report_with_values_is_for_the_uploader_and_personal_data_operators(
 def test_once_the_file_is_gone_the_masked_report_is_for_every_uploader(
     console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    uploader, _email = operator(console, sandbox, UPLOADER)
-    colleague, colleague_email = operator(console, sandbox, UPLOADER)
+    uploader, _email = auth.sign_in(UPLOADER, partners=(PARTNER,))
+    colleague, colleague_email = auth.sign_in(UPLOADER, partners=(PARTNER,))
     upload_id, document = checked_upload(uploader, 931000)
     for path in (Path(console.instance_path) / "uploads").iterdir():
         path.unlink()
@@ -126,8 +117,9 @@ def _age(path: Path, seconds: float) -> None:
 def test_the_purge_deletes_what_is_past_its_time_and_keeps_the_rest(
     console: Flask,
     sandbox: SandboxHandle,
+    auth: Auth,
 ) -> None:
-    uploader, _email = operator(console, sandbox, UPLOADER)
+    uploader, _email = auth.sign_in(UPLOADER, partners=(PARTNER,))
     old_id, _doc = checked_upload(uploader, 932000)
     recent_id, _doc = checked_upload(uploader, 933000)
     with console.app_context(), current_store().session() as db:
@@ -176,8 +168,10 @@ def test_the_purge_deletes_what_is_past_its_time_and_keeps_the_rest(
     assert purged[0].detail["uploads"] == 1
 
 
-def test_the_report_opens_as_a_workbook_with_the_same_rows(console: Flask, sandbox: SandboxHandle) -> None:
-    uploader, _ = operator(console, sandbox, UPLOADER)
+def test_the_report_opens_as_a_workbook_with_the_same_rows(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    uploader, _ = auth.sign_in(UPLOADER, partners=(PARTNER,))
     upload_id, document = checked_upload(uploader, 931000)
     got = uploader.get(f"{detail_url(upload_id)}/errors.xlsx")
     assert got.status_code == 200

@@ -13,9 +13,9 @@ import xlsxwriter
 from flask import Flask
 
 from tests.integration.console.test_uploads_flow import (
+    CONSOLE,
     PARTNER,
     UPLOADER,
-    console,
     counts,
     csrf,
     csv_file,
@@ -24,23 +24,23 @@ from tests.integration.console.test_uploads_flow import (
     person,
     post_file,
     send,
-    signed_in,
     upload_id_of,
     wait_until_done,
 )
+from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 from webapp.cardholders.rules import FIELDS
 
-__all__ = ["console"]  # the fixture, shared with the flow tests
+pytestmark = CONSOLE
 
 CARD_READER = [*UPLOADER, "cards-admin:detail"]  # may list the partner's cards
 NOT_A_CARD = 990_000_001  # no card of the sandbox has this id
 
 
 def test_a_card_that_is_not_free_fails_in_the_dry_run_as_it_would_on_send(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, sandbox, CARD_READER)
+    client = auth.sign_in(CARD_READER, partners=(PARTNER,), step_up=True).client
     [card] = free_cards(sandbox, 1)
     rows = [person(0, card), person(1, NOT_A_CARD)]
     upload_id = upload_id_of(post_file(client, csv_file(rows)))
@@ -52,9 +52,10 @@ def test_a_card_that_is_not_free_fails_in_the_dry_run_as_it_would_on_send(
 
 
 def test_when_the_cms_cannot_tell_the_page_says_which_check_only_it_makes(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, sandbox)  # may not list the partner's cards
+    # may not list the partner's cards
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     rows = [person(0, NOT_A_CARD)]
     upload_id = upload_id_of(post_file(client, csv_file(rows)))
     html = client.get(detail_url(upload_id)).get_data(as_text=True)
@@ -81,9 +82,9 @@ def _workbook(sheets: dict[str, list[list[str]]]) -> bytes:
 
 
 def test_the_sheet_whose_header_matches_is_read_and_can_be_switched(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     rows = [person(0, NOT_A_CARD)]
     notes = [[f"Nota {i}" for i in range(12)], ["x"] * 12]
     altas = [list(FIELDS), *[[r[f] for f in FIELDS] for r in rows]]
@@ -117,9 +118,9 @@ def test_the_sheet_whose_header_matches_is_read_and_can_be_switched(
 
 
 def test_missing_columns_are_named_at_once_and_the_mapping_page_does_not_call_them_optional(
-    console: Flask, sandbox: SandboxHandle
+    console: Flask, sandbox: SandboxHandle, auth: Auth
 ) -> None:
-    client = signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     two_columns = b"documentType,documentNumber\r\nDPI,1234567890101\r\n"
     short = post_file(client, two_columns, "short.csv", kind="cards")
     assert short.status_code == 422
@@ -133,8 +134,10 @@ def test_missing_columns_are_named_at_once_and_the_mapping_page_does_not_call_th
     assert "unassigned are ignored" not in page
 
 
-def test_a_line_break_inside_a_cell_is_announced_as_a_space(console: Flask, sandbox: SandboxHandle) -> None:
-    client = signed_in(console, sandbox)
+def test_a_line_break_inside_a_cell_is_announced_as_a_space(
+    console: Flask, sandbox: SandboxHandle, auth: Auth
+) -> None:
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     rows = [person(0, NOT_A_CARD), person(1, NOT_A_CARD + 1, address="5a Avenida 10-20\nZona 1")]
     upload_id = upload_id_of(post_file(client, csv_file(rows)))
     html = client.get(detail_url(upload_id)).get_data(as_text=True)

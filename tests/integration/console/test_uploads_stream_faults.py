@@ -12,7 +12,6 @@ import logging
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from tests.integration.console.test_uploads_flow import (
     PARTNER,
+    UPLOADER,
     batch_pace,
     csv_file,
     detail_url,
@@ -28,11 +28,11 @@ from tests.integration.console.test_uploads_flow import (
     person,
     post_file,
     send,
-    signed_in,
     upload_id_of,
     wait_until_done,
 )
-from tests.support.console import STEP_UP_FOR_AN_HOUR, make_console
+from tests.support.auth import Auth
+from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.sandbox import SandboxHandle
 
 IDLE_SECONDS = 1.0  # the console's progress idle timeout in these tests (30 s in production)
@@ -41,16 +41,12 @@ PROGRESS_LOGGER = "webapp.uploads.progress"
 GARBAGE = "this is not json"  # what the sandbox's sse_garbage frame carries
 
 
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(
-        sandbox,
-        tmp_path,
-        LOGIN_RATE_LIMIT="100 per minute",
-        OTP_RATE_LIMIT="100 per minute",
-        UPLOADS_PROGRESS_IDLE_SECONDS=IDLE_SECONDS,
-        **STEP_UP_FOR_AN_HOUR,
-    )
+pytestmark = pytest.mark.console(
+    LOGIN_RATE_LIMIT="100 per minute",
+    OTP_RATE_LIMIT="100 per minute",
+    UPLOADS_PROGRESS_IDLE_SECONDS=IDLE_SECONDS,
+    **STEP_UP_FOR_AN_HOUR,
+)
 
 
 def _poll(client: FlaskClient, upload_id: int) -> TestResponse:
@@ -113,11 +109,11 @@ def _settle(at_most: int, seconds: float) -> int:
 
 
 def test_a_dropped_stream_says_still_processing_then_reaches_the_real_end(
-    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture
+    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture, auth: Auth
 ) -> None:
     sandbox = clean_faults
     caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
-    client = signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     upload_id = _sent_upload(client, sandbox, 4)
     sandbox.set_fault(PROGRESS_ROUTE, "sse_drop", times=1, after=1)  # one frame, then the connection closes
     with batch_pace(sandbox, 2):
@@ -140,11 +136,11 @@ def test_a_dropped_stream_says_still_processing_then_reaches_the_real_end(
 
 
 def test_a_garbage_frame_is_never_shown_and_the_batch_still_finishes(
-    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture
+    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture, auth: Auth
 ) -> None:
     sandbox = clean_faults
     caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
-    client = signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     upload_id = _sent_upload(client, sandbox, 4)
     sandbox.set_fault(PROGRESS_ROUTE, "sse_garbage", times=1, after=1)  # a good frame, then a non-JSON one
     with batch_pace(sandbox, 2):
@@ -171,13 +167,13 @@ def test_a_garbage_frame_is_never_shown_and_the_batch_still_finishes(
 
 
 def test_stalled_follows_give_up_after_the_idle_timeout_and_leave_no_threads_behind(
-    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture
+    console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture, auth: Auth
 ) -> None:
     """Every follow stalls (the fault stays on). Each reader quits after the idle timeout and ends its thread;
     polls meanwhile are answered at once and never start a second reader; the thread count does not grow."""
     sandbox = clean_faults
     caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
-    client = signed_in(console, sandbox)
+    client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     upload_id = _sent_upload(client, sandbox, 10)
     sandbox.set_fault(PROGRESS_ROUTE, "sse_stall", seconds=30)  # one frame, then silence, on every follow
     before = set(threading.enumerate())

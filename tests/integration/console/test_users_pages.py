@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.console.test_auth_login import csrf_from, new_operator, sign_in
-from tests.support.console import make_console
+from tests.support.auth import Auth, Signed, csrf_from
 from tests.support.sandbox import SandboxHandle
 from webapp.store.audit import recent_events
 
@@ -26,47 +22,9 @@ USER_ADMIN = ["users:*"]
 # -- helpers shared with the other access-control modules -----------------------------------------
 
 
-def access_console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return make_console(sandbox, tmp_path, LOGIN_RATE_LIMIT="200 per minute", OTP_RATE_LIMIT="200 per minute")
-
-
-@pytest.fixture
-def console(sandbox: SandboxHandle, tmp_path: Path) -> Flask:
-    return access_console(sandbox, tmp_path)
-
-
-class Signed:
-    """A console test client signed in as a fresh sandbox operator."""
-
-    def __init__(self, client: FlaskClient, email: str, user_id: int) -> None:
-        self.client, self.email, self.user_id = client, email, user_id
-
-
-SignIn = Callable[..., Signed]
-
-
-def sign_in_factory(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    """`sign(permissions, **spec)`: a fresh operator with exactly those grants, signed in through the
-    console."""
-
-    def sign(permissions: dict[int, list[str]], **spec: Any) -> Signed:
-        client = console.test_client()
-        email, password = new_operator(
-            sandbox, partners=tuple(sorted(permissions)), permissions=permissions, **spec
-        )
-        sign_in(client, sandbox, email, password)
-        me = client.get("/partners/")
-        assert me.status_code == 200
-        with client.session_transaction() as session:
-            user_id = int(session["operator"]["id"])
-        return Signed(client, email, user_id)
-
-    return sign
-
-
-@pytest.fixture
-def signed_in(console: Flask, sandbox: SandboxHandle) -> SignIn:
-    return sign_in_factory(console, sandbox)
+# The access modules sign many operators in: room for them under the sign-in limits.
+ACCESS_SETTINGS = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute"}
+pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
 
 
 def drop_elevation(client: FlaskClient) -> None:
@@ -108,8 +66,8 @@ def fresh_email() -> str:
 # -- list, search and filter ----------------------------------------------------------------------
 
 
-def test_list_shows_the_partners_users_with_status(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: ["users:list", "users:detail"]})
+def test_list_shows_the_partners_users_with_status(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:detail"]})
     page = op.client.get(f"/p/{PARTNER_A}/users/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -119,8 +77,8 @@ def test_list_shows_the_partners_users_with_status(signed_in: SignIn, sandbox: S
     assert "HX-Request" in page.headers["Vary"]
 
 
-def test_status_filter_and_sort_are_in_the_url(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_B: ["users:list"]})
+def test_status_filter_and_sort_are_in_the_url(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_B: ["users:list"]})
     sandbox.clear_calls()
     html = op.client.get(f"/p/{PARTNER_B}/users/?status=inactive&sort=email&order=desc").get_data(
         as_text=True
@@ -131,8 +89,8 @@ def test_status_filter_and_sort_are_in_the_url(signed_in: SignIn, sandbox: Sandb
     assert {"status", "sortBy", "sortOrder"} <= set(call["queryKeys"])
 
 
-def test_search_is_posted_never_in_the_url(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: ["users:list"]})
+def test_search_is_posted_never_in_the_url(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:list"]})
     html = op.client.get(f"/p/{PARTNER_A}/users/").get_data(as_text=True)
     found = op.client.post(
         f"/p/{PARTNER_A}/users/",
@@ -147,17 +105,17 @@ def test_search_is_posted_never_in_the_url(signed_in: SignIn, sandbox: SandboxHa
     assert "elena.dormida" not in (found.request.url or "")
 
 
-def test_list_needs_users_list(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: ["cardholders:list"]})
+def test_list_needs_users_list(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: ["cardholders:list"]})
     sandbox.clear_calls()
     assert op.client.get(f"/p/{PARTNER_A}/users/").status_code == 403
     assert sandbox.calls(f"GET /app/partners/{PARTNER_A}/users") == []
 
 
 def test_a_partner_that_is_not_yours_is_refused_before_upstream(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     sandbox.clear_calls()
     assert op.client.get(f"/p/{PARTNER_B}/users/").status_code == 403
     assert sandbox.calls(f"GET /app/partners/{PARTNER_B}/users") == []
@@ -167,7 +125,7 @@ def test_a_partner_that_is_not_yours_is_refused_before_upstream(
 
 
 def test_detail_shows_partners_permissions_and_last_sign_in(
-    signed_in: SignIn, sandbox: SandboxHandle
+    auth: Auth, sandbox: SandboxHandle
 ) -> None:
     target = sandbox.create_user(
         email=fresh_email(),
@@ -177,7 +135,7 @@ def test_detail_shows_partners_permissions_and_last_sign_in(
         permissions={str(PARTNER_A): ["cardholders:list"], str(PARTNER_B): ["approvals:list"]},
         lastLoginAt="2026-01-02T03:04:00Z",
     )
-    op = signed_in({PARTNER_A: ["users:list", "users:detail"], PARTNER_B: ["users:detail"]})
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:detail"], PARTNER_B: ["users:detail"]})
     page = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -189,14 +147,14 @@ def test_detail_shows_partners_permissions_and_last_sign_in(
     assert "approvals:list" in perms_b.split("</ul>")[0]
 
 
-def test_detail_needs_users_detail(signed_in: SignIn) -> None:
-    op = signed_in({PARTNER_A: ["users:list"]})
+def test_detail_needs_users_detail(auth: Auth) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:list"]})
     assert op.client.get(f"/p/{PARTNER_A}/users/1").status_code == 403
 
 
-def test_a_user_of_another_partner_is_not_found(signed_in: SignIn, sandbox: SandboxHandle) -> None:
+def test_a_user_of_another_partner_is_not_found(auth: Auth, sandbox: SandboxHandle) -> None:
     other = sandbox.create_user(email=fresh_email(), password="Other-Pass-2026!", partners=[3])
-    op = signed_in({PARTNER_A: ["users:list", "users:detail"]})
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:detail"]})
     assert op.client.get(f"/p/{PARTNER_A}/users/{other['id']}").status_code == 404
 
 
@@ -210,9 +168,9 @@ def _create_page(op: Signed) -> str:
 
 
 def test_create_needs_a_fresh_code_then_creates_once(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask
+    auth: Auth, sandbox: SandboxHandle, console: Flask
 ) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     drop_elevation(op.client)
     html = _create_page(op)
     assert 'data-testid="step-up"' in html
@@ -245,8 +203,8 @@ def test_create_needs_a_fresh_code_then_creates_once(
         assert event.outcome == "success"
 
 
-def test_create_shows_field_errors_and_keeps_the_input(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})
+def test_create_shows_field_errors_and_keeps_the_input(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     html = _create_page(op)
     form = {
         **form_of(html),
@@ -264,8 +222,8 @@ def test_create_shows_field_errors_and_keeps_the_input(signed_in: SignIn, sandbo
     assert 'value="short"' not in body
 
 
-def test_create_with_a_taken_email(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})
+def test_create_with_a_taken_email(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     html = _create_page(op)
     form = {
         **form_of(html),
@@ -280,19 +238,19 @@ def test_create_with_a_taken_email(signed_in: SignIn, sandbox: SandboxHandle) ->
     assert "A CMS user with this email already exists." in answer.get_data(as_text=True)
 
 
-def test_create_needs_users_create(signed_in: SignIn) -> None:
-    op = signed_in({PARTNER_A: ["users:list", "users:update"]})
+def test_create_needs_users_create(auth: Auth) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:update"]})
     assert op.client.get(f"/p/{PARTNER_A}/users/new").status_code == 403
 
 
 # -- edit and status ------------------------------------------------------------------------------
 
 
-def test_edit_sends_only_what_changed(signed_in: SignIn, sandbox: SandboxHandle) -> None:
+def test_edit_sends_only_what_changed(auth: Auth, sandbox: SandboxHandle) -> None:
     target = sandbox.create_user(
         email=fresh_email(), password="Target-Pass-2026!", name="Viejo Nombre", partners=[PARTNER_A]
     )
-    op = signed_in({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     html = op.client.get(f"/p/{PARTNER_A}/users/{target['id']}/edit").get_data(as_text=True)
     assert 'value="Viejo Nombre"' in html
     sandbox.clear_calls()
@@ -309,10 +267,10 @@ def test_edit_sends_only_what_changed(signed_in: SignIn, sandbox: SandboxHandle)
 
 
 def test_status_change_asks_for_a_code_and_is_audited(
-    signed_in: SignIn, sandbox: SandboxHandle, console: Flask
+    auth: Auth, sandbox: SandboxHandle, console: Flask
 ) -> None:
     target = sandbox.create_user(email=fresh_email(), password="Target-Pass-2026!", partners=[PARTNER_A])
-    op = signed_in({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     drop_elevation(op.client)
     url = f"/p/{PARTNER_A}/users/{target['id']}/status"
     html = op.client.get(url).get_data(as_text=True)
@@ -331,24 +289,24 @@ def test_status_change_asks_for_a_code_and_is_audited(
         assert event.detail == {"before": "active", "after": "inactive"}
 
 
-def test_nobody_changes_their_own_status(signed_in: SignIn, sandbox: SandboxHandle) -> None:
-    op = signed_in({PARTNER_A: USER_ADMIN})
+def test_nobody_changes_their_own_status(auth: Auth, sandbox: SandboxHandle) -> None:
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     sandbox.clear_calls()
     assert op.client.get(f"/p/{PARTNER_A}/users/{op.user_id}/status").status_code == 403
     assert sandbox.calls(f"PUT /app/partners/{PARTNER_A}/users/{op.user_id}/status") == []
 
 
-def test_status_change_needs_its_permission(signed_in: SignIn) -> None:
-    op = signed_in({PARTNER_A: ["users:list", "users:detail", "users:update"]})
+def test_status_change_needs_its_permission(auth: Auth) -> None:
+    op = auth.sign_in({PARTNER_A: ["users:list", "users:detail", "users:update"]})
     assert op.client.get(f"/p/{PARTNER_A}/users/1/status").status_code == 403
 
 
 def test_a_500_after_create_is_an_unknown_outcome_and_keeps_the_key(
-    signed_in: SignIn, clean_faults: SandboxHandle, console: Flask
+    auth: Auth, clean_faults: SandboxHandle, console: Flask
 ) -> None:
     """The one rule of webapp/submit_once.py: the CMS may have created the user before failing, so the form
     says to check the list, the key stays claimed (a retry replays it) and the trail says "unknown"."""
-    op = signed_in({PARTNER_A: USER_ADMIN})
+    op = auth.sign_in({PARTNER_A: USER_ADMIN})
     html = _create_page(op)
     form = {
         **form_of(html),

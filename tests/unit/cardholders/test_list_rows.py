@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webapp import create_app
+from webapp.cardholders.list_rows import list_row as _row
+from webapp.cardholders.list_rows import list_url as _list_url
 from webapp.cardholders.listing import ORDERS, PAGE_SIZES, SORT_FIELDS, STATUSES, ListState
 from webapp.cardholders.masking import mask_document, mask_email, mask_phone
-from webapp.cardholders.views import _list_url, _row
 from webapp.cms.models import CardholderSummary
 
 LABELS = {"active": "activo", "inactive": "inactivo", "closed": "cerrado"}

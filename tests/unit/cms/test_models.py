@@ -246,3 +246,47 @@ def test_parsers_are_total(parser: Any, value: Any) -> None:
     """Any JSON value either parses or raises BadUpstreamResponse: never a TypeError or KeyError."""
     with contextlib.suppress(errors.BadUpstreamResponse):
         parser(value)
+
+
+REQUEST = {"id": 1, "requestedAmount": "1", "status": "pending"}
+PARTNER = {"partnerId": 1, "name": "Banco Quetzal"}
+FRAME = {"batchId": "b-1", "errors": [{"row": "2"}]}
+BAD_FIELDS = [
+    (
+        models.Cardholder,
+        {**CARDHOLDER, "cardholderId": "1"},
+        "cardholder.cardholderId is missing or not an integer",
+    ),
+    (models.Cardholder, {**CARDHOLDER, "cards": "none"}, "cardholder.cards is not a list"),
+    (models.Partner, {**PARTNER, "branding": []}, "partner.branding is not an object"),
+    (models.Partner, {**PARTNER, "branding": {"logoText": 3}}, "partner.branding.logoText is not a string"),
+    (models.Batch, {"batchId": 7, "status": "done"}, "batch.id is missing or not a string"),
+    (models.ProcessRequest, {**REQUEST, "evidence": 3}, "processRequest.evidence is not an object"),
+    (models.ProcessRequest, {**REQUEST, "decidedBy": {}}, "decidedBy.id is missing or not an integer"),
+    (models.ProgressFrame, FRAME, "progress.errors.row is not an integer"),
+    (models.Operator, {"id": 1, "email": "e", "name": "n", "partners": None}, "me.partners is not a list"),
+]
+
+
+@pytest.mark.parametrize(("model", "raw", "message"), BAD_FIELDS)
+def test_a_bad_field_is_named_where_it_was_found(model: Any, raw: Any, message: str) -> None:
+    with pytest.raises(errors.BadUpstreamResponse) as caught:
+        model.from_api(raw)
+    assert str(caught.value) == f"Unexpected upstream data: {message}"
+
+
+def test_declared_fields_read_their_camel_case_key_and_a_create_sends_them_in_order() -> None:
+    new = models.NewCardholder("A", "B", "C", "GT", "1990-01-01", "single", "f", "+502", "e", "DPI", "1", 7)
+    body = new.to_api()
+    assert list(body) == list(models.NewCardholder.api_keys())
+    assert (body["countryOfBirth"], body["cardId"]) == ("GT", 7)
+    assert models.NewCardholder.from_api(body) == new
+
+
+def test_a_model_field_without_a_reader_is_refused_when_the_class_is_defined() -> None:
+    from webapp.cms.models.declared import ApiModel
+
+    with pytest.raises(TypeError, match="declare one with api"):
+
+        class Odd(ApiModel, where="odd"):
+            values: set[int]

@@ -50,9 +50,9 @@ def test_navigation_lists_only_what_the_operator_may_open() -> None:
     app = _app_with_every_section()
     with app.test_request_context("/p/1/cardholders"):
         labels = [link.label for link in navigation(app, OPERATOR, 1)]
-        assert labels == ["Dashboard", "Partner", "Cardholders", "Top-up requests"]
+        assert labels == ["Dashboard", "Partner", "Cardholders", "Top-up requests", "My jobs"]
         labels = [link.label for link in navigation(app, OPERATOR, 2)]
-        assert labels == ["Dashboard", "Partner", "Permissions"]
+        assert labels == ["Dashboard", "Partner", "Permissions", "My jobs"]
         assert navigation(app, None, 1) == []
         assert navigation(app, OPERATOR, None) == []
         active = [link.label for link in navigation(app, OPERATOR, 1) if link.active]

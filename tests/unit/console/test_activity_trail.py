@@ -81,6 +81,7 @@ def test_every_action_the_console_writes_has_a_kind_and_a_label() -> None:
         text = source.read_text(encoding="utf-8")
         written.update(re.findall(r'record_event\(\s*"([a-z_]+)"', text))
         written.update(re.findall(r'^\s*"([a-z_]+)",\n\s*outcome=', text, flags=re.MULTILINE))
+        written.update(re.findall(r'\bWrite\(\s*event="([a-z_]+)"', text))  # webapp/submit_once.py
     # built at run time: f"card_{action}", f"process_request_{action}", the session end's two names
     written |= {"card_activate", "card_block", "card_unblock", "session_expired", "session_ended"}
     written |= {f"process_request_{verb}" for verb in ("approve", "reject", "cancel")}

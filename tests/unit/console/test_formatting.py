@@ -5,21 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from webapp import create_app, formatting
+from webapp import formatting
 from webapp.config import validate
 
 JULY_NOON_UTC = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    """The console itself (its Flask-Babel locale rule), with no CMS behind it: nothing here calls one."""
-    return create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "s" * 40})
 
 
 @pytest.fixture

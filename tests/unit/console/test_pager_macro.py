@@ -48,3 +48,25 @@ def test_a_posted_pager_keeps_its_fields_out_of_the_url(bare_app: Flask) -> None
 
 def test_one_page_needs_no_pager(bare_app: Flask) -> None:
     assert _render(bare_app, "/p/1/users/", Page(1, 1), {}).strip() == ""
+
+
+def test_a_list_with_its_own_links_names_each_part_and_ends_with_the_call_block(bare_app: Flask) -> None:
+    """The cardholder list: its links are its own (a search is POSTed, so the current endpoint's URL would be
+    wrong), its tests find the parts by name, its page count is formatted."""
+    template = (
+        '{% from "_macros/ui.html" import pager %}'
+        '{% call pager(page, hx_target="#results", testid=ids, href=href, numbered=true) %}'
+        "<kbd>j k</kbd>{% endcall %}"
+    )
+    ids = {"prev": "previous-page", "next": "next-page", "status": "page-status"}
+    with bare_app.test_request_context("/p/1/cardholders/search", headers={"Accept-Language": "en"}):
+        html = render_template_string(
+            template, page=Page(2, 4000), ids=ids, href=lambda number: f"/p/1/cardholders/?page={number}&s=x"
+        )
+    url = "/p/1/cardholders/?page=1&amp;s=x"
+    htmx = f'hx-get="{url}" hx-target="#results" hx-push-url="true"'
+    assert f'href="{url}" {htmx} data-testid="previous-page"' in html
+    assert 'href="/p/1/cardholders/?page=3&amp;s=x"' in html
+    assert 'data-testid="next-page"' in html
+    assert '<span class="pager-status" data-testid="page-status">Page 2 of 4,000</span>' in html
+    assert html.rstrip().endswith("<kbd>j k</kbd>\n    </nav>")

@@ -1,5 +1,5 @@
-"""Typed shapes of what the CMS answers, each parsed by a small explicit `from_api(dict)`, one module per
-API domain as in resources/.
+"""Typed shapes of what the CMS answers, one module per API domain as in resources/, each read by the
+`from_api` its fields declare (declared.py).
 
 Unknown fields are ignored and unknown enum values are kept as plain strings, so an additive upstream
 change never breaks the console; a missing required field or a wrong type raises BadUpstreamResponse.

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from webapp.cms.models.declared import api
 from webapp.cms.models.partners import PartnerRef
-from webapp.cms.models.readers import as_list, as_object
-from webapp.cms.models.users import Account, account_fields
+from webapp.cms.models.readers import list_of, str_or
+from webapp.cms.models.users import Account
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,7 @@ class LoginResult:
     otp_required: bool
 
 
-@dataclass(frozen=True)
-class Operator(Account):
-    partners: list[PartnerRef]
-
-    @classmethod
-    def from_api(cls, raw: Any) -> Operator:
-        w = "me"
-        d = as_object(raw, w)
-        return cls(
-            **account_fields(d, w, default_status="active"),
-            partners=[PartnerRef.from_api(p) for p in as_list(d.get("partners", []), "me.partners")],
-        )
+class Operator(Account, where="me"):
+    # The signed-in operator's own answer may leave its status out.
+    status: str = api(str_or("active"))
+    partners: list[PartnerRef] = api(list_of(PartnerRef.from_api))

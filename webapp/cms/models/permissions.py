@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webapp.cms.models.readers import as_list, as_object, opt_int, opt_str, req_int, req_str
+from webapp.cms.models.declared import ApiModel, api
+from webapp.cms.models.readers import as_object, list_of, opt_int
 
 
-@dataclass(frozen=True)
-class Permission:
+class Permission(ApiModel, where="permission"):
     permission_id: int
     resource: str
     action: str
@@ -19,39 +19,16 @@ class Permission:
     def key(self) -> str:
         return f"{self.resource}:{self.action}"
 
-    @classmethod
-    def from_api(cls, raw: Any) -> Permission:
-        w = "permission"
-        d = as_object(raw, w)
-        return cls(
-            permission_id=req_int(d, "permissionId", w),
-            resource=req_str(d, "resource", w),
-            action=req_str(d, "action", w),
-            description=opt_str(d, "description", w),
-        )
+
+_permissions = list_of(Permission.from_api)
 
 
-@dataclass(frozen=True)
-class Module:
+class Module(ApiModel, where="module"):
     id: int
     key: str | None
     name: str
     description: str | None
-    permissions: list[Permission]
-
-    @classmethod
-    def from_api(cls, raw: Any) -> Module:
-        w = "module"
-        d = as_object(raw, w)
-        return cls(
-            id=req_int(d, "id", w),
-            key=opt_str(d, "key", w),
-            name=req_str(d, "name", w),
-            description=opt_str(d, "description", w),
-            permissions=[
-                Permission.from_api(p) for p in as_list(d.get("permissions", []), "module.permissions")
-            ],
-        )
+    permissions: list[Permission] = api(_permissions)
 
 
 @dataclass(frozen=True)
@@ -73,9 +50,7 @@ class UserPermissions:
         return cls(
             user_id=opt_int(d, "cmsUserId", w, user_id) or user_id,
             partner_id=opt_int(d, "partnerId", w, partner_id) or partner_id,
-            permissions=[
-                Permission.from_api(p) for p in as_list(d.get("permissions", []), w + ".permissions")
-            ],
+            permissions=_permissions(d, "permissions", w),
         )
 
 

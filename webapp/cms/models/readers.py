@@ -3,7 +3,7 @@ BadUpstreamResponse naming where it was found; unknown fields are never looked a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
@@ -11,6 +11,8 @@ from typing import Any, TypeVar, cast
 from webapp.cms.errors import ApiErrorItem, BadUpstreamResponse
 
 Json = Mapping[str, Any]
+# What a model field declares (models/declared.py): `reader(d, key, where)` reads `d[key]`.
+Reader = Callable[[Json, str, str], Any]
 
 
 def bad_field(where: str, key: str, why: str) -> BadUpstreamResponse:
@@ -61,9 +63,28 @@ def opt_int(d: Json, key: str, where: str, default: int | None = None) -> int | 
     return default if value is None else value
 
 
+def count(d: Json, key: str, where: str) -> int:
+    """A count the CMS may leave out: absent means 0."""
+    return opt_int(d, key, where) or 0
+
+
+def str_or(default: str) -> Reader:
+    """A reader of an optional string that stands for `default` when absent or empty."""
+
+    def read(d: Json, key: str, where: str) -> str:
+        return opt_str(d, key, where) or default
+
+    return read
+
+
 def opt_bool(d: Json, key: str, where: str, default: bool = False) -> bool:
     value = _typed(d, key, where, bool, required=False)
     return default if value is None else value
+
+
+def opt_true(d: Json, key: str, where: str) -> bool:
+    """A flag that counts as set when the CMS leaves it out."""
+    return opt_bool(d, key, where, default=True)
 
 
 def to_decimal(value: Any, where: str, key: str) -> Decimal:
@@ -131,6 +152,21 @@ def str_list(d: Json, key: str, where: str) -> tuple[str, ...]:
         return ()
     items = as_list(value, f"{where}.{key}")
     return tuple(str(item) for item in items if isinstance(item, str | int) and not isinstance(item, bool))
+
+
+def list_of(parse: Callable[[Any], Any], *, null_is_empty: bool = False) -> Reader:
+    """A reader of a list, each item parsed by `parse`: absent is empty, and so is null (or any other empty
+    value) if `null_is_empty`."""
+
+    def read(d: Json, key: str, where: str) -> list[Any]:
+        value = (d.get(key) or []) if null_is_empty else d.get(key, [])
+        return [parse(item) for item in as_list(value, f"{where}.{key}")]
+
+    return read
+
+
+def errors_at(d: Json, key: str, where: str) -> list[ApiErrorItem]:
+    return error_items(d.get(key), f"{where}.{key}")
 
 
 def error_items(value: Any, where: str) -> list[ApiErrorItem]:

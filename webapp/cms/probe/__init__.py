@@ -6,9 +6,10 @@ JSON types, never values), `contract_check` (the contract's response schemas and
 `steps` (the probe itself, in probe order) and `report` (table, JSON, Markdown).
 """
 
+from webapp.cms.probe.core import ProbeOptions, Prompter
 from webapp.cms.probe.model import CallRecord, Finding, ProbeResult, Verdict
 from webapp.cms.probe.recording import RecordingTransport
-from webapp.cms.probe.steps import Probe, ProbeOptions, Prompter
+from webapp.cms.probe.steps import Probe
 
 __all__ = [
     "CallRecord",

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+_JSON_NAMES = {"error_codes": "errorCodes"}
+
+
+def _as_json(record: Any) -> dict[str, Any]:
+    """A record's fields, in order, under their names in the JSON report; asdict copies the lists and
+    dicts, so the report never shares them with the record."""
+    return {_JSON_NAMES.get(name, name): value for name, value in asdict(record).items()}
 
 
 class Verdict(StrEnum):
@@ -21,19 +29,13 @@ class Finding:
     key: str
     assumption: str
     operation: str
+    # Keyword-only: declared here so the report lists it before the verdict.
+    capability: str | None = field(default=None, kw_only=True)
     verdict: Verdict
     detail: str = ""
-    capability: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "assumption": self.assumption,
-            "operation": self.operation,
-            "capability": self.capability,
-            "verdict": str(self.verdict),
-            "detail": self.detail,
-        }
+        return {**_as_json(self), "verdict": str(self.verdict)}
 
 
 @dataclass
@@ -51,17 +53,7 @@ class CallRecord:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "method": self.method,
-            "route": self.route,
-            "status": self.status,
-            "envelope": self.envelope,
-            "errorCodes": list(self.error_codes),
-            "fields": dict(self.fields),
-            "contract": self.contract,
-            "note": self.note,
-        }
+        return _as_json(self)
 
 
 @dataclass

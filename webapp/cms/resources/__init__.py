@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from webapp.cms import errors
 from webapp.cms.capabilities import capability_for, means_absent
+from webapp.cms.pagination import Page, parse_page
 from webapp.cms.wire import ApiRequest, Reply
 
 if TYPE_CHECKING:
     from webapp.cms.auth import Authenticator, TokenHolder
+
+T = TypeVar("T")
 
 
 def seg(value: int | str) -> str:
@@ -78,3 +81,19 @@ class Resource:
             if capability is not None and means_absent(exc):
                 raise self._auth.capabilities.learn_absent(capability, exc) from exc
             raise
+
+    def _page(
+        self,
+        parse: Callable[[Any], T],
+        holder: TokenHolder,
+        route: str,
+        ids: Mapping[str, int | str],
+        *,
+        page: int,
+        limit: int,
+        **filters: str | int | None,
+    ) -> Page[T]:
+        """One page of a list: a GET asking `page` and `limit` with the filters that are set; the answer's
+        items are read by `parse`."""
+        reply = self._call(holder, "GET", route, ids, params=query(page=page, limit=limit, **filters))
+        return parse_page(reply.data, parse, page=page, limit=limit)

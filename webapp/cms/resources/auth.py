@@ -57,7 +57,7 @@ class AuthResource(Resource):
     def verify_otp(self, holder: TokenHolder, email: str, otp: str, purpose: str) -> UserTokens:
         """Verify a code. When the CMS answers a new token pair (assumed, the Wallet's elevated token) it
         replaces the held one; when it answers none, the held pair stays and counts as elevated for
-        `elevation_seconds` (the CMS keeps the elevation on its side, KNOWN-API §1.4)."""
+        `elevation_seconds` (the CMS keeps the elevation on its side, docs/cms-api.md §1.4)."""
         _check_purpose(purpose)
         reply = self._call(
             holder,

@@ -6,26 +6,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import Cardholder, CardholderSummary, NewCardholder
-from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, present, query
+from webapp.cms.pagination import Page
+from webapp.cms.resources import Resource, present
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
 
 _ROUTE = "/app/partners/{partnerId}/cardholders"
-UPDATABLE_FIELDS = frozenset(
-    {
-        "name",
-        "lastName",
-        "address",
-        "countryOfBirth",
-        "dateOfBirth",
-        "maritalStatus",
-        "gender",
-        "phoneNumber",
-        "email",
-    }
-)
+# What an update may change: the fields of a create but the document and the card.
+UPDATABLE_FIELDS = frozenset(NewCardholder.api_keys()) - {"documentType", "documentNumber", "cardId"}
 
 
 class CardholdersResource(Resource):
@@ -42,25 +31,16 @@ class CardholdersResource(Resource):
     ) -> Page[CardholderSummary]:
         # searchText may hold an email, phone or document number: it goes in the query as documented
         # (#11), and the client never logs query values.
-        params = query(
-            page=page, limit=limit, searchText=search, sortBy=sort_by, sortOrder=sort_order, status=status
-        )
-        reply = self._call(holder, "GET", _ROUTE, {"partnerId": partner_id}, params=params)
-        return parse_page(reply.data, CardholderSummary.from_api, page=page, limit=limit)
+        filters = {"searchText": search, "sortBy": sort_by, "sortOrder": sort_order, "status": status}
+        ids = {"partnerId": partner_id}
+        return self._page(CardholderSummary.from_api, holder, _ROUTE, ids, page=page, limit=limit, **filters)
 
     def detail(
         self, holder: TokenHolder, partner_id: int, cardholder_id: int, otp: str | None = None
     ) -> Cardholder:
         """A read sent as POST (documented); never retried, since it may carry a one-time code."""
-        reply = self._call(
-            holder,
-            "POST",
-            _ROUTE + "/{cardholderId}",
-            {"partnerId": partner_id, "cardholderId": cardholder_id},
-            json=present(otp=otp),
-            idempotent=False,
-        )
-        return Cardholder.from_api(reply.data)
+        body = present(otp=otp)
+        return self._one(holder, "POST", "", partner_id, cardholder_id, json=body, idempotent=False)
 
     def create(
         self,
@@ -70,14 +50,8 @@ class CardholdersResource(Resource):
         idempotency_key: str,
     ) -> Cardholder:
         body = data.to_api() if isinstance(data, NewCardholder) else dict(data)
-        reply = self._call(
-            holder,
-            "POST",
-            _ROUTE,
-            {"partnerId": partner_id},
-            json=body,
-            idempotency_key=idempotency_key,
-        )
+        ids = {"partnerId": partner_id}
+        reply = self._call(holder, "POST", _ROUTE, ids, json=body, idempotency_key=idempotency_key)
         return Cardholder.from_api(reply.data)
 
     def update(
@@ -85,24 +59,18 @@ class CardholdersResource(Resource):
     ) -> Cardholder:
         """Only the documented updatable fields are forwarded (no mass assignment of status or partner)."""
         body = {k: v for k, v in changes.items() if k in UPDATABLE_FIELDS}
-        reply = self._call(
-            holder,
-            "PATCH",
-            _ROUTE + "/{cardholderId}",
-            {"partnerId": partner_id, "cardholderId": cardholder_id},
-            json=body,
-        )
-        return Cardholder.from_api(reply.data)
+        return self._one(holder, "PATCH", "", partner_id, cardholder_id, json=body)
 
     def close(
         self, holder: TokenHolder, partner_id: int, cardholder_id: int, reason: str, otp: str | None = None
     ) -> Cardholder:
         body = {"reason": reason, **present(otp=otp)}
-        reply = self._call(
-            holder,
-            "POST",
-            _ROUTE + "/{cardholderId}/close",
-            {"partnerId": partner_id, "cardholderId": cardholder_id},
-            json=body,
-        )
+        return self._one(holder, "POST", "/close", partner_id, cardholder_id, json=body)
+
+    def _one(
+        self, holder: TokenHolder, method: str, action: str, partner_id: int, cardholder_id: int, **call: Any
+    ) -> Cardholder:
+        """A call on one cardholder (`action` after its path), answered by the cardholder."""
+        ids = {"partnerId": partner_id, "cardholderId": cardholder_id}
+        reply = self._call(holder, method, _ROUTE + "/{cardholderId}" + action, ids, **call)
         return Cardholder.from_api(reply.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import Card, as_list
-from webapp.cms.pagination import Page, parse_page
+from webapp.cms.pagination import Page
 from webapp.cms.resources import Resource
 
 if TYPE_CHECKING:
@@ -28,32 +28,21 @@ class CardsResource(Resource):
         return [Card.from_api(raw) for raw in as_list(data, "cards")]
 
     def free(self, holder: TokenHolder, partner_id: int, page: int = 1, limit: int = 25) -> Page[Card]:
-        reply = self._call(
-            holder,
-            "GET",
-            "/app/partners/{partnerId}/cards",
-            {"partnerId": partner_id},
-            params={"assigned": "false", "page": page, "limit": limit},
-        )
-        return parse_page(reply.data, Card.from_api, page=page, limit=limit)
+        route, ids = "/app/partners/{partnerId}/cards", {"partnerId": partner_id}
+        return self._page(Card.from_api, holder, route, ids, page=page, limit=limit, assigned="false")
 
     def activate(self, holder: TokenHolder, partner_id: int, card_id: int) -> Card:
-        return self._action(holder, partner_id, card_id, "activate", None)
+        return self._action(holder, partner_id, card_id, "activate", {})
 
     def block(self, holder: TokenHolder, partner_id: int, card_id: int, reason: str) -> Card:
         return self._action(holder, partner_id, card_id, "block", {"reason": reason})
 
     def unblock(self, holder: TokenHolder, partner_id: int, card_id: int) -> Card:
-        return self._action(holder, partner_id, card_id, "unblock", None)
+        return self._action(holder, partner_id, card_id, "unblock", {})
 
     def _action(
-        self, holder: TokenHolder, partner_id: int, card_id: int, action: str, body: dict[str, Any] | None
+        self, holder: TokenHolder, partner_id: int, card_id: int, action: str, body: dict[str, Any]
     ) -> Card:
-        reply = self._call(
-            holder,
-            "POST",
-            f"{_CARD_ROUTE}/{action}",
-            {"partnerId": partner_id, "cardId": card_id},
-            json=body if body is not None else {},
-        )
+        ids = {"partnerId": partner_id, "cardId": card_id}
+        reply = self._call(holder, "POST", f"{_CARD_ROUTE}/{action}", ids, json=body)
         return Card.from_api(reply.data)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from webapp.cms.errors import CapabilityMissing, NotFound
 from webapp.cms.models import EvidenceFile, ProcessRequest, as_list
-from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, present, query
+from webapp.cms.pagination import Page
+from webapp.cms.resources import Resource, present
 from webapp.cms.timing import UPLOAD_DEADLINE_FACTOR
 
 if TYPE_CHECKING:
@@ -45,17 +45,9 @@ class ProcessRequestsResource(Resource):
         date_from: date | str | None = None,
         date_to: date | str | None = None,
     ) -> Page[ProcessRequest]:
-        params = query(
-            page=page, limit=limit, status=status, **{"from": _iso(date_from), "to": _iso(date_to)}
-        )
-        reply = self._call(
-            holder,
-            "GET",
-            "/app/partners/{clientId}/process-requests",
-            {"clientId": partner_id},
-            params=params,
-        )
-        return parse_page(reply.data, ProcessRequest.from_api, page=page, limit=limit)
+        filters = {"status": status, "from": _iso(date_from), "to": _iso(date_to)}
+        route, ids = "/app/partners/{clientId}/process-requests", {"clientId": partner_id}
+        return self._page(ProcessRequest.from_api, holder, route, ids, page=page, limit=limit, **filters)
 
     def all(self, holder: TokenHolder, partner_id: int) -> builtins.list[ProcessRequest]:
         reply = self._call(
@@ -134,13 +126,8 @@ class ProcessRequestsResource(Resource):
         reason: str | None,
         otp: str | None,
     ) -> ProcessRequest:
-        reply = self._call(
-            holder,
-            "POST",
-            f"{_ROUTE}/{action}",
-            {"partnerId": partner_id, "id": request_id},
-            json=present(reason=reason, otp=otp),
-        )
+        ids = {"partnerId": partner_id, "id": request_id}
+        reply = self._call(holder, "POST", f"{_ROUTE}/{action}", ids, json=present(reason=reason, otp=otp))
         return ProcessRequest.from_api(reply.data)
 
     def evidence(self, holder: TokenHolder, partner_id: int, request_id: int) -> EvidenceFile:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from webapp.cms.models import CmsUser
-from webapp.cms.pagination import Page, parse_page
-from webapp.cms.resources import Resource, present, query
+from webapp.cms.pagination import Page
+from webapp.cms.resources import Resource, present
 
 if TYPE_CHECKING:
     from webapp.cms.auth import TokenHolder
@@ -26,17 +26,12 @@ class UsersResource(Resource):
         sort_by: str | None = None,
         sort_order: str | None = None,
     ) -> Page[CmsUser]:
-        params = query(
-            page=page, limit=limit, searchText=search, status=status, sortBy=sort_by, sortOrder=sort_order
-        )
-        reply = self._call(holder, "GET", _ROUTE, {"partnerId": partner_id}, params=params)
-        return parse_page(reply.data, CmsUser.from_api, page=page, limit=limit)
+        filters = {"searchText": search, "status": status, "sortBy": sort_by, "sortOrder": sort_order}
+        ids = {"partnerId": partner_id}
+        return self._page(CmsUser.from_api, holder, _ROUTE, ids, page=page, limit=limit, **filters)
 
     def get(self, holder: TokenHolder, partner_id: int, user_id: int) -> CmsUser:
-        reply = self._call(
-            holder, "GET", _ROUTE + "/{cmsUserId}", {"partnerId": partner_id, "cmsUserId": user_id}
-        )
-        return CmsUser.from_api(reply.data)
+        return self._one(holder, "GET", "", partner_id, user_id)
 
     def create(
         self,
@@ -49,14 +44,8 @@ class UsersResource(Resource):
         otp: str | None = None,
     ) -> CmsUser:
         body = {"email": email, "name": name, "password": password, **present(otp=otp)}
-        reply = self._call(
-            holder,
-            "POST",
-            _ROUTE,
-            {"partnerId": partner_id},
-            json=body,
-            idempotency_key=idempotency_key,
-        )
+        ids = {"partnerId": partner_id}
+        reply = self._call(holder, "POST", _ROUTE, ids, json=body, idempotency_key=idempotency_key)
         return CmsUser.from_api(reply.data)
 
     def update(
@@ -69,25 +58,18 @@ class UsersResource(Resource):
         email: str | None = None,
     ) -> CmsUser:
         body = {k: v for k, v in {"name": name, "email": email}.items() if v is not None}
-        reply = self._call(
-            holder,
-            "PATCH",
-            _ROUTE + "/{cmsUserId}",
-            {"partnerId": partner_id, "cmsUserId": user_id},
-            json=body,
-        )
-        return CmsUser.from_api(reply.data)
+        return self._one(holder, "PATCH", "", partner_id, user_id, json=body)
 
     def set_status(
         self, holder: TokenHolder, partner_id: int, user_id: int, status: str, otp: str | None = None
     ) -> CmsUser:
         body = {"status": status, **present(otp=otp)}
-        reply = self._call(
-            holder,
-            "PUT",
-            _ROUTE + "/{cmsUserId}/status",
-            {"partnerId": partner_id, "cmsUserId": user_id},
-            json=body,
-            idempotent=False,
-        )
+        return self._one(holder, "PUT", "/status", partner_id, user_id, json=body, idempotent=False)
+
+    def _one(
+        self, holder: TokenHolder, method: str, action: str, partner_id: int, user_id: int, **call: Any
+    ) -> CmsUser:
+        """A call on one user (`action` after its path), answered by the user."""
+        ids = {"partnerId": partner_id, "cmsUserId": user_id}
+        reply = self._call(holder, method, _ROUTE + "/{cmsUserId}" + action, ids, **call)
         return CmsUser.from_api(reply.data)

@@ -62,29 +62,27 @@ def list_cards(partner_id: int) -> Response:
     return ok(page([card.to_json() for card in cards], page=page_no, limit=limit, total=total))
 
 
+def _transition(partner_id: int, card_id: int, action: str) -> Response:
+    card = load_card(partner_id, card_id)
+    apply_transition(card, action)
+    session.commit()
+    return ok(card.to_json())
+
+
 @bp.post("/app/partners/<int:partner_id>/cards/<int:card_id>/activate")
 @guarded("cards-admin", "activate")
 def activate(partner_id: int, card_id: int) -> Response:
-    card = load_card(partner_id, card_id)
-    apply_transition(card, "activate")
-    session.commit()
-    return ok(card.to_json())
+    return _transition(partner_id, card_id, "activate")
 
 
 @bp.post("/app/partners/<int:partner_id>/cards/<int:card_id>/block")
 @guarded("cards-admin", "block")
 def block(partner_id: int, card_id: int) -> Response:
     reason_from(json_body(), required=True)
-    card = load_card(partner_id, card_id)
-    apply_transition(card, "block")
-    session.commit()
-    return ok(card.to_json())
+    return _transition(partner_id, card_id, "block")
 
 
 @bp.post("/app/partners/<int:partner_id>/cards/<int:card_id>/unblock")
 @guarded("cards-admin", "unblock")
 def unblock(partner_id: int, card_id: int) -> Response:
-    card = load_card(partner_id, card_id)
-    apply_transition(card, "unblock")
-    session.commit()
-    return ok(card.to_json())
+    return _transition(partner_id, card_id, "unblock")

@@ -255,16 +255,23 @@ def _answer(target: CmsUser, pairs: list[tuple[int, int]]) -> Response:
     return ok([user_permissions_json(target.id, pid) for pid in partner_ids])
 
 
-@bp.post("/app/users/<int:cms_user_id>/permissions")
-@guarded(partner=False)
-def grant_permissions(cms_user_id: int) -> Response:
-    """Granting on a partner the target is not assigned to also assigns them (grants are how access is
-    given across partners; there is no separate assignment operation)."""
+def _checked_grant_change(cms_user_id: int) -> tuple[CmsUser, list[tuple[int, int]]]:
+    """The target and the (permission, partner) pairs of a grant or revoke, once the caller may change them
+    and the body's OTP is good (the same checks in the same order for both)."""
     body = json_body()
     pairs = _grant_entries(body)
     code = otp_field(body)
     target = _authorise_grant_change(cms_user_id, pairs)
     require_otp(code)
+    return target, pairs
+
+
+@bp.post("/app/users/<int:cms_user_id>/permissions")
+@guarded(partner=False)
+def grant_permissions(cms_user_id: int) -> Response:
+    """Granting on a partner the target is not assigned to also assigns them (grants are how access is
+    given across partners; there is no separate assignment operation)."""
+    target, pairs = _checked_grant_change(cms_user_id)
     for permission_id, partner_id in pairs:
         if not is_assigned(target, partner_id):
             session.add(Assignment(user_id=target.id, partner_id=partner_id))
@@ -279,11 +286,7 @@ def grant_permissions(cms_user_id: int) -> Response:
 @bp.post("/app/users/<int:cms_user_id>/permissions/revoke")
 @guarded(partner=False)
 def revoke_permissions(cms_user_id: int) -> Response:
-    body = json_body()
-    pairs = _grant_entries(body)
-    code = otp_field(body)
-    target = _authorise_grant_change(cms_user_id, pairs)
-    require_otp(code)
+    target, pairs = _checked_grant_change(cms_user_id)
     for permission_id, partner_id in pairs:
         session.execute(
             delete(Grant).where(
