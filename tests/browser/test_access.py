@@ -10,6 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.audit_worker import jobs_worker
 from tests.browser.conftest import OPERATOR_PASSWORD, new_operator, shoot
 from tests.support.sandbox import SandboxHandle
 
@@ -55,7 +56,11 @@ def test_permission_editor_preview_code_and_save(
 
 
 def test_auditor_runs_and_exports_an_audit(
-    page: Any, console_url: str, sandbox: SandboxHandle, signed_in_page: Callable[..., Any]
+    page: Any,
+    console_url: str,
+    sandbox: SandboxHandle,
+    signed_in_page: Callable[..., Any],
+    tmp_path: Path,
 ) -> None:
     auditor = new_operator(
         sandbox, "Carmen Auditora", ["users:list", "users:detail", "balance-management:list"]
@@ -70,12 +75,24 @@ def test_auditor_runs_and_exports_an_audit(
     page.get_by_role("link", name="Audit").click()
     shoot(page, "access-07-audit-index")
     page.get_by_test_id("run-audit").click()
-    expect(page.get_by_test_id("flags")).to_contain_text("Elena Barrios")
-    expect(page.get_by_test_id("matrix")).to_be_visible()
-    shoot(page, "access-08-audit-snapshot")
-    with page.expect_download() as info:
+    # The run is a job: the page answers at once with its panel, which polls until the worker is done.
+    panel = page.get_by_test_id("job-panel")
+    expect(panel).to_have_attribute("data-state", "queued")
+    expect(page.get_by_role("heading", name="Job #", exact=False)).to_be_visible()
+    with jobs_worker(sandbox, tmp_path):
+        expect(panel).to_have_attribute("data-state", "done", timeout=30_000)
+        expect(panel).to_contain_text("Users read")
+        shoot(page, "access-08-audit-job-done")
+        panel.get_by_test_id("job-result").click()
+        expect(page.get_by_test_id("flags")).to_contain_text("Elena Barrios")
+        expect(page.get_by_test_id("matrix")).to_be_visible()
+        shoot(page, "access-08-audit-snapshot")
         page.get_by_test_id("export-csv").click()
-    download = info.value
+        expect(panel).to_have_attribute("data-state", "done", timeout=30_000)
+        with page.expect_download() as info:
+            panel.get_by_test_id("job-download").click()
+        download = info.value
+        page.go_back()
     assert download.suggested_filename.startswith("permission-audit-")
     text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.startswith("Partner ID,Partner,User ID,Name,Email,Status,Last sign-in (America/Guatemala),")

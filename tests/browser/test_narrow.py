@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.audit_worker import jobs_worker
 from tests.browser.conftest import PageProblems, shoot, sign_in_on
 from tests.browser.test_accessibility import tab_reaches
 from tests.integration.console.test_uploads_flow import csv_file, free_cards, person
@@ -106,6 +107,8 @@ def _history(page: Any, console_url: str, sandbox: SandboxHandle, tmp_path: Path
     page.wait_for_selector("[data-count='valid']")
     page.goto(f"{console_url}/p/1/audit/")
     page.get_by_test_id("run-audit").click()
+    with jobs_worker(sandbox, tmp_path):  # the run is a job: its panel links to the snapshot once done
+        page.get_by_test_id("job-result").click(timeout=30_000)
     page.wait_for_url("**/audit/*")
 
 

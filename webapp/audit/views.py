@@ -4,38 +4,35 @@ Who may audit (shown on the page too): an operator holding both `users:list` and
 may audit it — reading users and their permissions is all an audit does, so a read-only auditor can run and
 export audits. "All my partners" covers exactly the partners where both are held; others are listed as
 skipped. Nothing here changes upstream data.
+
+A run and an export are background jobs (webapp/audit/jobs.py): the post answers at once with the job's
+panel, which offers the snapshot or the file when the job is done. Running and exporting are audit events,
+recorded by the job when it saves the snapshot or writes the file.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+import re
+import secrets
+from typing import Any, Final
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.access import Operator, requires
-from webapp.audit import export, rules
-from webapp.audit.collect import collect
+from webapp.audit import jobs as audit_jobs
+from webapp.audit import rules
 from webapp.audit.data import AuditData
-from webapp.audit.download import export_response
 from webapp.audit.readers import reader_partners
-from webapp.auth.token_holder import SessionTokenHolder
-from webapp.formatting import display_zone
+from webapp.auth import job_session
 from webapp.htmx import redirect_after_post, render_private
-from webapp.store.audit import record_event
-from webapp.store.audit_snapshots import (
-    AuditSnapshot,
-    get_snapshot,
-    previous_snapshot,
-    recent_snapshots,
-    save_snapshot,
-)
-from webapp.textmarks import gettext as _
-from webapp.upstream import cms
+from webapp.jobs.api import current_queue, enqueue
+from webapp.store.audit_snapshots import AuditSnapshot, get_snapshot, previous_snapshot, recent_snapshots
 
 bp = Blueprint("audit", __name__, url_prefix="/p/<int:partner_id>/audit")
+RUN_KEY: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _operator() -> Operator:
@@ -60,20 +57,27 @@ def index(partner_id: int) -> BaseResponse:
         skipped=[ref for ref in operator.partners if ref.partner_id not in allowed],
         snapshots=[s for s in recent_snapshots(partner_id) if set(s.partner_ids) <= set(allowed)],
         dormant_days=_dormant_days(),
+        run_key=secrets.token_urlsafe(16),
         rules=rules.RISK_RULES,
         categories=rules.SENSITIVE_CATEGORIES,
     )
 
 
-def _record(action: str, partner_id: int, snapshot_id: int, **detail: Any) -> None:
-    """Running and exporting an audit are audit events themselves."""
-    record_event(
-        action,
-        outcome="success",
-        partner_id=partner_id,
-        target=f"audit_snapshot:{snapshot_id}",
-        detail=detail,
-    )
+def _run_key() -> str:
+    """What makes a post a new run: the key of the form it came from (a double click sends the same one and
+    gets the same job), or a fresh one for a form without it."""
+    posted = request.form.get("run_key", "")
+    return posted if RUN_KEY.fullmatch(posted) else secrets.token_urlsafe(16)
+
+
+def _start(kind: str, partner_id: int, params: dict[str, Any], *, lend: bool = False) -> BaseResponse:
+    """Enqueue the job and answer at once with its panel (the job's page, polled until it finishes)."""
+    operator = _operator()
+    job = enqueue(kind, params, operator, partner_id)
+    if lend:  # it may read as the operator until its deadline; signing out ends that sooner
+        deadline = current_queue().settings.deadline_seconds
+        job_session.lend(current_app, job.id, str(getattr(session, "sid", "") or ""), deadline)
+    return redirect_after_post(url_for("jobs.detail", partner_id=partner_id, job_id=job.id))
 
 
 @bp.route("/run", methods=["POST"])
@@ -84,23 +88,15 @@ def run(partner_id: int) -> BaseResponse:
     if partner_id not in allowed:
         abort(403)
     scope = list(allowed) if request.form.get("scope") == "all" else [partner_id]
-    names = {ref.partner_id: ref.name for ref in operator.partners if ref.partner_id in scope}
-    started = datetime.now(UTC)
-    data = collect(cms(), SessionTokenHolder(), names)
-    snapshot = save_snapshot(
-        partner_ids=scope,
-        dormant_days=_dormant_days(),
-        data=data.to_json(),
-        actor_id=operator.id,
-        actor_email=operator.email,
-        user_count=len(data.users),
-        grant_count=data.grant_count,
-        created_at=started,
-    )
-    counts = {"users": len(data.users), "grants": data.grant_count}
-    _record("permission_audit_run", partner_id, snapshot.id, partners=scope, **counts)
-    flash(_("Audit saved."), "success")
-    return redirect_after_post(url_for("audit.snapshot", partner_id=partner_id, snapshot_id=snapshot.id))
+    names = {str(ref.partner_id): ref.name for ref in operator.partners if ref.partner_id in scope}
+    params = {
+        "partners": scope,
+        "names": names,
+        "dormant_days": _dormant_days(),
+        "actor_email": operator.email,
+        "run": _run_key(),
+    }
+    return _start(audit_jobs.AUDIT, partner_id, params, lend=True)
 
 
 def _visible_snapshot(partner_id: int, snapshot_id: int) -> AuditSnapshot:
@@ -137,31 +133,32 @@ def snapshot(partner_id: int, snapshot_id: int) -> BaseResponse:
         previous=before,
         changes=changes,
         risk_labels=rules.RISK_LABELS,
+        run_key=secrets.token_urlsafe(16),
         categories=rules.SENSITIVE_CATEGORIES,
         category_of=rules.category_of,
     )
 
 
-@bp.route("/<int:snapshot_id>/export.csv", methods=["GET"])
+@bp.route("/<int:snapshot_id>/export.csv", methods=["POST"])
 @requires("users", "list")
 def download_csv(partner_id: int, snapshot_id: int) -> BaseResponse:
-    return _download(partner_id, snapshot_id, "csv")
+    return _export(partner_id, snapshot_id, "csv")
 
 
-@bp.route("/<int:snapshot_id>/export.xlsx", methods=["GET"])
+@bp.route("/<int:snapshot_id>/export.xlsx", methods=["POST"])
 @requires("users", "list")
 def download_xlsx(partner_id: int, snapshot_id: int) -> BaseResponse:
-    return _download(partner_id, snapshot_id, "xlsx")
+    return _export(partner_id, snapshot_id, "xlsx")
 
 
-def _download(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
+def _export(partner_id: int, snapshot_id: int, fmt: str) -> BaseResponse:
+    """The export is built by a job into its result file, downloaded from the job's panel."""
     found = _visible_snapshot(partner_id, snapshot_id)
-    data = AuditData.from_json(found.data)
-    matrix = rules.matrix(data, found.created_at, found.dormant_days)
-    names = data.permission_names()
-    stem = f"permission-audit-{found.id}-{found.created_at.strftime('%Y%m%d-%H%M')}"
-    _record("permission_audit_export", partner_id, found.id, format=fmt)
-    zone = display_zone()
-    columns = export.header(names, _, getattr(zone, "key", str(zone)))
-    rows = export.rows(data, matrix, names, _)
-    return export_response(stem, fmt, columns, rows, sheet_name=_("Audit"), zone=zone)
+    params = {
+        "snapshot": found.id,
+        "format": fmt,
+        "locale": str(get_locale() or "en"),
+        "actor_email": _operator().email,
+        "run": _run_key(),
+    }
+    return _start(audit_jobs.EXPORT, partner_id, params)

@@ -62,7 +62,7 @@ def kv_set(app: Flask, key: str, value: dict[str, Any], ttl_seconds: int) -> Non
 
 
 def kv_get(app: Flask, key: str) -> dict[str, Any] | None:
-    """Read `key` and keep it (a background job's link to its session is read on every attempt)."""
+    """Read `key` and leave it: a job reads its session link on every attempt, and from each of its parts."""
     full = f"console:{key}"
     client = _redis_client(app)
     if client is not None:
@@ -92,6 +92,17 @@ def kv_pop(app: Flask, key: str) -> dict[str, Any] | None:
         return None
     value = json.loads(raw)
     return value if isinstance(value, dict) else None
+
+
+def kv_delete(app: Flask, key: str) -> None:
+    full = f"console:{key}"
+    client = _redis_client(app)
+    if client is not None:
+        client.delete(full)
+        return
+    cache = _cache(app)
+    if cache is not None:
+        cache.delete(full)
 
 
 # -- session records ---------------------------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""A background job's way to its operator's CMS session, with neither the token nor the session id in the job.
+"""A background job calling the CMS as the operator who asked for it, with no token or session id in the job.
 
-A job that calls the CMS as the operator (the cardholder export) must use the operator's own upstream
-session: the CMS decides what they may read. The job record (its parameters are stored, listed and logged)
-carries only a *link*: an HMAC of the session id and the request, keyed by SECRET_KEY, which names nothing
-outside the console. The session id itself, and whatever the request must not leave in the store (a search
-text may name a person), waits beside the session records (webapp/auth/backend.py: Redis or the cachelib
-store, never the database) under that link until the job's deadline.
+The operator's CMS tokens stay in their server-side session record (webapp/auth/token_holder.py); the job
+record (its parameters are stored, listed and logged) never carries them. The web process leaves what the
+worker needs beside the session records (webapp/auth/backend.py: Redis or the cachelib store, never the
+database, so it is no more exposed than the session itself) until the job's deadline, in one of two forms:
 
-The worker reads the session record by its id and calls the CMS through a `SessionTokenHolder` over it, so
-the job and the operator's browser follow the same one-refresh-at-a-time protocol
-(webapp/auth/token_holder.py): a pair the browser rotated meanwhile is adopted under the refresh lock, and one
-the job rotates is written through for the browser. A session signed out, expired or refused by the CMS ends
-the job with a reason, never a retry.
+* `link` / `linked` (the cardholder export): under an HMAC of the session id and the request, keyed by
+  SECRET_KEY, with what the request must not leave in the store (a search text may name a person). The job's
+  parameters hold only that reference, and the worker gets a `SessionTokenHolder` over the record.
+* `lend` / `borrowed` (the permission audit): under the job's id, shared by the job's parts, which many
+  worker threads read at once: `LentSessionTokens` caches the record for a second and is thread-safe.
+
+Either way a rotation is written back under the session's refresh lock, so the operator's pages and the job
+never spend one refresh token twice, and a session signed out, expired or refused by the CMS ends the job
+with a reason (`SessionEnded`), never a retry.
 """
 
 from __future__ import annotations
@@ -19,14 +21,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 from flask import Flask
 
 from webapp.auth import backend
-from webapp.auth.token_holder import SessionTokenHolder
+from webapp.auth.token_holder import (
+    REVISION_SUFFIX,
+    TOKENS_KEY,
+    SessionTokenHolder,
+    tokens_from_dict,
+    tokens_to_dict,
+)
 from webapp.cms import UserTokens, errors
 
 KEY_PREFIX: Final = "job-session:"
@@ -86,3 +97,87 @@ def linked(app: Flask, reference: str) -> Linked | None:
     return Linked(
         JobTokenHolder(app=app, session_obj=session_obj), private if isinstance(private, dict) else {}
     )
+
+
+# -- lent to a job by its id (the permission audit) ----------------------------------------------------
+
+# A record read is a file or Redis read; ten thousand reads of one audit re-read it at most this often.
+RECORD_TTL_SECONDS = 1.0
+
+
+def _key(job_id: int) -> str:
+    return f"{KEY_PREFIX}job:{job_id}"
+
+
+def lend(app: Flask, job_id: int, sid: str, ttl_seconds: float) -> None:
+    """Let job `job_id` (and its parts) read as the session `sid` until `ttl_seconds` (its deadline)."""
+    backend.kv_set(app, _key(job_id), {"sid": sid}, max(1, int(ttl_seconds)))
+
+
+def end_loan(app: Flask, job_id: int) -> None:
+    backend.kv_delete(app, _key(job_id))
+
+
+class _Record(dict[str, Any]):
+    """A session record with its id, as `backend.write_session_record` writes one."""
+
+    def __init__(self, data: dict[str, Any], sid: str) -> None:
+        super().__init__(data)
+        self.sid = sid
+
+
+class LentSessionTokens:
+    """TokenHolder over the stored session record a job was lent; safe to share between threads."""
+
+    def __init__(self, app: Flask, sid: str) -> None:
+        self._app, self._sid = app, sid
+        self._guard = threading.Lock()
+        self._cached: tuple[float, UserTokens | None] | None = None
+        self._holding = False
+
+    def _read(self) -> dict[str, Any] | None:
+        return backend.read_session_record(self._app, self._sid)
+
+    def load(self) -> UserTokens | None:
+        with self._guard:
+            cached = self._cached
+            if cached is not None and not self._holding and time.monotonic() - cached[0] < RECORD_TTL_SECONDS:
+                return cached[1]
+        record = self._read()
+        raw = record.get(TOKENS_KEY) if record is not None else None
+        tokens = tokens_from_dict(raw) if isinstance(raw, dict) else None
+        with self._guard:
+            self._cached = (time.monotonic(), tokens)
+        return tokens
+
+    def save(self, tokens: UserTokens) -> None:
+        record = self._read()
+        if record is None:
+            raise errors.SessionEnded("The operator's session ended during the job.", status=401)
+        revision = TOKENS_KEY + REVISION_SUFFIX
+        record[TOKENS_KEY] = tokens_to_dict(tokens)
+        record[revision] = int(record.get(revision, 0)) + 1
+        backend.write_session_record(self._app, _Record(record, self._sid))
+        with self._guard:
+            self._cached = (time.monotonic(), tokens)
+
+    def lock(self) -> AbstractContextManager[None]:
+        return self._locked()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with backend.refresh_lock(self._app, self._sid):
+            self._holding = True  # under the lock the record is always read: another node may have rotated
+            try:
+                yield
+            finally:
+                self._holding = False
+
+
+def borrowed(app: Flask, job_id: int) -> LentSessionTokens:
+    """The tokens job `job_id` was lent; `SessionEnded` when the loan or the session itself is gone."""
+    loan = backend.kv_get(app, _key(job_id))
+    sid = str(loan.get("sid") or "") if loan else ""
+    if not sid or backend.read_session_record(app, sid) is None:
+        raise errors.SessionEnded("The operator's session ended before the job ran.", status=401)
+    return LentSessionTokens(app, sid)

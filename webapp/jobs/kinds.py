@@ -39,8 +39,13 @@ class Kind:
     deadline_seconds: float | None = None  # None: JOBS_DEADLINE_SECONDS
     # Only a console with TESTING on enqueues or runs it: a kind that exists for the tests alone.
     testing_only: bool = False
-    # What each of its counts means, marked with N_ (a count without a label shows its key).
+    # What each of its counts means, marked with N_ (a count without a label shows its key; a kind with
+    # labels shows only its labelled counts, so it may keep a reference among them, e.g. a snapshot id).
     count_labels: Mapping[str, str] = field(default_factory=dict)
+    # Where a finished job's result is shown, when it is a page rather than a file: (job, partner) → URL.
+    result_url: Callable[[records.Job, int], str | None] | None = None
+    # Where it is offered: its label on the panel's link, marked with N_.
+    result_label: str | None = None
 
 
 KINDS: dict[str, Kind] = {}

@@ -7,6 +7,7 @@ the set of partners audited: only snapshots of the same scope are compared.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,8 +35,16 @@ class AuditSnapshot(Base):
     __table_args__ = (Index("ix_audit_snapshots_scope_created", "scope_key", "created_at"),)
 
 
+SCOPE_KEY_MAX = 200  # the column's width (migration 0004)
+
+
 def scope_key_for(partner_ids: list[int]) -> str:
-    return ",".join(str(pid) for pid in sorted(set(partner_ids)))
+    """The partners' ids in order; a scope too long for the column (an operator of a hundred partners) is
+    named by the digest of that list instead, so the same partners always get the same key."""
+    listed = ",".join(str(pid) for pid in sorted(set(partner_ids)))
+    if len(listed) <= SCOPE_KEY_MAX:
+        return listed
+    return "sha256:" + hashlib.sha256(listed.encode()).hexdigest()
 
 
 def save_snapshot(
@@ -63,6 +72,20 @@ def save_snapshot(
     with current_store().session() as db:
         db.add(row)
     return row
+
+
+def snapshot_of_run(
+    partner_ids: list[int], actor_id: int | None, created_at: datetime
+) -> AuditSnapshot | None:
+    """The snapshot a run already saved: a run (an audit job) saves with the moment it was asked for, so a
+    retried assembly finds its own snapshot instead of saving a second one."""
+    query = select(AuditSnapshot).where(
+        AuditSnapshot.scope_key == scope_key_for(partner_ids),
+        AuditSnapshot.actor_id == actor_id,
+        AuditSnapshot.created_at == created_at,
+    )
+    with current_store().sessions() as db:
+        return db.scalars(query.limit(1)).first()
 
 
 def get_snapshot(snapshot_id: int) -> AuditSnapshot | None:
