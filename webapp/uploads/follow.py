@@ -22,7 +22,6 @@ ended session) marks the upload stalled, and the next poll or page load enqueues
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Final
 
@@ -37,8 +36,6 @@ from webapp.jobs.records import Job
 from webapp.store.uploads import IN_FLIGHT, TERMINAL, UploadRecord
 from webapp.textmarks import N_
 from webapp.uploads import progress, records
-
-log = logging.getLogger(__name__)
 
 KIND_NAME: Final = "bulk_follow"
 SESSION_ENDED: Final = N_("the operator's session ended before the batch did; it goes on in the CMS")
