@@ -173,6 +173,11 @@ def enforce_timeouts() -> Response | None:
         return None
     reason = expired_by()
     if reason is not None:
+        if request.headers.get(BACKGROUND_HEADER) == "1":
+            # A page's background poll is not the operator: it gets nothing (204, nothing to swap) and leaves ending the session
+            # to their next page, which says why (reason=idle); a 401 here would also be an error in the
+            # browser's console of a page left open (the job toasts poll every page: templates/jobs).
+            return Response(status=204)
         return end_session(reason)
     now = _now()
     idle_for = now - float(session.get("last_seen", now))

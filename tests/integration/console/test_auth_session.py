@@ -72,7 +72,12 @@ def test_background_polls_do_not_keep_a_session_alive(client: FlaskClient) -> No
             clock.shift(30)
             assert client.get(f"/p/{PARTNER_A}/", headers={"X-Background": "1"}).status_code == 200
         clock.shift(31)
-        assert client.get(f"/p/{PARTNER_A}/", headers={"X-Background": "1"}).status_code in (302, 303)
+        lapsed = client.get(f"/p/{PARTNER_A}/", headers={"X-Background": "1"})
+        assert lapsed.status_code == 204  # nothing served once the session lapsed
+        assert not lapsed.data
+        page = client.get(f"/p/{PARTNER_A}/")  # the operator's next page ends it and says why
+        assert page.status_code in (302, 303)
+        assert "reason=idle" in page.headers["Location"]
 
 
 def test_session_status_never_counts_as_activity(client: FlaskClient) -> None:
