@@ -176,7 +176,7 @@ def enforce_timeouts() -> Response | None:
         if request.headers.get(BACKGROUND_HEADER) == "1":
             # A page's background poll is not the operator: it gets nothing (204, nothing to swap) and
             # leaves ending the session to their next page, which says why (reason=idle). A 401 here would
-            # also be an error in the console of a page left open (job toasts poll every page: templates/jobs).
+            # also be an error in the console of a page left open (job toasts poll each page: templates/jobs).
             return Response(status=204)
         return end_session(reason)
     now = _now()
