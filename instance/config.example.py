@@ -1,6 +1,6 @@
 """Example console configuration. Copy to instance/config.py (git-ignored) and adjust.
 
-Order of precedence: built-in defaults (the SETTINGS table in webapp/config.py) → this file → environment
+Order of precedence: built-in defaults (SETTINGS in webapp/config_table.py) → this file → environment
 variables → the dict passed to create_app (tests). Only upper-case names are read here. The environment
 variable of a key is CONSOLE_ + the key (CONSOLE_SECRET_KEY, CONSOLE_CMS_BASE_URL); keys that already start
 with CONSOLE_ keep their name (CONSOLE_ENV, CONSOLE_LOCK_DIR). A bare SECRET_KEY or CMS_BASE_URL in the

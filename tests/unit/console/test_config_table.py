@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from webapp import create_app
-from webapp.config import DEFAULTS, DERIVED, SETTINGS, build_config, env_name, from_environment, from_pyfile
+from webapp.config import build_config, env_name, from_environment, from_pyfile
+from webapp.config_table import DEFAULTS, DERIVED, SETTINGS
 
 ROOT = Path(__file__).parents[3]
 # `config["KEY"]` (read, or written when assigned), `config.get("KEY"` and `overrides.get("KEY"` in Python;
@@ -50,7 +51,7 @@ def test_every_key_the_code_reads_is_in_the_table() -> None:
     # every other key the code reads comes from the table, with its default.
     filled = set().union(*written.values())
     missing = sorted(read - set(SETTINGS) - DERIVED - filled)
-    assert missing == [], f"config keys read but not in the SETTINGS table of webapp/config.py: {missing}"
+    assert missing == [], f"config keys read but not in webapp/config_table.py SETTINGS: {missing}"
     assert not set(SETTINGS) & DERIVED
     assert {key: setting.default for key, setting in SETTINGS.items()} == DEFAULTS
     assert all(setting.meaning for setting in SETTINGS.values())

@@ -132,7 +132,8 @@ def test_settings_from_the_environment_are_read_as_numbers() -> None:
 
 
 def test_jobs_settings_come_from_console_variables_and_are_documented(tmp_path: Path) -> None:
-    from webapp.config import SETTINGS, build_config
+    from webapp.config import build_config
+    from webapp.config_table import SETTINGS
 
     config = build_config(
         str(tmp_path), {}, environ={"CONSOLE_JOBS_WORKERS": "4", "CONSOLE_JOBS_BROKER_URL": "redis://r:6379/2"}
