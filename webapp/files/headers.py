@@ -92,22 +92,15 @@ def _normalised_mapping(mapping: Mapping[str, str], fields: Sequence[str], file_
 
 def require_complete(match: HeaderMatch, *, file_name: str = "upload") -> None:
     """Refuse the file, naming the columns, when a field has no column or two."""
-    if match.missing:
-        raise FileRejected(
-            Reason.BAD_HEADER,
-            N_("Required columns are missing from the header row."),
-            file_name=file_name,
-            row=match.header_row,
-            details=match.missing,
-        )
-    if match.duplicated:
-        raise FileRejected(
-            Reason.BAD_HEADER,
-            N_("Some columns appear more than once in the header row."),
-            file_name=file_name,
-            row=match.header_row,
-            details=match.duplicated,
-        )
+    problems = (
+        (match.missing, N_("Required columns are missing from the header row.")),
+        (match.duplicated, N_("Some columns appear more than once in the header row.")),
+    )
+    for columns, message in problems:
+        if columns:
+            raise FileRejected(
+                Reason.BAD_HEADER, message, file_name=file_name, row=match.header_row, details=columns
+            )
 
 
 def split_header(rows: Iterable[Row], *, file_name: str = "upload") -> tuple[int, list[str], Iterator[Row]]:

@@ -105,10 +105,6 @@ class DecisionPage(FormPage):
         """The audit event and the submission kind step-up binds to (webapp/step_up.py)."""
         return f"process_request_{self.action}"
 
-    @property
-    def key(self) -> str:
-        return str(self.form.submission_key.data)
-
     def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue:
         who = operator()
         return render(

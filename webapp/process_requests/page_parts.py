@@ -95,6 +95,11 @@ class FormPage(ABC):
 
     form: Any
 
+    @property
+    def key(self) -> str:
+        """The form's submission key (each top-up form carries one: webapp/process_requests/forms.py)."""
+        return str(self.form.submission_key.data)
+
     @abstractmethod
     def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue: ...
 

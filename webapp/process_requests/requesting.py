@@ -68,10 +68,6 @@ class TopUpPage(FormPage):
     balance: Balance | None
     staged: StagedEvidence | None
 
-    @property
-    def key(self) -> str:
-        return str(self.form.submission_key.data)
-
     def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue:
         return render(
             "process_requests/new.html",

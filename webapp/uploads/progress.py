@@ -37,6 +37,7 @@ from webapp.cms import errors as cms_errors
 from webapp.cms.auth import TokenHolder
 from webapp.cms.errors import ApiErrorItem
 from webapp.cms.models import Batch, ProgressFrame, RowError
+from webapp.cms.models.uploads import BatchCounts
 from webapp.store import current_store
 from webapp.store.uploads import IN_FLIGHT, TERMINAL, UPSTREAM, UploadRecord
 from webapp.uploads import records
@@ -99,21 +100,20 @@ def _aware(moment: datetime) -> datetime:
 # -- recording ----------------------------------------------------------------------------------------------
 
 
-def _record_counts(
-    upload_id: int, *, status: str, total: int, processed: int, succeeded: int, failed: int, **extra: Any
-) -> None:
+def _record_counts(upload_id: int, counts: BatchCounts, **extra: Any) -> None:
+    """A batch's state and counts, as a progress frame or the batch itself told them, onto the upload."""
     values: dict[str, Any] = {
-        "status": status,
-        "processed": processed,
-        "succeeded": succeeded,
-        "failed": failed,
+        "status": counts.status,
+        "processed": counts.processed,
+        "succeeded": counts.succeeded,
+        "failed": counts.failed,
         "progress_at": records.now(),
         "stalled_at": None,
         **extra,
     }
-    if total:
-        values["upstream_total"] = total
-    if status in TERMINAL:
+    if counts.total:
+        values["upstream_total"] = counts.total
+    if counts.status in TERMINAL:
         values["finished_at"] = records.now()
     with current_store().session() as db:
         # Never move a finished upload back to running (a late frame from an older reader).
@@ -128,26 +128,11 @@ def record_frame(upload_id: int, frame: ProgressFrame, token: str | None, lease_
     extra: dict[str, Any] = {}
     if token is not None and not frame.terminal:
         extra["reader_lease_until"] = records.now() + timedelta(seconds=lease_seconds)
-    _record_counts(
-        upload_id,
-        status=frame.status,
-        total=frame.total,
-        processed=frame.processed,
-        succeeded=frame.succeeded,
-        failed=frame.failed,
-        **extra,
-    )
+    _record_counts(upload_id, frame, **extra)
 
 
 def record_batch(upload_id: int, batch: Batch) -> None:
-    _record_counts(
-        upload_id,
-        status=batch.status,
-        total=batch.total,
-        processed=batch.processed,
-        succeeded=batch.succeeded,
-        failed=batch.failed,
-    )
+    _record_counts(upload_id, batch)
 
 
 def mark_stalled(upload_id: int) -> None:

@@ -330,18 +330,19 @@ def accept_upload(partner_id: int, kind: str, field: str, columns: tuple[str, ..
     return ok({"id": batch.id})
 
 
+def _bulk_create(view: Callable[..., Response]) -> Callable[..., Response]:
+    """What both upload routes require, in this order: the bulk-create permission, the body limit, the key."""
+    return guarded("bulk-create", "create")(limited_body(UPLOAD_LIMIT)(idempotent(view)))
+
+
 @bp.post("/app/partners/<int:partner_id>/cardholders/upload")
-@guarded("bulk-create", "create")
-@limited_body(UPLOAD_LIMIT)
-@idempotent
+@_bulk_create
 def upload_cardholders(partner_id: int) -> Response:
     return accept_upload(partner_id, "cardholders", "users", CREATE_FIELDS)
 
 
 @bp.post("/app/partners/<int:partner_id>/cards/upload")
-@guarded("bulk-create", "create")
-@limited_body(UPLOAD_LIMIT)
-@idempotent
+@_bulk_create
 def upload_cards(partner_id: int) -> Response:
     return accept_upload(partner_id, "cards", "cards", CARD_UPLOAD_FIELDS)
 
