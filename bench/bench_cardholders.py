@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.console_sign_in import add_operator, sign_in
 from tests.support.keys import new_keypair
 from tests.support.processes import console_environment, start_console, start_sandbox, write_keys
 
@@ -27,26 +28,7 @@ REQUESTS = 300
 P50_BAR_MS = 5.0
 P99_BAR_MS = 25.0
 FRAGMENT_BAR = 0.25
-PASSWORD = "Bench-Pass-2026!"  # noqa: S105 - a throw-away sandbox operator
-_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 _TIMING = re.compile(r"(\w+);dur=([\d.]+)")
-
-
-def _csrf(html: str) -> str:
-    found = _CSRF.search(html)
-    if found is None:
-        raise RuntimeError("no CSRF token on the page")
-    return found.group(1)
-
-
-def _sign_in(http: httpx.Client, sandbox_otp: object, email: str) -> None:
-    form = _csrf(http.get("/auth/login").text)
-    http.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": form})
-    code = sandbox_otp(email)  # type: ignore[operator]
-    form = _csrf(http.get("/auth/otp").text)
-    done = http.post("/auth/otp", data={"otp": code, "csrf_token": form})
-    if done.status_code not in (302, 303):
-        raise RuntimeError(f"sign-in failed: HTTP {done.status_code}")
 
 
 def _timings(response: httpx.Response) -> dict[str, float]:
@@ -86,22 +68,10 @@ def main() -> None:
             console = start_console(workdir, "console", env, workers=1, threads=4)
             email = f"bench-{uuid.uuid4().hex[:8]}@test.migo"
             control = httpx.Client(base_url=f"{sandbox.url}/_sandbox", timeout=30)
-            control.post(
-                "/users",
-                json={
-                    "email": email,
-                    "password": PASSWORD,
-                    "partners": [PARTNER],
-                    "permissions": {str(PARTNER): ["cardholders:list", "cardholders:detail"]},
-                },
-            ).raise_for_status()
-
-            def latest_otp(address: str) -> str:
-                messages = control.get("/mailbox", params={"email": address}).json()["messages"]
-                return str(messages[0]["code"])
+            add_operator(control, email, PARTNER, ["cardholders:list", "cardholders:detail"])
 
             with httpx.Client(base_url=console.url, timeout=30) as http:
-                _sign_in(http, latest_otp, email)
+                sign_in(http, control, email)
                 _measure(http)
         finally:
             if console is not None:

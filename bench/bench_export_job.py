@@ -33,24 +33,16 @@ from pathlib import Path
 import httpx
 from python_calamine import CalamineWorkbook
 
+from bench.console_sign_in import add_operator, csrf, sign_in
 from tests.support.keys import new_keypair
 from tests.support.processes import ROOT, console_environment, start_console, start_sandbox, write_keys
 
 PARTNER = 1
 ROWS = 200_000
 MEMORY_BAR_MB = 150.0
-PASSWORD = "Bench-Pass-2026!"  # noqa: S105 - a throw-away sandbox operator
 JOB_SECONDS_MAX = 1800
-_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 _JOB = re.compile(r'data-job-id="(\d+)"')
 _STATE = re.compile(r'data-state="(\w+)"')
-
-
-def _csrf(html: str) -> str:
-    found = _CSRF.search(html)
-    if found is None:
-        raise RuntimeError("no CSRF token on the page")
-    return found.group(1)
 
 
 def seed(database: Path, rows: int) -> tuple[int, float]:
@@ -86,16 +78,6 @@ def _status_kb(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-def _sign_in(http: httpx.Client, control: httpx.Client, email: str) -> None:
-    form = _csrf(http.get("/auth/login").text)
-    http.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": form})
-    code = str(control.get("/mailbox", params={"email": email}).json()["messages"][0]["code"])
-    form = _csrf(http.get("/auth/otp").text)
-    done = http.post("/auth/otp", data={"otp": code, "csrf_token": form})
-    if done.status_code not in (302, 303):
-        raise RuntimeError(f"sign-in failed: HTTP {done.status_code}")
-
-
 def _export(http: httpx.Client, env: dict[str, str], workdir: Path, fmt: str) -> None:
     log_path = workdir / f"worker-{fmt}.log"
     with log_path.open("wb") as log:
@@ -115,7 +97,7 @@ def _export(http: httpx.Client, env: dict[str, str], workdir: Path, fmt: str) ->
         started = time.perf_counter()
         answer = http.post(
             f"/p/{PARTNER}/cardholders/export",
-            data={"format": fmt, "csrf_token": _csrf(page.text)},
+            data={"format": fmt, "csrf_token": csrf(page.text)},
             headers={"HX-Request": "true"},
         )
         answer.raise_for_status()
@@ -174,17 +156,9 @@ def main() -> None:
             console = start_console(workdir, "console", env, workers=1, threads=4)
             email = f"bench-{uuid.uuid4().hex[:8]}@test.migo"
             control = httpx.Client(base_url=f"{sandbox.url}/_sandbox", timeout=30)
-            control.post(
-                "/users",
-                json={
-                    "email": email,
-                    "password": PASSWORD,
-                    "partners": [PARTNER],
-                    "permissions": {str(PARTNER): ["cardholders:list", "cardholders:detail"]},
-                },
-            ).raise_for_status()
+            add_operator(control, email, PARTNER, ["cardholders:list", "cardholders:detail"])
             with httpx.Client(base_url=console.url, timeout=60) as http:
-                _sign_in(http, control, email)
+                sign_in(http, control, email)
                 for fmt in ("csv", "xlsx"):
                     _export(http, env, workdir, fmt)
         finally:
