@@ -12,31 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.integration.console.test_jobs import start_worker
 from tests.support.console import console_config
+from tests.support.jobs_worker import share_with_workers, start_worker
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
-
-SHARED = (
-    "TESTING",
-    "SECRET_KEY",
-    "CONSOLE_ENV",
-    "CMS_BASE_URL",
-    "CMS_MERCHANT",
-    "CMS_MERCHANT_KEY_PEM",
-    "CMS_PUBLIC_KEY_PEM",
-    "SANDBOX_PUBLIC_URL",
-    "DATABASE_URL",
-)
 
 
 @contextmanager
 def jobs_worker(sandbox: SandboxHandle, tmp_path: Path, console: int = 0) -> Iterator[ChildProcess]:
     """A worker for the test's `console`-th console (the first: `console_url`), stopped on leaving."""
-    config = console_config(sandbox, tmp_path / f"console-{console}")
-    instance = Path(config["INSTANCE_PATH"])
-    shared = {key: config[key] for key in SHARED}
-    (instance / "config.py").write_text("".join(f"{key} = {value!r}\n" for key, value in shared.items()))
+    instance = share_with_workers(console_config(sandbox, tmp_path / f"console-{console}"))
     worker = start_worker(instance, "audit-worker")
     try:
         yield worker

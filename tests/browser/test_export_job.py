@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR_PASSWORD
-from tests.integration.console.test_jobs import start_worker
 from tests.support.console import console_config
+from tests.support.jobs_worker import start_worker
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
 from tests.support.servers import LiveServer

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +22,8 @@ import pytest
 from flask import Flask
 
 from tests.support.console import operator_session
-from tests.support.processes import ROOT, ChildProcess
+from tests.support.jobs_worker import start_worker, write_instance_config
+from tests.support.processes import ChildProcess
 from webapp.access import Operator, PartnerRef
 from webapp.jobs import api, records
 from webapp.jobs.queue import reap
@@ -32,13 +31,10 @@ from webapp.jobs.records import DONE, FAILED, QUEUED, RUNNING
 
 PARTNER = 1
 OWNER_ID = 991001
-# Settings a worker reads from the environment are not passed on: only the instance's config.py counts.
-_SCRUBBED = ("CMS_", "CONSOLE_", "REDIS_", "DATABASE_", "SESSION_", "JOBS_", "INSTANCE_PATH", "SECRET_KEY")
 
 
 def instance_settings(instance: Path, **extra: Any) -> dict[str, Any]:
     """What the console and its workers share, written to `instance/config.py` as an operator would."""
-    instance.mkdir(parents=True, exist_ok=True)
     settings: dict[str, Any] = {
         "TESTING": True,
         "SECRET_KEY": secrets.token_urlsafe(48),
@@ -51,7 +47,7 @@ def instance_settings(instance: Path, **extra: Any) -> dict[str, Any]:
         "JOBS_STALE_SECONDS": 2,
         **extra,
     }
-    (instance / "config.py").write_text("".join(f"{key} = {value!r}\n" for key, value in settings.items()))
+    write_instance_config(instance, settings)
     return settings
 
 
@@ -59,20 +55,6 @@ def console_app(instance: Path, settings: dict[str, Any]) -> Flask:
     from webapp import create_app
 
     return create_app({**settings, "INSTANCE_PATH": str(instance), "REDIS_URL": None})
-
-
-def start_worker(instance: Path, name: str, *args: str) -> ChildProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_SCRUBBED)}
-    log_path = instance.parent / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "webapp.jobs", "--instance", str(instance), "--workers", "1", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return ChildProcess(name=name, process=process, url="", log_path=log_path)
 
 
 def wait_for(what: str, check: Callable[[], bool], workers: list[ChildProcess], seconds: float = 30) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from tests.integration.console.test_jobs import start_worker, wait_for
+from tests.integration.console.test_jobs import wait_for
 from tests.integration.console.test_uploads_flow import (
     PARTNER,
     UPLOADER,
@@ -34,6 +34,7 @@ from tests.integration.console.test_uploads_flow import (
 )
 from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR, console_config, make_console
+from tests.support.jobs_worker import share_with_workers, start_worker
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
 from webapp.auth import job_session
@@ -48,21 +49,8 @@ from webapp.uploads import records as upload_records
 
 PROGRESS_ROUTE = f"/app/partners/{PARTNER}/cardholders/batch/*/progress"
 SUBMIT_ROUTE = f"POST /app/partners/{PARTNER}/cardholders/upload"
-# What the console and its worker processes share through instance/config.py (the rest is per process).
-SHARED = (
-    "TESTING",
-    "SECRET_KEY",
-    "CONSOLE_ENV",
-    "CMS_BASE_URL",
-    "CMS_MERCHANT",
-    "CMS_MERCHANT_KEY_PEM",
-    "CMS_PUBLIC_KEY_PEM",
-    "SANDBOX_PUBLIC_URL",
-    "DATABASE_URL",
-    "UPLOADS_PROGRESS_IDLE_SECONDS",
-    "JOBS_HEARTBEAT_SECONDS",
-    "JOBS_STALE_SECONDS",
-)
+# What the console and its worker processes share beyond tests/support/jobs_worker.py SHARED.
+ALSO_SHARED = ("UPLOADS_PROGRESS_IDLE_SECONDS", "JOBS_HEARTBEAT_SECONDS", "JOBS_STALE_SECONDS")
 SETTINGS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "100 per minute",
     "OTP_RATE_LIMIT": "100 per minute",
@@ -162,9 +150,7 @@ def test_a_worker_killed_mid_follow_is_resumed_by_another_without_duplicate_rows
 ) -> None:
     sandbox = clean_faults
     config = console_config(sandbox, tmp_path, **SETTINGS)
-    instance = Path(config["INSTANCE_PATH"])
-    shared = {key: config[key] for key in SHARED}
-    (instance / "config.py").write_text("".join(f"{key} = {value!r}\n" for key, value in shared.items()))
+    instance = share_with_workers(config, ALSO_SHARED)
     from webapp import create_app
 
     app = create_app(config)
