@@ -211,9 +211,22 @@ def test_search_and_sort_stay_fast_over_thousands_of_rows(clerk: Operator) -> No
 # -- create --------------------------------------------------------------------------------------------------
 
 
-def _years_ago(years: int, days: int = 0) -> str:
-    today = date.today()
-    return (today.replace(year=today.year - years) + timedelta(days=days)).isoformat()
+class YearsAgo:
+    """A birth date counted back from the day the test runs, not the day it was collected.
+
+    A run collected before midnight and reaching this test after it would otherwise send a date that
+    had just become valid (an eighteenth birthday falling on the run's second day).
+    """
+
+    def __init__(self, years: int, days: int = 0) -> None:
+        self.years, self.days = years, days
+
+    def __repr__(self) -> str:
+        return f"{self.years}y{self.days:+d}d-ago"
+
+    def value(self) -> str:
+        today = date.today()
+        return (today.replace(year=today.year - self.years) + timedelta(days=self.days)).isoformat()
 
 
 INVALID_FIELDS: list[tuple[str, Any]] = [
@@ -226,8 +239,8 @@ INVALID_FIELDS: list[tuple[str, Any]] = [
     ("countryOfBirth", "XX"),
     ("dateOfBirth", "1990-02-30"),
     ("dateOfBirth", "30/08/1992"),
-    ("dateOfBirth", _years_ago(18, days=1)),
-    ("dateOfBirth", _years_ago(121)),
+    ("dateOfBirth", YearsAgo(18, days=1)),
+    ("dateOfBirth", YearsAgo(121)),
     ("maritalStatus", "married"),
     ("gender", "X"),
     ("phoneNumber", "+50230001234"),
@@ -252,6 +265,8 @@ def test_create_rules_name_the_offending_field(
     clerk: Operator, free_card: FreeCards, field: str, value: Any
 ) -> None:
     card = free_card()
+    if isinstance(value, YearsAgo):
+        value = value.value()
     resp = clerk.http.post("/app/partners/1/cardholders", json=cardholder_body(card, **{field: value}))
     assert resp.status_code == 400, resp.text
     assert error_fields(resp) == {field: "7000"}
