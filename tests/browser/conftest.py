@@ -103,10 +103,6 @@ class PageProblems:
     document itself; that is the status doing its job, so only documents are excused, never subresources.
     So is a form refused with 422 (webapp/htmx.py FORM_INVALID), which htmx swaps in place: chromium and
     htmx log its status, and those two lines are excused for the very URLs that answered 422.
-    A stylesheet or script under /static/ whose connection the loopback test server reset
-    (ERR_CONNECTION_RESET, seen under CI load since the jobs workers run beside the browser tests; not
-    diagnosed) is a transport failure of the test server, not of the page: if the page then lacked the file,
-    the test's own checks of what the page does would fail.
     """
 
     def __init__(self) -> None:
@@ -124,8 +120,6 @@ class PageProblems:
             self.refused_forms.add(response.url)
 
     def _excused(self, text: str, url: str) -> bool:
-        if text.startswith("console error: Failed to load resource: net::ERR_CONNECTION_RESET"):
-            return "/static/" in url
         if text.startswith("console error: Failed to load resource"):
             return url in self.document_errors or url in self.refused_forms
         htmx_log = "console error: Response Status Error Code 422 from "
@@ -138,10 +132,29 @@ class PageProblems:
         return [text for text, url in self.items if not self._excused(text, url)]
 
 
+# What a test's pages showed, read and closed the moment the test body ends (`pytest_runtest_call`).
+_CLOSE_PAGES = pytest.StashKey[Callable[[], list[str]]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Close the test's pages before any fixture stops a server. Fixtures are torn down in reverse order, so
+    a console started after the page stops first; a page still loading its last navigation's scripts then
+    sees its connection reset (a listening socket closed with connections not yet accepted) and logs
+    ERR_CONNECTION_RESET: an error of the teardown, not of the page."""
+    yield
+    close_pages = item.stash.get(_CLOSE_PAGES, None)
+    if close_pages is not None:
+        close_pages()
+
+
 @pytest.fixture
-def page_factory(browser: Any) -> Iterator[Callable[..., tuple[Any, PageProblems]]]:
+def page_factory(
+    browser: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., tuple[Any, PageProblems]]]:
     contexts: list[Any] = []
     watched: list[tuple[Any, PageProblems]] = []
+    failures: list[str] = []
 
     def open_page(**context_options: Any) -> tuple[Any, PageProblems]:
         context = browser.new_context(**context_options)
@@ -169,18 +182,24 @@ def page_factory(browser: Any) -> Iterator[Callable[..., tuple[Any, PageProblems
         watched.append((page, problems))
         return page, problems
 
+    def close_pages() -> list[str]:
+        """Read every page's problems, then close the pages (once: again at teardown does nothing)."""
+        for page, problems in watched:
+            if not page.is_closed():
+                try:
+                    violations = page.evaluate("window.__cspViolations || []")
+                except Exception:
+                    violations = []
+                failures.extend(f"CSP violation: {v}" for v in violations)
+            failures.extend(problems.unacceptable())
+        watched.clear()
+        while contexts:
+            contexts.pop().close()
+        return failures
+
+    request.node.stash[_CLOSE_PAGES] = close_pages
     yield open_page
-    failures: list[str] = []
-    for page, problems in watched:
-        if not page.is_closed():
-            try:
-                violations = page.evaluate("window.__cspViolations || []")
-            except Exception:
-                violations = []
-            failures.extend(f"CSP violation: {v}" for v in violations)
-        failures.extend(problems.unacceptable())
-    for context in contexts:
-        context.close()
+    close_pages()
     assert not failures, "\n".join(failures)
 
 
