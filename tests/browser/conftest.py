@@ -82,7 +82,7 @@ def start_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[ConsoleFac
         app = create_app(console_config(sandbox, tmp_path / f"console-{len(servers)}", **settings))
         if jobs_worker:  # its background jobs run (a sent upload's follow), in this process
             start_jobs_worker(app)
-        server = LiveServer(app, keep_alive=False).start()
+        server = LiveServer(app).start()
         servers.append(server)
         return server.url
 
