@@ -3,7 +3,8 @@
 `gettext`, `ngettext` and `pgettext` are Flask-Babel's (the request's locale, webapp/i18n.py), typed for
 mypy: flask_babel ships no type information. Tables built at import time (labels, error titles, menu
 entries) cannot call gettext: there is no request yet. `N_` marks such a string so the extractor
-(babel.cfg) finds it; `translate` looks it up at render time. In templates use the `|translate` filter,
+(babel.cfg) finds it; `translate` looks it up at render time (`NP_` marks a string with its context, for
+`pgettext`). In templates use the `|translate` filter,
 never `_(value)`: Jinja's newstyle gettext marks its result safe, which is right for a literal msgid but
 not for a value that may come from the CMS.
 """
@@ -17,6 +18,7 @@ from babel import support
 from flask import Flask, has_app_context, has_request_context, request
 
 from webapp.translatable import N_ as N_  # marked strings are defined where Flask is not
+from webapp.translatable import NP_ as NP_
 
 
 def catalog() -> Any:

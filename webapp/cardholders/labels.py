@@ -8,7 +8,10 @@ see templates/users/). Unknown values are shown as they came.
 
 from __future__ import annotations
 
-from webapp.textmarks import N_, gettext, pgettext
+from collections.abc import Mapping
+from functools import partial
+
+from webapp.textmarks import N_, NP_, gettext, pgettext
 
 # Marked here, translated at render time (`translate` / the `|translate` filter, or the form's own pass).
 MARITAL_LABELS = {
@@ -27,61 +30,50 @@ DOCUMENT_LABELS = {
     "PERSONAL_ID": N_("Personal ID"),
     "RESIDENCE_ID": N_("Residence permit"),
 }
+# Statuses and outcomes: one English word may need two Spanish ones, so each carries its context.
+CARDHOLDER_STATUS_LABELS = {
+    "active": NP_("cardholder status", "Active"),
+    "inactive": NP_("cardholder status", "Inactive"),
+    "closed": NP_("cardholder status", "Closed"),
+}
+CARD_STATUS_LABELS = {
+    "active": NP_("card status", "Active"),
+    "inactive": NP_("card status", "Not activated"),
+    "blocked": NP_("card status", "Blocked"),
+    "cancelled": NP_("card status", "Cancelled"),
+}
+OUTCOME_LABELS = {
+    "success": NP_("outcome", "Done"),
+    "refused": NP_("outcome", "Refused"),
+    "denied": NP_("outcome", "Denied"),
+    "failure": NP_("outcome", "Failed"),
+    "unknown": NP_("outcome", "Outcome unknown"),
+    "locked": NP_("outcome", "Locked out"),
+    "rate_limited": NP_("outcome", "Too many attempts"),
+    "inactive": NP_("outcome", "Account inactive"),
+    "ended": NP_("outcome", "Ended"),
+    "partial": NP_("outcome", "Partly done"),
+}
 
 
-def _from(table: dict[str, str], value: str | None) -> str:
+def _label(table: Mapping[str, str | tuple[str, str]], value: str | None) -> str:
+    """`value` as the operator reads it: its text in `table`, translated (in its context when it has one);
+    an unknown value as it came."""
     if not value:
         return ""
-    text = table.get(value)
-    return gettext(text) if text else value
+    marked = table.get(value)
+    if not marked:
+        return value
+    return gettext(marked) if isinstance(marked, str) else pgettext(*marked)
 
 
-def marital_label(value: str | None) -> str:
-    return _from(MARITAL_LABELS, value)
-
-
-def gender_label(value: str | None) -> str:
-    return _from(GENDER_LABELS, value)
-
-
-def document_label(value: str | None) -> str:
-    return _from(DOCUMENT_LABELS, value)
-
-
-def cardholder_status_label(status: str | None) -> str:
-    labels = {
-        "active": pgettext("cardholder status", "Active"),
-        "inactive": pgettext("cardholder status", "Inactive"),
-        "closed": pgettext("cardholder status", "Closed"),
-    }
-    return labels.get(status or "", status or "")
-
-
-def card_status_label(status: str | None) -> str:
-    labels = {
-        "active": pgettext("card status", "Active"),
-        "inactive": pgettext("card status", "Not activated"),
-        "blocked": pgettext("card status", "Blocked"),
-        "cancelled": pgettext("card status", "Cancelled"),
-    }
-    return labels.get(status or "", status or "")
-
-
-def outcome_label(outcome: str | None) -> str:
-    """The audit trail's outcome of an action, as the history tables show it."""
-    labels = {
-        "success": pgettext("outcome", "Done"),
-        "refused": pgettext("outcome", "Refused"),
-        "denied": pgettext("outcome", "Denied"),
-        "failure": pgettext("outcome", "Failed"),
-        "unknown": pgettext("outcome", "Outcome unknown"),
-        "locked": pgettext("outcome", "Locked out"),
-        "rate_limited": pgettext("outcome", "Too many attempts"),
-        "inactive": pgettext("outcome", "Account inactive"),
-        "ended": pgettext("outcome", "Ended"),
-        "partial": pgettext("outcome", "Partly done"),
-    }
-    return labels.get(outcome or "", outcome or "")
+# Each raw value's label: one lookup, in its own table (outcomes: the audit trail's, shown by the history).
+marital_label = partial(_label, MARITAL_LABELS)
+gender_label = partial(_label, GENDER_LABELS)
+document_label = partial(_label, DOCUMENT_LABELS)
+cardholder_status_label = partial(_label, CARDHOLDER_STATUS_LABELS)
+card_status_label = partial(_label, CARD_STATUS_LABELS)
+outcome_label = partial(_label, OUTCOME_LABELS)
 
 
 LABEL_HELPERS = {

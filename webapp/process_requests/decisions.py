@@ -14,11 +14,12 @@ from flask import flash, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
+from webapp import submit_once as once
 from webapp.cms import errors as cms_errors
 from webapp.cms.models import ProcessRequest
 from webapp.form_errors import place_cms_errors
 from webapp.formatting import money
-from webapp.htmx import FORM_INVALID, redirect, redirect_after_post, render
+from webapp.htmx import FORM_INVALID, redirect, redirect_after_post
 from webapp.logging_setup import security_event
 from webapp.process_requests.forms import CancelForm, DecisionForm
 from webapp.process_requests.page_parts import (
@@ -35,17 +36,6 @@ from webapp.process_requests.page_parts import (
 from webapp.step_up import complete_step_up
 from webapp.store import submissions
 from webapp.store.audit import record_event
-from webapp.submit_once import (
-    AlreadyDone,
-    Created,
-    InFlight,
-    Outcome,
-    Refused,
-    Unknown,
-    Write,
-    fresh_key,
-    submit_once,
-)
 from webapp.textmarks import N_
 from webapp.textmarks import gettext as _
 from webapp.upstream import cms, offers
@@ -80,10 +70,10 @@ def decide(action: str, partner_id: int, request_id: int) -> ResponseReturnValue
     if request.method == "GET":
         form.submission_key.data = submissions.new_key()
         return page.render()
-    form.submission_key.data = fresh_key(form.submission_key.data)
+    form.submission_key.data = once.fresh_key(form.submission_key.data)
     if not page.ready():
         return page.render(status=FORM_INVALID)
-    return page.answer(submit_once(page.write(), page.key))
+    return page.answer(once.submit_once(page.write(), page.key))
 
 
 def _not_pending(partner_id: int, found: ProcessRequest) -> BaseResponse:
@@ -99,28 +89,23 @@ class DecisionPage(FormPage):
     form: DecisionForm | CancelForm
     partner_id: int
     found: ProcessRequest
+    template = "process_requests/decide.html"
 
     @property
     def event(self) -> str:
         """The audit event and the submission kind step-up binds to (webapp/step_up.py)."""
         return f"process_request_{self.action}"
 
-    def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue:
-        who = operator()
-        return render(
-            "process_requests/decide.html",
-            status=status,
-            action=self.action,
-            form=self.form,
-            partner_id=self.partner_id,
-            item=self.found,
-            step_up=self.action != "cancel",
+    def context(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "item": self.found,
+            "step_up": self.action != "cancel",
             # The decision needs one screen: the evidence (when this operator may open it) and the history.
-            show_evidence=who.can_any(self.partner_id, (("balance-management", "list"), *READERS)),
-            evidence_offered=offers("process-request-detail"),
-            history=history(self.partner_id, self.found.id),
-            **extra,
-        )
+            "show_evidence": operator().can_any(self.partner_id, (("balance-management", "list"), *READERS)),
+            "evidence_offered": offers("process-request-detail"),
+            "history": history(self.partner_id, self.found.id),
+        }
 
     def ready(self) -> bool:
         """Valid, and for approve/reject the step-up code accepted when one is needed."""
@@ -130,7 +115,7 @@ class DecisionPage(FormPage):
             self.form, action=self.event, submission=(self.key, self.event)
         )
 
-    def write(self) -> Write[ProcessRequest]:
+    def write(self) -> once.Write[ProcessRequest]:
         reason = self.form.reason.data or None
         resource, request_id = cms().process_requests, self.found.id
 
@@ -141,7 +126,7 @@ class DecisionPage(FormPage):
                 return resource.reject(holder(), self.partner_id, request_id, reason or "")
             return resource.cancel(holder(), self.partner_id, request_id, reason)
 
-        return Write(
+        return once.Write(
             event=self.event,
             kind=self.event,
             partner_id=self.partner_id,
@@ -154,21 +139,21 @@ class DecisionPage(FormPage):
             },
         )
 
-    def answer(self, outcome: Outcome[ProcessRequest]) -> ResponseReturnValue:
+    def answer(self, outcome: once.Outcome[ProcessRequest]) -> ResponseReturnValue:
         match outcome:
-            case Created(value=decided):
+            case once.Created(value=decided):
                 self._flash_decided(decided)
                 return self._to_detail()
-            case AlreadyDone():
+            case once.AlreadyDone():
                 return self._to_detail()
-            case InFlight():
+            case once.InFlight():
                 return self.being_sent(
                     N_("This decision is already being sent. Reload the request before trying again."),
                     new_key=True,
                 )
-            case Unknown(error=exc):
+            case once.Unknown(error=exc):
                 return self.outcome_unknown(exc)
-            case Refused(error=exc):
+            case once.Refused(error=exc):
                 return self._refused(exc)
 
     def _refused(self, exc: cms_errors.CmsError) -> ResponseReturnValue:

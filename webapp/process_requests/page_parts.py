@@ -4,7 +4,7 @@ and history, and the banner for a failure the form survives (templates/process_r
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -16,6 +16,7 @@ from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
 from webapp.errors import page_for
 from webapp.history import HistoryLine, history_lines
+from webapp.htmx import render
 from webapp.logging_setup import security_event
 from webapp.store import submissions
 from webapp.store.audit import recent_events
@@ -94,6 +95,8 @@ class FormPage(ABC):
     """A top-up form page (the request, a decision): the answers its write gives alike, whatever it is for."""
 
     form: Any
+    partner_id: int
+    template: ClassVar[str]
 
     @property
     def key(self) -> str:
@@ -101,7 +104,20 @@ class FormPage(ABC):
         return str(self.form.submission_key.data)
 
     @abstractmethod
-    def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue: ...
+    def context(self) -> dict[str, Any]:
+        """What this page's template shows besides the form and the partner."""
+
+    def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue:
+        """The page with its form, whatever became of the attempt; `extra` says what became of it (a banner,
+        errors beside no field, the requester's own request)."""
+        return render(
+            self.template,
+            status=status,
+            form=self.form,
+            partner_id=self.partner_id,
+            **self.context(),
+            **extra,
+        )
 
     def being_sent(self, message: str, *, new_key: bool) -> ResponseReturnValue:
         """The same form is being sent right now (409): nothing was sent a second time. `new_key` when the

@@ -20,7 +20,7 @@ from webapp.cms import errors as cms_errors
 from webapp.cms.models import Balance, ProcessRequest
 from webapp.form_errors import place_cms_errors
 from webapp.formatting import locale_name, money
-from webapp.htmx import FORM_INVALID, redirect_after_post, render
+from webapp.htmx import FORM_INVALID, redirect_after_post
 from webapp.parsing import parse_id
 from webapp.process_requests.amounts import example
 from webapp.process_requests.evidence import (
@@ -67,20 +67,16 @@ class TopUpPage(FormPage):
     partner_id: int
     balance: Balance | None
     staged: StagedEvidence | None
+    template = "process_requests/new.html"
 
-    def render(self, status: int = 200, **extra: Any) -> ResponseReturnValue:
-        return render(
-            "process_requests/new.html",
-            status=status,
-            form=self.form,
-            partner_id=self.partner_id,
-            balance=self.balance,
-            staged=self.staged,
-            currency=_currency(self.balance),
-            amount_example=example(locale_name()),
-            max_mb=MAX_EVIDENCE_BYTES // (1024 * 1024),
-            **extra,
-        )
+    def context(self) -> dict[str, Any]:
+        return {
+            "balance": self.balance,
+            "staged": self.staged,
+            "currency": _currency(self.balance),
+            "amount_example": example(locale_name()),
+            "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024),
+        }
 
     def ready(self) -> bool:
         """The form is valid, the evidence is staged and the step-up code (when needed) was accepted; else

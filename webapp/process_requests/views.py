@@ -18,18 +18,10 @@ from webapp.access import Operator, requires
 from webapp.cms.models import ProcessRequest
 from webapp.cms.pagination import Page
 from webapp.htmx import FORM_INVALID, render
+from webapp.process_requests import page_parts as parts
 from webapp.process_requests.decisions import decide
 from webapp.process_requests.evidence import MAX_EVIDENCE_BYTES, MULTIPART_SLACK_BYTES
 from webapp.process_requests.listing import PAGE_SIZE, STATUS_LABELS, STATUSES, ListFilters, parse_filters
-from webapp.process_requests.page_parts import (
-    READERS,
-    history,
-    holder,
-    is_requester,
-    operator,
-    partner_balance,
-    target,
-)
 from webapp.process_requests.queue import decision_queue, may_decide
 from webapp.process_requests.requesting import blank_page, posted_page, too_large_page
 from webapp.process_requests.serving import evidence_response
@@ -59,12 +51,12 @@ def _helpers() -> dict[str, Any]:
 @bp.get("/")
 @requires("balance-management", "list", alternatives=[("approvals", "list")])
 def index(partner_id: int) -> ResponseReturnValue:
-    who = operator()
+    who = parts.operator()
     filters = parse_filters(request.args)
     page = _queue_page(who, partner_id, filters) if filters.awaiting_me else None
     if page is None:
         page = cms().process_requests.list(
-            holder(),
+            parts.holder(),
             partner_id,
             page=filters.page,
             limit=PAGE_SIZE,
@@ -78,7 +70,7 @@ def index(partner_id: int) -> ResponseReturnValue:
         page=page,
         filters=filters,
         statuses=STATUSES,
-        balance=partner_balance(who, partner_id),
+        balance=parts.partner_balance(who, partner_id),
         can_create=who.can(partner_id, "balance-management", "create"),
     )
 
@@ -89,7 +81,7 @@ def _queue_page(who: Operator, partner_id: int, filters: ListFilters) -> Page[Pr
     if not (may_decide(who, partner_id) and offers("process-request-decisions")):
         return Page([], filters.page, PAGE_SIZE, 0, 0)
     queue = decision_queue(
-        cms(), holder(), partner_id, who.id, date_from=filters.date_from, date_to=filters.date_to
+        cms(), parts.holder(), partner_id, who.id, date_from=filters.date_from, date_to=filters.date_to
     )
     return queue.page(filters.page, PAGE_SIZE)
 
@@ -107,8 +99,8 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @requires("balance-management", "create")
 def create(partner_id: int) -> ResponseReturnValue:
     if request.method == "GET":
-        return blank_page(operator(), partner_id).render()
-    page = posted_page(operator(), partner_id)
+        return blank_page(parts.operator(), partner_id).render()
+    page = posted_page(parts.operator(), partner_id)
     if not page.ready():
         return page.render(status=FORM_INVALID)
     return page.answer(submit_once(page.write(), page.key))
@@ -118,33 +110,33 @@ def create(partner_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/<int:request_id>")
-@requires("balance-management", "list", alternatives=READERS)
+@requires("balance-management", "list", alternatives=parts.READERS)
 def detail(partner_id: int, request_id: int) -> ResponseReturnValue:
-    who = operator()
-    found = cms().process_requests.get(holder(), partner_id, request_id)
+    who = parts.operator()
+    found = cms().process_requests.get(parts.holder(), partner_id, request_id)
     pending = found.status == "pending"
     decisions = offers("process-request-decisions")
     return render(
         "process_requests/detail.html",
         partner_id=partner_id,
         item=found,
-        own=is_requester(who, found),
+        own=parts.is_requester(who, found),
         can_decide=pending and decisions and who.can(partner_id, "approvals", "update"),
         can_cancel=pending and decisions and who.can(partner_id, "balance-management", "cancel"),
         decisions_offered=decisions,
         evidence_offered=offers("process-request-detail"),
-        history=history(partner_id, request_id),
+        history=parts.history(partner_id, request_id),
     )
 
 
 def _serve_evidence(partner_id: int, request_id: int, mode: str) -> ResponseReturnValue:
     """The request's evidence through the console: the browser never talks to the CMS itself."""
-    found = cms().process_requests.evidence(holder(), partner_id, request_id)
+    found = cms().process_requests.evidence(parts.holder(), partner_id, request_id)
     response = evidence_response(found, inline=mode == "preview")
     record_event(
         "process_request_evidence_viewed",
         outcome="success",
-        target=target(request_id),
+        target=parts.target(request_id),
         partner_id=partner_id,
         detail={"mode": mode, "contentType": response.mimetype, "size": len(found.content)},
     )
@@ -152,13 +144,13 @@ def _serve_evidence(partner_id: int, request_id: int, mode: str) -> ResponseRetu
 
 
 @bp.get("/<int:request_id>/evidence/preview")
-@requires("balance-management", "list", alternatives=READERS)
+@requires("balance-management", "list", alternatives=parts.READERS)
 def evidence_preview(partner_id: int, request_id: int) -> ResponseReturnValue:
     return _serve_evidence(partner_id, request_id, "preview")
 
 
 @bp.get("/<int:request_id>/evidence/download")
-@requires("balance-management", "list", alternatives=READERS)
+@requires("balance-management", "list", alternatives=parts.READERS)
 def evidence_download(partner_id: int, request_id: int) -> ResponseReturnValue:
     return _serve_evidence(partner_id, request_id, "download")
 

@@ -11,17 +11,16 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, select
+from sqlalchemy import JSON, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.store import current_store
-from webapp.store.models import Base
+from webapp.store.models import Numbered
 
 
-class AuditSnapshot(Base):
+class AuditSnapshot(Numbered):
     __tablename__ = "audit_snapshots"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime]
     actor_id: Mapped[int | None]
     actor_email: Mapped[str | None] = mapped_column(String(254))

@@ -16,12 +16,21 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
-class AuditEvent(Base):
+class Numbered(Base):
+    """A table whose rows the store numbers: `id`, an auto-incremented integer key, is its first column, as
+    the migrations under webapp/store/migrations create it (`sort_order`: SQLAlchemy would otherwise put a
+    base class's column after the table's own)."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)
+
+
+class AuditEvent(Numbered):
     """One row of the audit trail (PCI DSS 10.2: who, what, when, outcome, origin, affected object)."""
 
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime]
     actor_id: Mapped[int | None]
     actor_email: Mapped[str | None] = mapped_column(String(254))

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, or_, select
+from sqlalchemy import Boolean, Index, String, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.store import current_store
-from webapp.store.models import Base
+from webapp.store.models import Numbered
 
 NAME_MAX = 60
 # Enough for a sidebar; the oldest beyond it are not shown (they stay stored and can still be deleted).
 SHOWN_MAX = 40
 
 
-class SavedView(Base):
+class SavedView(Numbered):
     __tablename__ = "saved_views"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[int]
     owner_id: Mapped[int]
     owner_email: Mapped[str] = mapped_column(String(254))

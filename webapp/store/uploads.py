@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.store.models import Base
+from webapp.store.models import Numbered
 
 # Upload statuses. `checked`: dry run done, not sent. `sending`: claimed, upstream call in flight.
 # `unknown`: the upstream call's answer was lost (a retry replays it). `refused`: the upstream refused it.
@@ -28,10 +28,9 @@ IN_FLIGHT = frozenset({QUEUED, PROCESSING})
 DRY_RUN, UPSTREAM = "dry_run", "upstream"
 
 
-class UploadRecord(Base):
+class UploadRecord(Numbered):
     __tablename__ = "uploads"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[int]
     actor_id: Mapped[int]
     actor_name: Mapped[str] = mapped_column(String(200))
@@ -80,12 +79,11 @@ class UploadRecord(Base):
     )
 
 
-class UploadNote(Base):
+class UploadNote(Numbered):
     """One row-level fact: a dry-run problem of one cell, or the upstream's outcome for one row."""
 
     __tablename__ = "upload_notes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
     phase: Mapped[str] = mapped_column(String(10))
     row: Mapped[int]
@@ -100,12 +98,11 @@ class UploadNote(Base):
     __table_args__ = (Index("ix_upload_notes_upload_phase_row", "upload_id", "phase", "row"),)
 
 
-class UploadKey(Base):
+class UploadKey(Numbered):
     """A business key (document number, e-mail, card id) of a row already sent, as a keyed digest."""
 
     __tablename__ = "upload_keys"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[int]
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False)
     row: Mapped[int]  # the operator's row number
@@ -118,12 +115,11 @@ class UploadKey(Base):
     )
 
 
-class HeaderMapping(Base):
+class HeaderMapping(Numbered):
     """The columns an operator assigned for a partner's files: {file header text → field}."""
 
     __tablename__ = "upload_mappings"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[int]
     kind: Mapped[str] = mapped_column(String(10))
     signature: Mapped[str] = mapped_column(String(64))

@@ -31,7 +31,15 @@ from webapp.files.headers import HeaderMatch, Row, match_headers, split_header
 from webapp.files.sniff import FileKind, Sniffed, sniff
 from webapp.files.text_reader import iter_csv_rows
 from webapp.translatable import N_
-from webapp.uploads.dry_run import DUPLICATE_IN_FILE, DryRunReport, Issue, business_key, dry_run, mask_value
+from webapp.uploads.dry_run import (
+    DUPLICATE_IN_FILE,
+    Counts,
+    DryRunReport,
+    Issue,
+    business_key,
+    dry_run,
+    mask_value,
+)
 
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024  # the upstream's upload limit (ASSUMPTIONS.md #14)
 CARD_FIELDS: Final = ("documentType", "documentNumber", "cardId")
@@ -92,24 +100,18 @@ class Accepted:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Counts):
+    """The dry run's counts, once the partner's earlier uploads and free cards were taken into account."""
+
     kind: str
     sniffed: Sniffed
     sheet: str | None
     extra_columns: tuple[str, ...]
-    total: int
-    valid: int
-    invalid: int
-    duplicate: int
     issues: list[Issue]
-    issues_omitted: int
     accepted: Accepted
     # Facts about the dry run itself, shown above its counts: checks only the CMS could make, line breaks.
-    notices: list[dict[str, object]] = field(default_factory=list)
-
-    @property
-    def has_problems(self) -> bool:
-        return bool(self.invalid or self.duplicate)
+    # Added once the rows are counted, never given at the start.
+    notices: list[dict[str, object]] = field(default_factory=list, init=False)
 
 
 class NeedsSheet(Exception):
@@ -269,13 +271,9 @@ def check_file(
         sniffed=table.sniffed,
         sheet=sheet,
         extra_columns=table.header.extra,
-        total=report.total,
-        valid=report.valid,
-        invalid=report.invalid,
-        duplicate=report.duplicate,
         issues=report.issues,
-        issues_omitted=report.issues_omitted,
         accepted=accepted,
+        **report.counts(),
     )
     _against_earlier_uploads(result, known, secret)
     _against_free_cards(result, free_cards)

@@ -18,7 +18,7 @@ import re
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from typing import Final, TypeVar, cast
@@ -108,21 +108,32 @@ class ValidRows:
             )
 
 
-@dataclass(slots=True)
-class DryRunReport:
-    """Predicted counts, the issues found (up to a cap) and the rows ready for conversion."""
+@dataclass(slots=True, kw_only=True)
+class Counts:
+    """What a dry run counts. Its report, its result (webapp/uploads/checking.py) and the upload's record
+    (webapp/store/uploads.py) keep the same numbers."""
 
     total: int = 0
     valid: int = 0
     invalid: int = 0
     duplicate: int = 0
-    issues: list[Issue] = field(default_factory=list)
     issues_omitted: int = 0  # issues found beyond the cap: counted, not kept
-    valid_rows: ValidRows = field(default_factory=ValidRows)
 
     @property
     def has_problems(self) -> bool:
         return bool(self.invalid or self.duplicate)
+
+    def counts(self) -> dict[str, int]:
+        """The numbers by name, for a result or a record that keeps them too."""
+        return {counted.name: getattr(self, counted.name) for counted in fields(Counts)}
+
+
+@dataclass(slots=True)
+class DryRunReport(Counts):
+    """Predicted counts, the issues found (up to a cap) and the rows ready for conversion."""
+
+    issues: list[Issue] = field(default_factory=list)
+    valid_rows: ValidRows = field(default_factory=ValidRows)
 
     def issues_by_row(self) -> dict[int, list[Issue]]:
         grouped: dict[int, list[Issue]] = {}

@@ -54,15 +54,6 @@ def remember(
             )
         ).first()
         if row is None:
-            db.add(
-                HeaderMapping(
-                    partner_id=partner_id,
-                    kind=kind,
-                    signature=own,
-                    mapping=dict(mapping),
-                    updated_at=now,
-                    updated_by=operator_id,
-                )
-            )
-        else:
-            row.mapping, row.updated_at, row.updated_by = dict(mapping), now, operator_id
+            row = HeaderMapping(partner_id=partner_id, kind=kind, signature=own)
+            db.add(row)
+        row.mapping, row.updated_at, row.updated_by = dict(mapping), now, operator_id

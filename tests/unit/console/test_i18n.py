@@ -8,6 +8,14 @@ from flask import Flask, render_template_string
 from flask_babel import get_locale
 
 from webapp import create_app
+from webapp.cardholders.labels import (
+    card_status_label,
+    cardholder_status_label,
+    document_label,
+    gender_label,
+    marital_label,
+    outcome_label,
+)
 from webapp.textmarks import gettext, ngettext, pgettext, translate
 
 SPANISH = {"Accept-Language": "es-GT,es;q=0.9,en;q=0.5"}
@@ -58,3 +66,17 @@ def test_translated_values_and_placeholders_are_escaped(
         shown = render_template_string('{{ _("Close %(name)s?", name=n) }}', n="<i>Ana</i>")
         assert "&lt;i&gt;Ana&lt;/i&gt;" in shown
         assert "<i>" not in shown
+
+
+def test_raw_values_read_in_the_operators_language(bare_app: Flask) -> None:
+    with bare_app.test_request_context("/", headers=SPANISH):
+        # One English word, read in its own context: a card is "Activa", a cardholder "Activo".
+        assert card_status_label("active") == "Activa"
+        assert cardholder_status_label("active") == "Activo"
+        assert outcome_label("partial") == "Hecho en parte"
+        assert marital_label("viudo") == "Viudo/a"
+        assert document_label("DPI") == "DPI"
+        # A value the tables do not know is shown as it came; no value is no text.
+        assert card_status_label("frozen") == "frozen"
+        assert outcome_label(None) == ""
+        assert gender_label("") == ""
