@@ -105,6 +105,10 @@ new environment with the conformance probe.
 # Operators with no sign-in for this many days are flagged as dormant.
 # DORMANT_DAYS = 90
 
+# The sidebar's saved views are kept per node for this many seconds: an operator's own save or delete shows on
+# their next page on any node, a colleague's shared view saved on another node within this time.
+# SAVED_VIEWS_MENU_SECONDS = 30.0
+
 # Host names this console answers to (Host header validation). Required in production.
 # TRUSTED_HOSTS = ["console.example.com"]
 

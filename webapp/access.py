@@ -235,6 +235,7 @@ class NavLink:
     label: str
     url: str
     active: bool
+    endpoint: str
 
 
 def navigation(app: Flask, operator: Operator | None, partner_id: int | None) -> list[NavLink]:
@@ -255,7 +256,9 @@ def navigation(app: Flask, operator: Operator | None, partner_id: int | None) ->
             url = url_for(entry.endpoint, partner_id=partner_id)
         except BuildError:
             continue
-        links.append(NavLink(entry.label, url, entry.endpoint.split(".")[0] == current_blueprint))
+        links.append(
+            NavLink(entry.label, url, entry.endpoint.split(".")[0] == current_blueprint, entry.endpoint)
+        )
     return links
 
 

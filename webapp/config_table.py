@@ -163,6 +163,9 @@ SETTINGS: dict[str, Setting] = {
     "AUDIT_TRAIL_RETENTION_DAYS": Setting(
         400, int, "days audit events stay in the database before archiving"
     ),
+    "SAVED_VIEWS_MENU_SECONDS": Setting(
+        30.0, float, "seconds a node may show a colleague's view shared (or deleted) on another node late"
+    ),
     "PHONE_REGION": Setting("GT", str, "the country (ISO 3166) of a phone typed without +"),
     # The `es` catalog serves every Spanish market; the locale decides separators and date order.
     "SPANISH_LOCALE": Setting(

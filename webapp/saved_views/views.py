@@ -8,6 +8,7 @@ saved for, and shown for, only a list the sidebar would let this operator open (
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.access import NavLink, Operator, navigation, signed_in
 from webapp.htmx import FORM_INVALID, redirect_after_post, render, render_private
+from webapp.saved_views import menu_cache
 from webapp.saved_views.forms import SaveViewForm
 from webapp.saved_views.lists import LISTS, SavedList, clean_query
 from webapp.store import saved_views as store
@@ -24,6 +26,7 @@ from webapp.store.audit import record_event
 from webapp.textmarks import gettext as _
 
 bp = Blueprint("saved_views", __name__, url_prefix="/p/<int:partner_id>/views")
+bp.record_once(lambda state: menu_cache.install(state.app))
 log = logging.getLogger(__name__)
 
 
@@ -39,8 +42,8 @@ def _list_url(saved: SavedList, partner_id: int) -> str:
 def _openable(partner_id: int, nav_links: list[NavLink] | None = None) -> dict[str, SavedList]:
     """The saveable lists whose sidebar entry this operator sees on this partner."""
     links = nav_links if nav_links is not None else navigation(current_app, _operator(), partner_id)
-    urls = {link.url for link in links}
-    return {key: saved for key, saved in LISTS.items() if _list_url(saved, partner_id) in urls}
+    endpoints = {link.endpoint for link in links}
+    return {key: saved for key, saved in LISTS.items() if saved.endpoint in endpoints}
 
 
 def _href(view: store.SavedView, saved: SavedList) -> str:
@@ -61,7 +64,9 @@ def _record(action: str, view: store.SavedView) -> None:
     )
 
 
-def _entries(partner_id: int, openable: dict[str, SavedList]) -> list[dict[str, Any]]:
+def _entries(
+    partner_id: int, openable: dict[str, SavedList], views: Sequence[store.SavedView]
+) -> list[dict[str, Any]]:
     me = _operator().id
     here = request.full_path.rstrip("?")
     return [
@@ -75,7 +80,7 @@ def _entries(partner_id: int, openable: dict[str, SavedList]) -> list[dict[str, 
             "shared": view.shared,
             "owner_email": view.owner_email,
         }
-        for view in store.visible(partner_id, me)
+        for view in views
         if view.list_key in openable
     ]
 
@@ -88,19 +93,26 @@ def saved_views_menu(nav_links: list[NavLink]) -> list[dict[str, Any]]:
     partner_id: int | None = g.get("partner_id")
     if partner_id is None or not nav_links or not current_user.is_authenticated:
         return []
+    me = _operator().id
     try:
-        return _entries(partner_id, _openable(partner_id, nav_links))
+        views = menu_cache.menu_cache().views(
+            partner_id, me, menu_cache.session_revision(), lambda: store.visible(partner_id, me)
+        )
     except SQLAlchemyError:
         # The sidebar is on every page: a store that cannot answer costs the saved views, not the page.
         log.exception("saved_views_unavailable", extra={"event": "saved_views_unavailable"})
         return []
+    return _entries(partner_id, _openable(partner_id, nav_links), views)
 
 
 @bp.get("/")
 @signed_in
 def index(partner_id: int) -> ResponseReturnValue:
+    views = store.visible(partner_id, _operator().id)  # the manage page reads the store itself, never late
     return render_private(
-        "saved_views/index.html", partner_id=partner_id, views=_entries(partner_id, _openable(partner_id))
+        "saved_views/index.html",
+        partner_id=partner_id,
+        views=_entries(partner_id, _openable(partner_id), views),
     )
 
 
@@ -134,6 +146,7 @@ def save(partner_id: int) -> ResponseReturnValue:
     form.query.data = clean_query(saved, form.query.data or "")
     view = _stored(partner_id, saved, form) if form.validate() else None
     if view is not None:
+        menu_cache.changed(partner_id)
         _record("saved_view_create", view)
         flash(_("View “%(name)s” saved.", name=view.name), "success")
         return redirect_after_post(_href(view, saved))
@@ -153,6 +166,7 @@ def delete(partner_id: int, view_id: int) -> ResponseReturnValue:
     view = store.delete_own(partner_id, _operator().id, view_id)
     if view is None:
         abort(404)
+    menu_cache.changed(partner_id)
     _record("saved_view_delete", view)
     flash(_("View “%(name)s” deleted.", name=view.name), "success")
     return redirect_after_post(url_for(".index", partner_id=partner_id))

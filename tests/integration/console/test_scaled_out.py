@@ -161,3 +161,39 @@ def test_refused_step_up_codes_are_counted_across_nodes(sandbox: SandboxHandle, 
         otp = code or send_code(client, sandbox, email, token)
         answers.append(client.post(f"{url}/reveal", data={"csrf_token": token, "otp": otp}).status_code)
     assert answers == [422, 422, 429]
+
+
+def _sidebar_names(client: httpx.Client, path: str) -> list[str]:
+    page = client.get(path)
+    assert page.status_code == 200, page.headers.get("location")
+    block = page.text.split('data-testid="saved-views-nav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a class="nav-link sv-link[^"]*" href="[^"]+"[^>]*>([^<]+)', block)
+
+
+def test_a_view_saved_on_one_node_is_in_the_sidebar_of_the_next_page_on_the_other(
+    nodes: tuple[str, str], sandbox: SandboxHandle
+) -> None:
+    """Each node keeps the sidebar's saved views for a while (webapp/saved_views/menu_cache.py); the
+    operator's own save moves a revision in the shared session, so the other node reads the store again."""
+    url_a, url_b = nodes
+    listing = f"/p/{PARTNER_A}/cardholders/"
+    email, password = new_operator(sandbox, permissions={PARTNER_A: ["cardholders:list"]})
+    name = f"Closed {uuid.uuid4().hex[:6]}"
+    with (
+        httpx.Client(base_url=url_a, follow_redirects=False, timeout=30) as node_a,
+        httpx.Client(base_url=url_b, follow_redirects=False, timeout=30) as node_b,
+    ):
+        _post_form(node_a, "/auth/login", "/auth/login", {"email": email, "password": password})
+        _post_form(node_a, "/auth/otp", "/auth/otp", {"otp": sandbox.latest_otp(email)})
+        for cookie_name, value in node_a.cookies.items():
+            node_b.cookies.set(cookie_name, value)
+        assert name not in _sidebar_names(node_b, listing)  # node B now holds the sidebar without it
+
+        saved = _post_form(
+            node_a,
+            f"/p/{PARTNER_A}/views/",
+            listing,
+            {"name": name, "list_key": "cardholders", "query": "status=closed"},
+        )
+        assert saved.status_code == 303, saved.text
+        assert name in _sidebar_names(node_b, listing)
