@@ -13,7 +13,7 @@ from typing import Final
 
 from webapp.cardholders.masking import mask_document, mask_email, mask_phone
 from webapp.cms.models import CardholderSummary
-from webapp.cms.pagination import Page
+from webapp.cms.pagination import Page, every_page
 from webapp.files.export import ExportValue, csv_chunks
 from webapp.textmarks import N_
 
@@ -46,13 +46,8 @@ FetchPage = Callable[[int, int], Page[CardholderSummary]]
 
 def summaries(fetch: FetchPage) -> Iterator[CardholderSummary]:
     """Every cardholder of the filtered list, one upstream page at a time, until the CMS has no next page."""
-    page_no = 1
-    while True:
-        page = fetch(page_no, PAGE_LIMIT)
+    for page in every_page(lambda number: fetch(number, PAGE_LIMIT)):
         yield from page.items
-        if not page.items or not page.has_next:
-            return
-        page_no += 1
 
 
 def header(translate: Translate, zone_name: str) -> list[str]:

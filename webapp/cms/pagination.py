@@ -6,7 +6,7 @@ the list under `data` or `rows`, or a bare array (then the totals are derived fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -32,6 +32,24 @@ class Page(Generic[T]):
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    @property
+    def is_last(self) -> bool:
+        """No page follows: the CMS says so, or this one came back empty (a CMS that miscounts its pages
+        must not keep a reader asking forever)."""
+        return not self.items or not self.has_next
+
+
+def every_page(read: Callable[[int], Page[T]], *, max_pages: int | None = None) -> Iterator[Page[T]]:
+    """Pages 1, 2, … as `read(number)` answers them, up to the last one or `max_pages`, whichever is first;
+    the caller tells the two apart by the last page's `is_last`."""
+    number = 1
+    while max_pages is None or number <= max_pages:
+        page = read(number)
+        yield page
+        if page.is_last:
+            return
+        number += 1
 
 
 def _int_or(value: Any, default: int) -> int:

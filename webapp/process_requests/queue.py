@@ -14,7 +14,7 @@ from datetime import date, datetime
 from webapp.access import Operator
 from webapp.cms import CmsClient, TokenHolder
 from webapp.cms.models import ProcessRequest
-from webapp.cms.pagination import Page
+from webapp.cms.pagination import Page, every_page
 
 PERMISSION = ("approvals", "update")
 # The sandbox's largest page (webapp/sandbox/envelope.py); a CMS that gives fewer still says when more follow.
@@ -56,9 +56,8 @@ def decision_queue(
     date_to: date | None = None,
 ) -> Queue:
     """Pending requests of the partner not sent by `operator_id` (a plain id: dashboard workers call this)."""
-    items: list[ProcessRequest] = []
-    for number in range(1, MAX_READS + 1):
-        found = client.process_requests.list(
+    def read(number: int) -> Page[ProcessRequest]:
+        return client.process_requests.list(
             holder,
             partner_id,
             page=number,
@@ -67,11 +66,14 @@ def decision_queue(
             date_from=date_from,
             date_to=date_to,
         )
+
+    items: list[ProcessRequest] = []
+    complete = True
+    for found in every_page(read, max_pages=MAX_READS):
         items.extend(
             item
             for item in found.items
             if item.status == "pending" and (item.requested_by is None or item.requested_by.id != operator_id)
         )
-        if not found.items or not found.has_next:
-            return Queue(items, complete=True)
-    return Queue(items, complete=False)
+        complete = found.is_last
+    return Queue(items, complete=complete)

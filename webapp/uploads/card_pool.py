@@ -13,6 +13,8 @@ from typing import Final
 
 from webapp.auth.token_holder import SessionTokenHolder
 from webapp.cms import errors as cms_errors
+from webapp.cms.models import Card
+from webapp.cms.pagination import Page, every_page
 from webapp.logging_setup import security_event
 from webapp.uploads.checking import CardsUnknown, FreeCards
 from webapp.upstream import cms
@@ -22,20 +24,23 @@ MAX_PAGES: Final = 1000  # 100,000 free cards: as many as the largest file can u
 
 
 def free_cards(partner_id: int) -> FreeCards:
+    def read(number: int) -> Page[Card]:
+        return cms().cards.free(SessionTokenHolder(), partner_id, page=number, limit=PAGE_LIMIT)
+
     def lookup(wanted: Collection[int]) -> set[int]:
         missing = set(wanted)
         found: set[int] = set()
-        page = 1
+        if not missing:
+            return found
+        read_all = False
         try:
-            while missing and page <= MAX_PAGES:
-                listed = cms().cards.free(SessionTokenHolder(), partner_id, page=page, limit=PAGE_LIMIT)
-                for card in listed.items:
-                    if card.card_id in missing:
-                        missing.discard(card.card_id)
-                        found.add(card.card_id)
-                if not listed.items or not listed.has_next:
-                    return found
-                page += 1
+            for listed in every_page(read, max_pages=MAX_PAGES):
+                free_here = missing.intersection(card.card_id for card in listed.items)
+                missing -= free_here
+                found |= free_here
+                read_all = listed.is_last
+                if not missing:
+                    break
         except cms_errors.SessionEnded:
             raise
         except cms_errors.CapabilityMissing as exc:
@@ -45,7 +50,7 @@ def free_cards(partner_id: int) -> FreeCards:
         except cms_errors.CmsError as exc:
             security_event("upload_cards_unchecked", error_class=type(exc).__name__, partner_id=partner_id)
             raise CardsUnknown("unavailable") from exc
-        if missing:
+        if missing and not read_all:
             raise CardsUnknown("unavailable")  # more free cards than pages read: not told, so not guessed
         return found
 
