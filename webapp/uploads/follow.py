@@ -12,12 +12,13 @@ ended session) marks the upload stalled, and the next poll or page load enqueues
   own job's lease at once and reads again from the store's state. Counts are overwritten and the results
   replace the upload's earlier ones, so a second read leaves no duplicate row.
 * **The operator's CMS session**: the stream is read with the operator's tokens, through their server-side
-  session record and the session link every job that calls the CMS as its operator uses
-  (webapp/auth/job_session.py): the job's parameters carry the link, never a token nor the session id. A
-  session signed out or expired ends the follow with a reason, and the upload says "still processing".
+  session record, left for the job as for every job that calls the CMS as its operator
+  (webapp/auth/job_session.py): the job's parameters carry its reference, never a token nor the session id.
+  A session signed out or expired (before the follow, or at any frame of it) ends the follow with a reason,
+  and the upload says "still processing".
 * **The same follow is the same job**: its parameters are the upload, the follow's round (when the upload
-  last stalled) and the link (the same for the same session and request), so polls while it waits or runs
-  answer that job.
+  last stalled) and the session's reference (the same for the same session and request), so polls while it
+  waits or runs answer that job.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import time
 from typing import Final
 
-from flask import Flask, current_app, session
 from flask_login import current_user
 
 from webapp.auth import job_session
@@ -40,10 +40,9 @@ from webapp.uploads import progress, records
 KIND_NAME: Final = "bulk_follow"
 SESSION_ENDED: Final = N_("the operator's session ended before the batch did; it goes on in the CMS")
 LEASE_WAIT_SECONDS: Final = 0.5  # between two looks at another follow's lease
-# A follow ends with its stream (MAX_STREAM_SECONDS at most); one past this is stuck. The session link lasts
-# as long as the job may.
+# A follow ends with its stream (MAX_STREAM_SECONDS at most); one past this is stuck. The session is left for
+# the job as long as the job may run.
 DEADLINE_SECONDS: Final = int(progress.MAX_STREAM_SECONDS + 600)
-LINK_SECONDS: Final = DEADLINE_SECONDS
 
 
 def start(upload: UploadRecord) -> Job | None:
@@ -51,13 +50,12 @@ def start(upload: UploadRecord) -> Job | None:
     nothing to follow, no server-side session, or a follow holds the lease now)."""
     if upload.status not in IN_FLIGHT or upload.batch_id is None or progress.lease_alive(upload):
         return None
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     request = {
         "upload_id": upload.id,
         "round": upload.stalled_at.isoformat() if upload.stalled_at is not None else "",
     }
     try:
-        reference = job_session.link(app, session, {"kind": KIND_NAME, **request}, {}, LINK_SECONDS)
+        reference = job_session.leave(KIND_NAME, request, ttl=DEADLINE_SECONDS)
         return api.enqueue(KIND_NAME, {**request, "session": reference}, current_user, upload.partner_id)
     except (cms_errors.SessionEnded, PermissionError):
         return None
@@ -88,22 +86,28 @@ def _lease(context: JobContext, upload_id: int, seconds: float) -> str | None:
 
 
 def run(context: JobContext) -> Counts:
+    with job_session.kept_until_the_end(context.app, str(context.params.get("session") or "")):
+        return _follow(context)
+
+
+def _follow(context: JobContext) -> Counts:
     app = context.app
     upload_id = int(context.params["upload_id"])
     upload = records.load(upload_id)
     if _finished(upload) or upload is None or upload.batch_id is None:
         return _counts(upload)  # a second delivery after the end: nothing to do
-    linked = job_session.linked(app, str(context.params.get("session") or ""))
-    if linked is None:  # signed out or expired before the follow could start
+    try:
+        holder = job_session.borrow(app, str(context.params.get("session") or "")).tokens
+    except cms_errors.SessionEnded:  # signed out or expired before the follow could start
         progress.mark_stalled(upload_id)
         context.fail(SESSION_ENDED)
     lease = progress.idle_seconds(app) + progress.LEASE_GRACE_SECONDS
     token = _lease(context, upload_id, lease)
     if token is None:
         return _counts(records.load(upload_id))
-    holder = linked.holder
 
     def frame_seen(upload: UploadRecord) -> None:
+        holder.ensure_signed_in()  # a sign-out ends the follow at its next frame, not at the stream's end
         context.report_progress(upload.processed, upload.upstream_total or None, _counts(upload))
 
     if progress.follow(app, upload_id, holder, token, lease, on_frame=frame_seen) is progress.Ended.SESSION:
@@ -126,4 +130,3 @@ KIND = register(
         },
     )
 )
-

@@ -1,11 +1,12 @@
 """Following a sent upload as a background job (`bulk_follow`, webapp/uploads/follow.py), against the sandbox.
 
 Covered: the follow is a job of the operator who sent the file (in their "My jobs"), its parameters carry no
-token and no session id (only the session link); a second delivery of its task after the batch finished
-does nothing (no progress read, the same outcomes); a worker process killed with SIGKILL mid-follow leaves
-the job to the reaper, and a second worker resumes it from the store's state to the batch's end with each
-row's outcome stored once (the console restarted meanwhile); a follow whose operator's session ended stops,
-says why, and leaves the upload "still processing"; a follow stuck past its deadline fails with that reason.
+token and no session id (only the session's reference, released when it ends); a second delivery of its task
+after the batch finished does nothing (no progress read, the same outcomes); a worker process killed with
+SIGKILL mid-follow leaves the job to the reaper, and a second worker resumes it from the store's state to the
+batch's end with each row's outcome stored once (the console restarted meanwhile); a follow whose operator's
+session ended stops, says why, and leaves the upload "still processing"; a follow stuck past its deadline
+fails with that reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -39,6 +41,7 @@ from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
 from webapp.auth import job_session
 from webapp.auth.token_holder import TOKENS_KEY
+from webapp.cms.errors import SessionEnded
 from webapp.jobs import records as job_records
 from webapp.jobs.queue import reap
 from webapp.jobs.records import DONE, FAILED, RUNNING, Job
@@ -117,8 +120,9 @@ def test_the_follow_is_the_operators_job_and_a_second_delivery_does_nothing(
     secrets = [str(value) for value in tokens.values() if isinstance(value, str) and len(value) > 16]
     assert secrets
     assert not [value for value in secrets if value in params]
-    linked = job_session.linked(app, str(job.params["session"]))  # the job's way to the session
-    assert linked is not None
+    # The job's way to the session was released when the follow ended.
+    with app.app_context(), pytest.raises(SessionEnded):
+        job_session.borrow(app, str(job.params["session"]))
 
     reads, outcomes = len(sandbox.calls(PROGRESS_ROUTE)), _outcome_rows(app, upload_id)
     queue = app.extensions["jobs"]
