@@ -116,7 +116,7 @@ def test_the_follow_is_the_operators_job_and_a_second_delivery_does_nothing(
         tokens = dict(session[TOKENS_KEY])
     assert sid
     assert sid not in params
-    assert set(job.params) == {"upload_id", "session", "round"}
+    assert set(job.params) == {"upload_id", "session", "after"}
     secrets = [str(value) for value in tokens.values() if isinstance(value, str) and len(value) > 16]
     assert secrets
     assert not [value for value in secrets if value in params]
@@ -206,9 +206,7 @@ def test_a_worker_killed_mid_follow_is_resumed_by_another_without_duplicate_rows
             worker.stop()
 
 
-def test_a_follow_whose_session_ended_stops_and_says_why(
-    clean_faults: SandboxHandle, tmp_path: Path
-) -> None:
+def test_a_follow_whose_session_ended_stops_and_says_why(clean_faults: SandboxHandle, tmp_path: Path) -> None:
     sandbox = clean_faults
     app = make_console(sandbox, tmp_path, **SETTINGS)  # no worker yet: the follow waits in the queue
     client, upload_id = _sent_upload(app, sandbox, 3)
@@ -231,7 +229,6 @@ def _csrf(client: Any) -> str:
     from tests.integration.console.test_auth_login import csrf_from
 
     return csrf_from(client.get(f"/p/{PARTNER}/uploads/").get_data(as_text=True))
-
 
 
 def test_a_follow_stuck_past_its_deadline_is_failed_with_the_reason(
