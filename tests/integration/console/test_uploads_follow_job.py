@@ -5,8 +5,8 @@ token and no session id (only the session's reference, released when it ends); a
 after the batch finished does nothing (no progress read, the same outcomes); a worker process killed with
 SIGKILL mid-follow leaves the job to the reaper, and a second worker resumes it from the store's state to the
 batch's end with each row's outcome stored once (the console restarted meanwhile); a follow whose operator's
-session ended stops, says why, and leaves the upload "still processing"; a follow stuck past its deadline
-fails with that reason.
+session ended (before it ran, or at a frame while it reads) stops, says why, and leaves the upload "still
+processing"; a follow stuck past its deadline fails with that reason.
 """
 
 from __future__ import annotations
@@ -223,6 +223,27 @@ def test_a_follow_whose_session_ended_stops_and_says_why(clean_faults: SandboxHa
     assert (ended.id, ended.state) == (job.id, FAILED)
     assert ended.failure == follow.SESSION_ENDED
     assert _upload(app, upload_id).stalled_at is not None  # the page says "still processing"
+
+
+def test_a_sign_out_ends_a_running_follow_at_its_next_frame(
+    clean_faults: SandboxHandle, tmp_path: Path
+) -> None:
+    sandbox = clean_faults
+    app = make_console(sandbox, tmp_path, jobs_worker=True, **SETTINGS)
+    client, upload_id = _sent_upload(app, sandbox, 8)
+    with batch_pace(sandbox, 1):  # 8 s: the stream is open, a frame every second, when the operator leaves
+        assert send(client, upload_id).status_code == 303
+        [job] = _follows(app, upload_id)
+        wait_for("the follow reading frames", lambda: _upload(app, upload_id).processed >= 1, [], seconds=10)
+        signed_out = client.post("/auth/logout", data={"csrf_token": _csrf(client)})
+        assert signed_out.status_code in (302, 303), signed_out.status_code
+        wait_for("the follow ended", lambda: not _follows(app, upload_id)[0].live, [], seconds=5)
+    ended = _follows(app, upload_id)[0]
+    assert (ended.id, ended.state, ended.failure) == (job.id, FAILED, follow.SESSION_ENDED)
+    upload = _upload(app, upload_id)
+    assert upload.processed < 8  # cut off mid-batch, not at the stream's end
+    assert upload.stalled_at is not None  # the page says "still processing"
+    assert len(sandbox.calls(PROGRESS_ROUTE)) == 1  # no round after the session ended
 
 
 def _csrf(client: Any) -> str:
