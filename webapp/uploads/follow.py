@@ -10,10 +10,11 @@ progress.py writes both). The confirm step enqueues it once the CMS took the bat
   ends. It gives up only after QUIET_ROUNDS rounds in a row without any progress (or past its time), and then
   says so: it fails with CUT_OFF ("it goes on in the CMS"), never "done" for a batch it did not see end.
 * **One follow per operator and upload**: a poll while it runs (or pauses) answers that job, not a new one;
-  after it ended short of the batch's end (a session that ended, a dead worker, stuck) the next poll enqueues
-  the next follow — except after CUT_OFF: then only a page load does (the operator asked), so a dead stream
-  is not followed again every few seconds by a tab left open. The job's parameters are the upload, the
-  operator's previous follow of it (what makes the next one new) and the session's reference.
+  after it ended short of the batch's end (a dead worker, stuck) the next poll enqueues the next follow —
+  except after CUT_OFF or an ended session: then only a page load does (the operator asked), so a tab left
+  open does not follow a dead stream, or a session the CMS refuses, again every few seconds. The job's
+  parameters are the upload, the operator's previous follow of it (what makes the next one new) and the
+  session's reference.
 * **One reader at a time, on any node**: the job holds the upload's reader lease while it reads. A second
   delivery of the task does nothing (the job is claimed once, webapp/jobs/runner.py); another operator's
   follow waits for the lease. A worker killed mid-follow is retried by the reaper: the retry takes over its
@@ -72,16 +73,17 @@ def _latest(operator_id: int, upload: UploadRecord) -> Job | None:
         return db.scalars(query).first()
 
 
-def start(upload: UploadRecord, *, after_cut_off: bool = False) -> Job | None:
+def start(upload: UploadRecord, *, asked: bool = False) -> Job | None:
     """From a request: the operator's follow of this unfinished batch, running or new (None when there is
-    nothing to follow, no server-side session, another operator's follow holds the lease now, or the last
-    follow gave up and `after_cut_off` is not set: only a page load starts one again)."""
+    nothing to follow, no server-side session, or another operator's follow holds the lease now). A follow
+    that gave up, or whose session ended, is followed again only when the operator `asked` (a page load), so
+    a tab left open does not start one every few seconds."""
     if upload.status not in IN_FLIGHT or upload.batch_id is None or progress.lease_alive(upload):
         return None
     latest = _latest(current_user.id, upload)
     if latest is not None and latest.live:
         return latest
-    if latest is not None and latest.failure == CUT_OFF and not after_cut_off:
+    if latest is not None and latest.failure in (CUT_OFF, SESSION_ENDED) and not asked:
         return None
     request = {"upload_id": upload.id, "after": latest.id if latest is not None else 0}
     try:
