@@ -3,12 +3,14 @@
 Covered: many threads sharing one borrowed session (an audit part's readers) whose access token is due
 refresh it once between them, written back into the operator's session record; the session's reference is
 released when the job ends, done or failed, and kept when the attempt lost the job to another attempt; a
-session signed out is refused to the job at once.
+session signed out is refused to the job at once; a rotation is written into the session record as stored
+then, keeping what the operator's pages wrote meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from tests.integration.console.test_cardholders_list import READER, csrf_of
 from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 from webapp.auth import job_session
-from webapp.auth.token_holder import TOKENS_KEY
+from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY
 from webapp.cms.errors import SessionEnded
 from webapp.jobs.kinds import JobFailed
 from webapp.jobs.records import JobLost, get
@@ -108,3 +110,24 @@ def test_a_signed_out_session_is_refused_to_the_job(auth: Auth, console: Flask) 
         job_session.borrow(console, reference)
     with tokens.lock():  # under the refresh lock the record is read afresh: gone
         assert tokens.load() is None
+
+
+def test_a_rotation_is_written_into_the_record_as_stored_then(auth: Auth, console: Flask) -> None:
+    """What the operator's browser wrote into the session after the job borrowed it stays: the job writes its
+    pair into the record as stored when it saves, with the revision moved on by one."""
+    client, _ = auth.sign_in(READER)
+    reference = _left_for_a_job(client, console)
+    tokens = job_session.borrow(console, reference).tokens
+    held = tokens.load()
+    assert held is not None
+    with client.session_transaction() as session:  # a page of the operator's, meanwhile
+        session["written_meanwhile"] = "kept"
+        revision = int(session.get(TOKENS_KEY + REVISION_SUFFIX, 0))
+    rotated = replace(held, access_token=held.access_token + ".rotated")
+    with tokens.lock():
+        tokens.save(rotated)
+    with client.session_transaction() as session:
+        assert session["written_meanwhile"] == "kept"
+        assert session[TOKENS_KEY]["access_token"] == rotated.access_token
+        assert int(session[TOKENS_KEY + REVISION_SUFFIX]) == revision + 1
+    assert tokens.load() == rotated
