@@ -6,9 +6,10 @@
   every part is done it assembles the snapshot, once: the snapshot carries the moment the job was asked for,
   and the assembly looks for it under a cross-node lock before saving, so a retried or twice-delivered
   assembly finds the one it saved. Progress: partners done / total, users read.
-* `audit_part`: one partner's users and their permissions, read as the operator (their lent session,
-  webapp/auth/job_session.py) with every call in one of the worker's CMS slots (JOBS_CMS_CONCURRENCY). Its
-  reading is kept on its own job record, which nobody is shown (a part has no operator), until the assembly.
+* `audit_part`: one partner's users and their permissions, read as the operator (the session the run's
+  request left for it, webapp/auth/job_session.py, whose reference the run hands each part; the run releases
+  it when it ends) with every call in one of the worker's CMS slots (JOBS_CMS_CONCURRENCY). Its reading is
+  kept on its own job record, which nobody is shown (a part has no operator), until the assembly.
   A part is a job like any other: claimed once, its dead worker's attempt queued again by the reaper.
 * `audit_export`: a snapshot's matrix as CSV or XLSX, written to the job's result file in the operator's
   language and downloaded from the job's panel.
@@ -67,10 +68,8 @@ def run_part(context: JobContext) -> Counts:
     from webapp.upstream import cms
 
     try:
-        holder = job_session.borrowed(context.app, int(context.params["parent"]))
-        data = collect(
-            cms(), holder, {partner_id: ""}, workers=context.cms_limit, slot=context.cms_slot
-        )
+        holder = job_session.borrow(context.app, str(context.params.get("session") or "")).tokens
+        data = collect(cms(), holder, {partner_id: ""}, workers=context.cms_limit, slot=context.cms_slot)
     except errors.SessionEnded:
         context.fail(SESSION_ENDED)
     except errors.CmsError:
@@ -92,7 +91,7 @@ def _parts(app: Flask, context: JobContext, partner_ids: list[int]) -> list[int]
             queue.send,
             queue.settings.deadline_seconds,
             PART,
-            {"parent": context.job_id, "partner": pid},
+            {"parent": context.job_id, "partner": pid, "session": context.params.get("session")},
             operator_id=None,
             partner_id=pid,
         )
@@ -140,6 +139,11 @@ def _assemble(names: Mapping[int, str], parts: list[records.Job]) -> AuditData:
 
 
 def run_audit(context: JobContext) -> Counts:
+    with job_session.kept_until_the_end(context.app, str(context.params.get("session") or "")):
+        return _run_audit(context)
+
+
+def _run_audit(context: JobContext) -> Counts:
     params = context.params
     app = context.app
     scope = [int(pid) for pid in params["partners"]]
@@ -172,7 +176,6 @@ def run_audit(context: JobContext) -> Counts:
                 actor_id=context.operator_id,
                 actor_email=snapshot.actor_email,
             )
-    job_session.end_loan(app, context.job_id)
     return {
         "partners": len(parts),
         "users": len(data.users),

@@ -16,7 +16,7 @@ import re
 import secrets
 from typing import Any, Final
 
-from flask import Blueprint, abort, current_app, request, session, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -70,13 +70,13 @@ def _run_key() -> str:
     return posted if RUN_KEY.fullmatch(posted) else secrets.token_urlsafe(16)
 
 
-def _start(kind: str, partner_id: int, params: dict[str, Any], *, lend: bool = False) -> BaseResponse:
-    """Enqueue the job and answer at once with its panel (the job's page, polled until it finishes)."""
-    operator = _operator()
-    job = enqueue(kind, params, operator, partner_id)
-    if lend:  # it may read as the operator until its deadline; signing out ends that sooner
-        deadline = current_queue().settings.deadline_seconds
-        job_session.lend(current_app, job.id, str(getattr(session, "sid", "") or ""), deadline)
+def _start(kind: str, partner_id: int, params: dict[str, Any], *, as_operator: bool = False) -> BaseResponse:
+    """Enqueue the job and answer at once with its panel (the job's page, polled until it finishes). A job
+    that reads `as_operator` gets this session until its deadline (signing out ends it sooner)."""
+    if as_operator:
+        ttl = current_queue().settings.deadline_seconds
+        params = {**params, "session": job_session.leave(kind, params, ttl=ttl)}
+    job = enqueue(kind, params, _operator(), partner_id)
     return redirect_after_post(url_for("jobs.detail", partner_id=partner_id, job_id=job.id))
 
 
@@ -96,7 +96,7 @@ def run(partner_id: int) -> BaseResponse:
         "actor_email": operator.email,
         "run": _run_key(),
     }
-    return _start(audit_jobs.AUDIT, partner_id, params, lend=True)
+    return _start(audit_jobs.AUDIT, partner_id, params, as_operator=True)
 
 
 def _visible_snapshot(partner_id: int, snapshot_id: int) -> AuditSnapshot:

@@ -1,19 +1,29 @@
 """A background job calling the CMS as the operator who asked for it, with no token or session id in the job.
 
 The operator's CMS tokens stay in their server-side session record (webapp/auth/token_holder.py); the job
-record (its parameters are stored, listed and logged) never carries them. The web process leaves what the
-worker needs beside the session records (webapp/auth/backend.py: Redis or the cachelib store, never the
-database, so it is no more exposed than the session itself) until the job's deadline, in one of two forms:
+record (its parameters are stored, listed and logged) never carries them. One way serves every such job (the
+cardholder export, the bulk-upload follow, the permission audit and its parts):
 
-* `link` / `linked` (the cardholder export): under an HMAC of the session id and the request, keyed by
-  SECRET_KEY, with what the request must not leave in the store (a search text may name a person). The job's
-  parameters hold only that reference, and the worker gets a `SessionTokenHolder` over the record.
-* `lend` / `borrowed` (the permission audit): under the job's id, shared by the job's parts, which many
-  worker threads read at once: `LentSessionTokens` caches the record for a second and is thread-safe.
+* `leave`, in the request: the session id, and what the request must not leave in the job record (a search
+  text may name a person), wait beside the session records (webapp/auth/backend.py: Redis or the cachelib
+  store, never the database, so they are no more exposed than the session itself) until the job's deadline,
+  under a *reference*: an HMAC, keyed by SECRET_KEY, of the job's kind, the request, the private part and the
+  session id. The job's parameters carry only that reference. Why an HMAC rather than the job's id: it exists
+  before the job does, so it is stored before the job's task is sent (no worker can find the job without
+  it); it reveals nothing of the session id; and it is part of what makes two requests the same job — the
+  same session asking the same thing twice (a double click) gets one job, while a new session (signed in
+  again after a job failed for want of one) gets a new job instead of the failed one.
+* `borrow`, in the worker: `JobTokens`, a token holder over the stored session record, thread-safe, so one
+  job's many reading threads (the audit's parts) and single-threaded jobs alike use it. It reads the record
+  (at most every RECORD_TTL_SECONDS outside the refresh lock), so a session signed out while the job runs ends
+  it at the next call; it writes a rotated pair back under the session's refresh lock into the record as
+  stored then, so the operator's pages and the job never spend one refresh token twice.
+* `kept_until_the_end`, around the job's run: the reference is released when the job ends (done or failed);
+  it is kept when the attempt lost the job to another attempt, which still needs it. A job that never ends
+  on its own (its worker killed every time) loses it at its deadline, with the stored entry's lifetime.
 
-Either way a rotation is written back under the session's refresh lock, so the operator's pages and the job
-never spend one refresh token twice, and a session signed out, expired or refused by the CMS ends the job
-with a reason (`SessionEnded`), never a retry.
+A session signed out, expired or refused by the CMS raises `SessionEnded`, which every job turns into a
+failure with a reason, never a retry.
 """
 
 from __future__ import annotations
@@ -28,94 +38,58 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import Flask
+from flask import Flask, current_app, session
 
 from webapp.auth import backend
-from webapp.auth.token_holder import (
-    REVISION_SUFFIX,
-    TOKENS_KEY,
-    SessionTokenHolder,
-    tokens_from_dict,
-    tokens_to_dict,
-)
+from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_dict, tokens_to_dict
 from webapp.cms import UserTokens, errors
+from webapp.jobs.records import JobLost
 
 KEY_PREFIX: Final = "job-session:"
+# A record read is a file or Redis read; ten thousand reads of one audit re-read it at most this often (and a
+# sign-out reaches a running job at most this late).
+RECORD_TTL_SECONDS: Final = 1.0
 
 
-def link(
-    app: Flask, session_obj: Any, request: Mapping[str, Any], private: Mapping[str, Any], ttl: int
+def _key(reference: str) -> str:
+    return KEY_PREFIX + reference
+
+
+def leave(
+    kind: str, request: Mapping[str, Any], *, ttl: float, private: Mapping[str, Any] | None = None
 ) -> str:
-    """Link a job's request to this session: answers the reference to put in the job's parameters.
-
-    The same session asking the same thing answers the same reference (so a double click is one job); the
-    session id and `private` wait under it for `ttl` seconds."""
-    sid = str(getattr(session_obj, "sid", "") or "")
+    """From a request: leave this session (and `private`) for the `kind` job asking `request`, for `ttl`
+    seconds (its deadline); answers the reference to put in the job's parameters. The same session asking the
+    same thing answers the same reference."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    sid = str(getattr(session, "sid", "") or "")
     if not sid:
         raise errors.SessionEnded("There is no session to run the job in.", status=401)
+    kept = dict(private or {})
     material = json.dumps(
-        [sid, dict(request), dict(private)], sort_keys=True, separators=(",", ":"), default=str
+        [kind, sid, dict(request), kept], sort_keys=True, separators=(",", ":"), default=str
     )
     reference = hmac.new(str(app.secret_key).encode(), material.encode(), hashlib.sha256).hexdigest()[:40]
-    backend.kv_set(app, KEY_PREFIX + reference, {"sid": sid, "private": dict(private)}, ttl)
+    backend.kv_set(app, _key(reference), {"sid": sid, "private": kept}, max(1, int(ttl)))
     return reference
 
 
-class JobTokenHolder(SessionTokenHolder):
-    """The session's tokens for a job: before writing a rotated pair back, it takes the record as stored now,
-    so the job never writes back what the operator's browser changed in the session meanwhile."""
-
-    def save(self, tokens: UserTokens) -> None:
-        record = backend.read_session_record(self._app, self._sid)
-        if record is None:
-            raise errors.SessionEnded("The operator's session has ended.", status=401)
-        self._session.clear()
-        self._session.update(record)
-        super().save(tokens)
+def release(app: Flask, reference: str) -> None:
+    backend.kv_delete(app, _key(reference))
 
 
-@dataclass(frozen=True)
-class Linked:
-    holder: JobTokenHolder
-    private: Mapping[str, Any]
-
-
-def linked(app: Flask, reference: str) -> Linked | None:
-    """The session a job was linked to, or None when the link or the session is gone (signed out, expired)."""
-    entry = backend.kv_get(app, KEY_PREFIX + reference)
-    if entry is None or not entry.get("sid"):
-        return None
-    sid = str(entry["sid"])
-    record = backend.read_session_record(app, sid)
-    if record is None:
-        return None
-    session_class = getattr(app.session_interface, "session_class", None)
-    if session_class is None:
-        return None
-    session_obj = session_class(record, sid=sid)
-    private = entry.get("private")
-    return Linked(
-        JobTokenHolder(app=app, session_obj=session_obj), private if isinstance(private, dict) else {}
-    )
-
-
-# -- lent to a job by its id (the permission audit) ----------------------------------------------------
-
-# A record read is a file or Redis read; ten thousand reads of one audit re-read it at most this often.
-RECORD_TTL_SECONDS = 1.0
-
-
-def _key(job_id: int) -> str:
-    return f"{KEY_PREFIX}job:{job_id}"
-
-
-def lend(app: Flask, job_id: int, sid: str, ttl_seconds: float) -> None:
-    """Let job `job_id` (and its parts) read as the session `sid` until `ttl_seconds` (its deadline)."""
-    backend.kv_set(app, _key(job_id), {"sid": sid}, max(1, int(ttl_seconds)))
-
-
-def end_loan(app: Flask, job_id: int) -> None:
-    backend.kv_delete(app, _key(job_id))
+@contextmanager
+def kept_until_the_end(app: Flask, reference: str) -> Iterator[None]:
+    """Around a job's run: release its reference however the job ends, unless another attempt took the job
+    over (JobLost): that attempt still needs the session."""
+    try:
+        yield
+    except JobLost:
+        raise
+    except BaseException:
+        release(app, reference)
+        raise
+    release(app, reference)
 
 
 class _Record(dict[str, Any]):
@@ -126,8 +100,8 @@ class _Record(dict[str, Any]):
         self.sid = sid
 
 
-class LentSessionTokens:
-    """TokenHolder over the stored session record a job was lent; safe to share between threads."""
+class JobTokens:
+    """TokenHolder over a stored session record, for a job; safe to share between threads."""
 
     def __init__(self, app: Flask, sid: str) -> None:
         self._app, self._sid = app, sid
@@ -139,6 +113,8 @@ class LentSessionTokens:
         return backend.read_session_record(self._app, self._sid)
 
     def load(self) -> UserTokens | None:
+        """The session's tokens as stored (None once it is signed out or expired: the CMS client then raises
+        SessionEnded). Under the refresh lock always read afresh: another node may have just rotated them."""
         with self._guard:
             cached = self._cached
             if cached is not None and not self._holding and time.monotonic() - cached[0] < RECORD_TTL_SECONDS:
@@ -151,6 +127,8 @@ class LentSessionTokens:
         return tokens
 
     def save(self, tokens: UserTokens) -> None:
+        """Write a rotated pair into the record as stored now (the CMS client calls it under `lock()`), so
+        nothing the operator's browser wrote meanwhile is overwritten with the job's older copy."""
         record = self._read()
         if record is None:
             raise errors.SessionEnded("The operator's session ended during the job.", status=401)
@@ -167,17 +145,30 @@ class LentSessionTokens:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with backend.refresh_lock(self._app, self._sid):
-            self._holding = True  # under the lock the record is always read: another node may have rotated
+            self._holding = True
             try:
                 yield
             finally:
                 self._holding = False
 
+    def ensure_signed_in(self) -> None:
+        """Raise SessionEnded once the session is gone: for a job holding one long call (a progress stream),
+        which no token read interrupts."""
+        if self.load() is None:
+            raise errors.SessionEnded("The operator's session ended during the job.", status=401)
 
-def borrowed(app: Flask, job_id: int) -> LentSessionTokens:
-    """The tokens job `job_id` was lent; `SessionEnded` when the loan or the session itself is gone."""
-    loan = backend.kv_get(app, _key(job_id))
-    sid = str(loan.get("sid") or "") if loan else ""
+
+@dataclass(frozen=True)
+class Borrowed:
+    tokens: JobTokens
+    private: Mapping[str, Any]
+
+
+def borrow(app: Flask, reference: str) -> Borrowed:
+    """In a worker: the session `reference` was left for; SessionEnded when it, or the session, is gone."""
+    entry = backend.kv_get(app, _key(reference)) if reference else None
+    sid = str(entry.get("sid") or "") if entry else ""
     if not sid or backend.read_session_record(app, sid) is None:
         raise errors.SessionEnded("The operator's session ended before the job ran.", status=401)
-    return LentSessionTokens(app, sid)
+    private = entry.get("private") if entry else None
+    return Borrowed(JobTokens(app, sid), private if isinstance(private, dict) else {})

@@ -1,12 +1,12 @@
 """The cardholder export as a background job: every row of the filtered list, no cap, into a file to download.
 
-The request (list_page.start_export) links the job to the operator's CMS session (webapp/auth/job_session.py)
-and puts the list's filter, the format and the operator's language in its parameters; the search text waits
-with the session link, never in the job record. A worker pages through the CMS list as that operator, one
-call at a time within the process's CMS slots (JOBS_CMS_CONCURRENCY), and writes the masked, formula-safe
-rows (webapp/cardholders/export.py) straight into the job's private result file: CSV as it comes, XLSX
-through xlsxwriter's constant_memory mode, so memory stays flat whatever the list's length
-(bench/bench_export_job.py).
+The request (list_page.start_export) leaves the operator's CMS session for the job
+(webapp/auth/job_session.py) and puts the list's filter, the format and the operator's language in its
+parameters with the session's reference; the search text waits beside the session, never in the job record.
+A worker pages through the CMS list as that operator, one call at a time within the process's CMS slots
+(JOBS_CMS_CONCURRENCY), and writes the masked, formula-safe rows (webapp/cardholders/export.py) straight into
+the job's private result file: CSV as it comes, XLSX through xlsxwriter's constant_memory mode, so memory
+stays flat whatever the list's length (bench/bench_export_job.py).
 
 A retry after a killed worker writes the file again from the first page (half a file cannot be resumed safely;
 reading the CMS again has no upstream effect). A CMS that stops answering, or a session that ended, fails the
@@ -45,11 +45,11 @@ CMS_FAILED: Final = N_("the CMS stopped answering during the export: export agai
 
 
 def params_for(fmt: str, state: ListState, lang: str) -> dict[str, Any]:
-    """What the job needs besides the session link: the format, the list's filter and sort, the language."""
+    """What the job needs besides the session: the format, the list's filter and sort, the language."""
     return {"format": fmt, "status": state.status, "sort": state.sort, "order": state.order, "lang": lang}
 
 
-def _pages(context: JobContext, holder: job_session.JobTokenHolder, search: str) -> exporting.FetchPage:
+def _pages(context: JobContext, holder: job_session.JobTokens, search: str) -> exporting.FetchPage:
     params = context.params
     partner_id = int(context.partner_id or 0)
 
@@ -98,14 +98,20 @@ class Rows:
 
 
 def run(context: JobContext) -> Counts:
+    with job_session.kept_until_the_end(context.app, str(context.params.get("session") or "")):
+        return _export(context)
+
+
+def _export(context: JobContext) -> Counts:
     params = context.params
     fmt = str(params["format"])
     if fmt not in exporting.FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
-    found = job_session.linked(context.app, str(params["session"]))
-    if found is None:
+    try:
+        found = job_session.borrow(context.app, str(params.get("session") or ""))
+    except errors.SessionEnded:
         context.fail(SESSION_GONE)
-    rows = Rows(context, _pages(context, found.holder, str(found.private.get("search") or "")))
+    rows = Rows(context, _pages(context, found.tokens, str(found.private.get("search") or "")))
     stem = f"cardholders-{context.partner_id}-{datetime.now(UTC):%Y%m%d-%H%M}"
     # The operator's language at request time: a request context of the worker's own, speaking it.
     with context.app.test_request_context("/"):

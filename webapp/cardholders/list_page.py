@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import partial
 
-from flask import Response, current_app, render_template, request, session, url_for
+from flask import Response, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -89,15 +89,15 @@ def list_page(partner_id: int, state: ListState, search: str, *, lost_search: bo
 
 def start_export(partner_id: int, fmt: str, state: ListState, search: str) -> BaseResponse:
     """The filtered list as a background job (webapp/cardholders/export_job.py): answered at once with the
-    job's panel (htmx) or its page. The search text goes with the session link, never into the job record."""
+    job's panel (htmx) or its page. The search text waits beside the session (webapp/auth/job_session.py),
+    never in the job record."""
     queue = jobs_api.current_queue()
     request_params = export_job.params_for(fmt, state, current_lang())
-    reference = job_session.link(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        session._get_current_object(),  # type: ignore[attr-defined]
+    reference = job_session.leave(
+        export_job.KIND_NAME,
         {**request_params, "partner": partner_id, "minute": f"{datetime.now(UTC):%Y%m%d%H%M}"},
-        {"search": search},
-        int(queue.settings.deadline_seconds),
+        ttl=queue.settings.deadline_seconds,
+        private={"search": search},
     )
     params = {**request_params, "session": reference}
     job = jobs_api.enqueue(export_job.KIND_NAME, params, current_user, partner_id)

@@ -9,16 +9,16 @@ browser, and any console node must be able to answer the next poll. So:
   every frame; a second follow (another node's, another operator's) sees the lease and waits. A worker that
   dies simply lets its lease lapse, and the retry of its own job takes it over at once.
 * The browser polls a console endpoint every 2 s (htmx, `X-Background: 1`); that endpoint reads the row and,
-  when the batch is not finished and no lease is alive, enqueues the next follow itself — on whichever node
-  it hits.
+  when the batch is not finished and no follow of the operator's runs, enqueues one — on whichever node it
+  hits. A follow reads the stream again itself after a stall (webapp/uploads/follow.py).
 * A stream silent for the idle timeout (30 s by default), or one that breaks, marks the row `stalled_at`:
   the page then says "still processing — refresh", never success or failure. A full page load asks the
   upstream for the batch status directly (`cms().uploads.batch`), which also serves as the fallback when no
   follow can run, and enqueues a new follow.
 * On a terminal frame (or status) the follow fetches the per-row results into the store, once.
 
-The follow's tokens: the operator's session record in the shared session store, reached through the job's
-session link (webapp/auth/job_session.py), so a token refresh done by the follow is seen by the operator's
+The follow's tokens: the operator's session record in the shared session store, which the request left for
+the job (webapp/auth/job_session.py), so a token refresh done by the follow is seen by the operator's
 requests and the other way round.
 """
 

@@ -112,7 +112,7 @@ def _catch_up(record: UploadRecord) -> None:
         security_event("upload_status_unavailable", error_class=type(exc).__name__, upload_id=record.id)
     fresh = records.load(record.id)
     if fresh is not None:
-        follow.start(fresh)
+        follow.start(fresh, asked=True)  # even after a follow that gave up or lost its session
 
 
 @bp.get("/<int:upload_id>/progress")

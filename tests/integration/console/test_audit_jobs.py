@@ -5,10 +5,13 @@ Covered: the post answers at once with the job's panel (no CMS read in the reque
 the snapshot once done; the job and its file are its operator's on its partner only, and its parts nobody's;
 an all-partner run is split into one part per partner and assembled into one snapshot even when a part's
 task and the run's task are delivered twice and the assembly runs again; a run whose CMS session ended fails
-with the reason, in English and in Spanish; the export is a job whose file is downloaded from its panel.
+with the reason, in English and in Spanish; the export is a job whose file is downloaded from its panel; the
+run and its parts carry no token nor session id, and a rotation during the run is written back once.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from flask import Flask, render_template
@@ -26,6 +29,9 @@ from tests.integration.console.test_users_pages import ACCESS_SETTINGS, form_of
 from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
 from webapp.audit.jobs import AUDIT, PART
+from webapp.auth import job_session
+from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY
+from webapp.cms.errors import SessionEnded
 from webapp.jobs import records, runner
 from webapp.jobs.kinds import KINDS
 from webapp.store import current_store
@@ -33,6 +39,7 @@ from webapp.store.audit_snapshots import AuditSnapshot
 
 PARTNER_Q = 3
 AUDITOR = ["users:list", "users:detail"]
+REFRESH = "POST /app/users/refresh"
 
 
 pytestmark = pytest.mark.console(**ACCESS_SETTINGS)
@@ -165,3 +172,40 @@ def test_a_run_whose_session_ended_fails_with_the_reason(
     with console.test_request_context(headers={"Accept-Language": lang}):  # the panel in each language
         html = render_template("jobs/_panel.html", job=failed, partner_id=PARTNER_Q, kinds=KINDS)
     assert reason in html
+
+
+def test_the_run_and_its_parts_carry_no_token_nor_session_id_and_a_rotation_is_written_back_once(
+    auth: Auth, sandbox: SandboxHandle, console: Flask
+) -> None:
+    """The access token is due when the parts read (each on its threads): one refresh for the whole run,
+    written into the operator's session record, whose next refresh spends the run's refresh token (a spent one
+    would end the session: the sandbox revokes a reused token's family)."""
+    op = auth.sign_in({2: AUDITOR, PARTNER_Q: AUDITOR})
+    job_id = _post_run(op.client, scope="all")
+    with op.client.session_transaction() as session:
+        session[TOKENS_KEY] = {**session[TOKENS_KEY], "access_expires_at": 1}
+        sid, before = str(getattr(session, "sid", "")), dict(session[TOKENS_KEY])
+        revision = int(session.get(TOKENS_KEY + REVISION_SUFFIX, 0))
+    sandbox.clear_calls()
+    finished_panel(op.client, console, PARTNER_Q, job_id)
+    assert len(sandbox.calls(REFRESH)) == 1
+    with op.client.session_transaction() as session:
+        after = dict(session[TOKENS_KEY])
+        assert int(session.get(TOKENS_KEY + REVISION_SUFFIX, 0)) == revision + 1
+    assert after["refresh_token"] != before["refresh_token"]
+
+    jobs = [*_jobs(console, AUDIT), *_jobs(console, PART)]
+    assert len(jobs) == 3
+    carried = json.dumps([job.params for job in jobs])
+    secrets = [str(value) for value in before.values() if isinstance(value, str) and len(value) > 16]
+    assert sid
+    assert secrets
+    assert not [secret for secret in (sid, *secrets) if secret in carried]
+    with console.app_context(), pytest.raises(SessionEnded):  # released with the run
+        job_session.borrow(console, str(jobs[0].params["session"]))
+
+    with op.client.session_transaction() as session:  # the operator's page refreshes with the run's pair
+        session[TOKENS_KEY] = {**session[TOKENS_KEY], "access_expires_at": 1}
+    page = op.client.get(f"/p/{PARTNER_Q}/users/")
+    assert page.status_code == 200, page.headers.get("Location")
+    assert len(sandbox.calls(REFRESH)) == 2

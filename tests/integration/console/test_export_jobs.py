@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +27,14 @@ from tests.integration.console.test_jobs import Jobs, job_now
 from tests.support.auth import Auth
 from tests.support.console import console_config, operator_session
 from tests.support.sandbox import SandboxHandle
-from webapp.jobs.records import DONE, FAILED, QUEUED
+from webapp.auth import job_session
+from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY
+from webapp.cms.errors import SessionEnded
+from webapp.jobs.records import DONE, FAILED, QUEUED, Job
+from webapp.store import current_store
 
 EXPORT = f"/p/{PARTNER_A}/cardholders/export"
+REFRESH = "POST /app/users/refresh"
 HTMX = {"HX-Request": "true"}
 _CMS_KEYS = (
     "CMS_BASE_URL",
@@ -204,3 +210,100 @@ def test_a_cms_session_that_expires_during_the_job_fails_it_with_its_reason(
     panel = client.get(f"/p/{PARTNER_A}/jobs/{job_id}/panel", headers=HTMX).get_data(as_text=True)
     assert 'data-state="failed"' in panel
     assert "your CMS session expired during the export" in panel
+
+
+def _stored_session(client: FlaskClient) -> tuple[str, dict[str, Any], int]:
+    """The session's id, its tokens and their revision, as the session store holds them now."""
+    with client.session_transaction() as session:
+        sid = str(getattr(session, "sid", ""))
+        return sid, dict(session[TOKENS_KEY]), int(session.get(TOKENS_KEY + REVISION_SUFFIX, 0))
+
+
+def test_the_job_record_carries_no_token_no_session_id_and_no_search_text(
+    jobs: Jobs, sandbox: SandboxHandle
+) -> None:
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
+    searched = "Quetzaltenango Ramírez"
+    form = {"q": searched, "csrf_token": csrf_of(client)}
+    found = client.post(f"/p/{PARTNER_A}/cardholders/search", data=form)
+    search_id = re.search(r"\?s=([A-Za-z0-9_-]+)$", found.headers["Location"])
+    assert search_id
+    job_id, _panel = _ask(client, "csv", s=search_id.group(1))
+    again, _panel = _ask(client, "csv", s=search_id.group(1))
+    assert again == job_id  # the same session asking the same thing (a double click): one job
+    sid, tokens, _revision = _stored_session(client)
+    with jobs.app.app_context(), current_store().session() as db:
+        row = db.get(Job, job_id)
+        assert row is not None
+        stored = json.dumps({column.name: str(getattr(row, column.name)) for column in Job.__table__.columns})
+    secrets = [str(value) for value in tokens.values() if isinstance(value, str) and len(value) > 16]
+    assert sid
+    assert secrets
+    for secret in (sid, searched, "Quetzaltenango", *secrets):
+        assert secret not in stored
+    assert set(row.params) == {"format", "status", "sort", "order", "lang", "session"}
+
+    # The job reads the search where the request left it, beside the session records; it leaves with the job.
+    jobs.worker()
+    jobs.wait("the job done", lambda: job_now(jobs.app, job_id).state == DONE)
+    with jobs.app.app_context(), pytest.raises(SessionEnded):
+        job_session.borrow(jobs.app, str(row.params["session"]))
+
+
+def test_the_same_export_from_another_session_is_another_job(jobs: Jobs, sandbox: SandboxHandle) -> None:
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
+    first, _panel = _ask(client, "csv", status="closed")
+    assert _ask(client, "csv", status="closed")[0] == first
+    signed_in_again = jobs.app.test_client()
+    Auth(jobs.app, sandbox).sign_in(READER, client=signed_in_again)
+    assert _ask(signed_in_again, "csv", status="closed")[0] != first
+
+
+def test_a_sign_out_ends_a_running_export_with_its_reason(jobs: Jobs, clean_faults: SandboxHandle) -> None:
+    sandbox = clean_faults
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
+    assert _total(client) > 1_200  # a dozen pages and more, each slow: the job is mid-list when signed out
+    sandbox.set_config(latency_ms=300)
+    try:
+        job_id, _panel = _ask(client, "csv")
+        jobs.worker()
+        jobs.wait("the export writing rows", lambda: job_now(jobs.app, job_id).progress_done > 0)
+        assert Auth(jobs.app, sandbox).sign_out(client).status_code in (302, 303)
+        jobs.wait("the export ended", lambda: not job_now(jobs.app, job_id).live)
+    finally:
+        sandbox.set_config(latency_ms=0)
+    job = job_now(jobs.app, job_id)
+    assert job.state == FAILED
+    assert job.failure == "your CMS session expired during the export: sign in and export again"
+    assert job.progress_total is not None
+    assert job.progress_done < job.progress_total  # cut off mid-list, not run to its end
+    assert job.result_ref is None
+
+
+def test_a_rotation_during_the_export_is_written_back_once(jobs: Jobs, sandbox: SandboxHandle) -> None:
+    """The access token is due when the job starts: the job refreshes the pair once, writes it into the
+    operator's session record, and the operator's next refresh spends the job's refresh token (a spent one
+    would end the session: the sandbox revokes a reused token's family)."""
+    from webapp.jobs import runner
+
+    client, _ = Auth(jobs.app, sandbox).sign_in(READER)
+    job_id, _panel = _ask(client, "csv", status="closed")
+    with client.session_transaction() as session:
+        session[TOKENS_KEY] = {**session[TOKENS_KEY], "access_expires_at": 1}
+    _sid, before, revision = _stored_session(client)
+    sandbox.clear_calls()
+    assert runner.execute(jobs.app, jobs.app.extensions["jobs"].settings, job_id) == "done"
+    assert len(sandbox.calls(REFRESH)) == 1
+    _sid, after, rotated = _stored_session(client)
+    assert rotated == revision + 1
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["access_expires_at"] > 1
+
+    # The operator's pages must refresh now, with the pair the job wrote back.
+    with client.session_transaction() as session:
+        session[TOKENS_KEY] = {**session[TOKENS_KEY], "access_expires_at": 1}
+    page = client.get(f"/p/{PARTNER_A}/cardholders/")
+    assert page.status_code == 200, page.headers.get("Location")
+    assert len(sandbox.calls(REFRESH)) == 2
+    spent = (before["refresh_token"], after["refresh_token"])
+    assert _stored_session(client)[1]["refresh_token"] not in spent

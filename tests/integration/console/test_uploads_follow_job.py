@@ -1,11 +1,12 @@
 """Following a sent upload as a background job (`bulk_follow`, webapp/uploads/follow.py), against the sandbox.
 
 Covered: the follow is a job of the operator who sent the file (in their "My jobs"), its parameters carry no
-token and no session id (only the session link); a second delivery of its task after the batch finished
-does nothing (no progress read, the same outcomes); a worker process killed with SIGKILL mid-follow leaves
-the job to the reaper, and a second worker resumes it from the store's state to the batch's end with each
-row's outcome stored once (the console restarted meanwhile); a follow whose operator's session ended stops,
-says why, and leaves the upload "still processing"; a follow stuck past its deadline fails with that reason.
+token and no session id (only the session's reference, released when it ends); a second delivery of its task
+after the batch finished does nothing (no progress read, the same outcomes); a worker process killed with
+SIGKILL mid-follow leaves the job to the reaper, and a second worker resumes it from the store's state to the
+batch's end with each row's outcome stored once (the console restarted meanwhile); a follow whose operator's
+session ended (before it ran, or at a frame while it reads) stops, says why, and leaves the upload "still
+processing"; a follow stuck past its deadline fails with that reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -39,6 +41,7 @@ from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
 from webapp.auth import job_session
 from webapp.auth.token_holder import TOKENS_KEY
+from webapp.cms.errors import SessionEnded
 from webapp.jobs import records as job_records
 from webapp.jobs.queue import reap
 from webapp.jobs.records import DONE, FAILED, RUNNING, Job
@@ -113,12 +116,13 @@ def test_the_follow_is_the_operators_job_and_a_second_delivery_does_nothing(
         tokens = dict(session[TOKENS_KEY])
     assert sid
     assert sid not in params
-    assert set(job.params) == {"upload_id", "session", "round"}
+    assert set(job.params) == {"upload_id", "session", "after"}
     secrets = [str(value) for value in tokens.values() if isinstance(value, str) and len(value) > 16]
     assert secrets
     assert not [value for value in secrets if value in params]
-    linked = job_session.linked(app, str(job.params["session"]))  # the job's way to the session
-    assert linked is not None
+    # The job's way to the session was released when the follow ended.
+    with app.app_context(), pytest.raises(SessionEnded):
+        job_session.borrow(app, str(job.params["session"]))
 
     reads, outcomes = len(sandbox.calls(PROGRESS_ROUTE)), _outcome_rows(app, upload_id)
     queue = app.extensions["jobs"]
@@ -202,9 +206,7 @@ def test_a_worker_killed_mid_follow_is_resumed_by_another_without_duplicate_rows
             worker.stop()
 
 
-def test_a_follow_whose_session_ended_stops_and_says_why(
-    clean_faults: SandboxHandle, tmp_path: Path
-) -> None:
+def test_a_follow_whose_session_ended_stops_and_says_why(clean_faults: SandboxHandle, tmp_path: Path) -> None:
     sandbox = clean_faults
     app = make_console(sandbox, tmp_path, **SETTINGS)  # no worker yet: the follow waits in the queue
     client, upload_id = _sent_upload(app, sandbox, 3)
@@ -223,11 +225,31 @@ def test_a_follow_whose_session_ended_stops_and_says_why(
     assert _upload(app, upload_id).stalled_at is not None  # the page says "still processing"
 
 
+def test_a_sign_out_ends_a_running_follow_at_its_next_frame(
+    clean_faults: SandboxHandle, tmp_path: Path
+) -> None:
+    sandbox = clean_faults
+    app = make_console(sandbox, tmp_path, jobs_worker=True, **SETTINGS)
+    client, upload_id = _sent_upload(app, sandbox, 8)
+    with batch_pace(sandbox, 1):  # 8 s: the stream is open, a frame every second, when the operator leaves
+        assert send(client, upload_id).status_code == 303
+        [job] = _follows(app, upload_id)
+        wait_for("the follow reading frames", lambda: _upload(app, upload_id).processed >= 1, [], seconds=10)
+        signed_out = client.post("/auth/logout", data={"csrf_token": _csrf(client)})
+        assert signed_out.status_code in (302, 303), signed_out.status_code
+        wait_for("the follow ended", lambda: not _follows(app, upload_id)[0].live, [], seconds=5)
+    ended = _follows(app, upload_id)[0]
+    assert (ended.id, ended.state, ended.failure) == (job.id, FAILED, follow.SESSION_ENDED)
+    upload = _upload(app, upload_id)
+    assert upload.processed < 8  # cut off mid-batch, not at the stream's end
+    assert upload.stalled_at is not None  # the page says "still processing"
+    assert len(sandbox.calls(PROGRESS_ROUTE)) == 1  # no round after the session ended
+
+
 def _csrf(client: Any) -> str:
     from tests.integration.console.test_auth_login import csrf_from
 
     return csrf_from(client.get(f"/p/{PARTNER}/uploads/").get_data(as_text=True))
-
 
 
 def test_a_follow_stuck_past_its_deadline_is_failed_with_the_reason(

@@ -3,8 +3,9 @@
 The console follows the stream in a background job (`bulk_follow`, webapp/uploads/follow.py, run here by a
 jobs worker in this process) and the browser polls the console. Whatever the stream does, the progress view
 says "still processing" (never an error page, never "done" early, never the raw frame), the batch still
-reaches its real end, and a silent stream is given up after the idle timeout, its job ended: follows run one
-at a time and repeated stalled follows leave no threads behind.
+reaches its real end, and the one follow job reads the stream again after each stall: a stream that stays
+silent while the batch makes no progress is given up after a few rounds, the job failed with that reason
+(never "done"), and the rounds leave no threads behind.
 """
 
 from __future__ import annotations
@@ -37,13 +38,16 @@ from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.sandbox import SandboxHandle
 from webapp.jobs import records
-from webapp.jobs.records import DONE, Job
+from webapp.jobs.records import DONE, FAILED, Job
 from webapp.store import current_store
+from webapp.store.uploads import UploadRecord
 from webapp.uploads import records as upload_records
-from webapp.uploads.follow import KIND_NAME
+from webapp.uploads.follow import CUT_OFF, KIND_NAME, QUIET_ROUNDS
 
 IDLE_SECONDS = 1.0  # the console's progress idle timeout in these tests (30 s in production)
+QUICK_IDLE_SECONDS = 0.5  # where rounds must be many and short
 PROGRESS_ROUTE = f"/app/partners/{PARTNER}/cardholders/batch/*/progress"
+STATUS_ROUTE = f"GET /app/partners/{PARTNER}/batches/*"
 PROGRESS_LOGGER = "webapp.uploads.progress"
 GARBAGE = "this is not json"  # what the sandbox's sse_garbage frame carries
 
@@ -119,6 +123,20 @@ def _follow_running(console: Flask, upload_id: int, number: int) -> Job:
     raise AssertionError(f"follow {number} never ran: {_follows(console, upload_id)}")
 
 
+def _job(console: Flask, job_id: int) -> Job:
+    with console.app_context():
+        job = records.get(job_id)
+    assert job is not None
+    return job
+
+
+def _upload(console: Flask, upload_id: int) -> UploadRecord:
+    with console.app_context():
+        upload = upload_records.load(upload_id)
+    assert upload is not None
+    return upload
+
+
 def _ended(console: Flask, job_id: int, seconds: float) -> Job:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -156,14 +174,19 @@ def test_a_dropped_stream_says_still_processing_then_reaches_the_real_end(
     assert 'hx-trigger="every 2s"' in html  # the block keeps polling by itself
     assert _interruptions(caplog)[0] == "UpstreamUnavailable"  # ended without a terminal frame
 
-    final = wait_until_done(client, upload_id, seconds=30)  # the stalled poll enqueued a new follow
+    final = wait_until_done(client, upload_id, seconds=30)  # the follow went on after the stall
     assert 'data-state="done"' in final
     assert "4 / 4 · 100 %" in final
     assert "4 created" in final
-    follows = sandbox.calls(PROGRESS_ROUTE)
-    assert follows[0]["fault"] == "sse_drop"
-    assert len(follows) >= 2
-    assert all(call["fault"] is None for call in follows[1:])
+    reads = sandbox.calls(PROGRESS_ROUTE)
+    assert reads[0]["fault"] == "sse_drop"
+    assert all(call["fault"] is None for call in reads[1:])
+    [job] = _follows(console, upload_id)  # the stall was a round of the same job, which saw the end
+    assert _ended(console, job.id, seconds=10).state == DONE
+    listed = client.get(f"/p/{PARTNER}/jobs/").get_data(as_text=True)
+    assert listed.count("Following a bulk upload") == 1  # one entry in "My jobs"
+    toast = client.get("/jobs/finished", headers={"HX-Request": "true", "X-Background": "1"})
+    assert f"Following a bulk upload #{job.id} is done." in toast.get_data(as_text=True)
 
 
 def test_a_garbage_frame_is_never_shown_and_the_batch_still_finishes(
@@ -197,42 +220,53 @@ def test_a_garbage_frame_is_never_shown_and_the_batch_still_finishes(
     assert sandbox.calls(PROGRESS_ROUTE)[0]["fault"] == "sse_garbage"
 
 
-def test_stalled_follows_give_up_after_the_idle_timeout_one_at_a_time_and_leave_no_threads_behind(
+@pytest.mark.console(UPLOADS_PROGRESS_IDLE_SECONDS=QUICK_IDLE_SECONDS)
+def test_a_follow_that_never_hears_of_progress_is_one_job_that_says_it_was_cut_off(
     console: Flask, clean_faults: SandboxHandle, caplog: pytest.LogCaptureFixture, auth: Auth
 ) -> None:
-    """Every follow stalls (the fault stays on). Each follow job gives up after the idle timeout and ends;
-    polls meanwhile are answered at once and never start a second follow; the thread count does not grow."""
+    """Every round of the stream closes before its first frame and every status read fails (the faults stay
+    on): one follow job tries round after round (polls meanwhile answered at once, "still processing", never
+    a second job), then gives up with its reason: failed, never "done", and so says its toast. Polls then
+    start no other follow; a page load (the operator asks) does. The rounds leave no threads behind."""
     sandbox = clean_faults
     caplog.set_level(logging.INFO, logger=PROGRESS_LOGGER)
     client = auth.sign_in(UPLOADER, partners=(PARTNER,), step_up=True).client
     upload_id = _sent_upload(client, sandbox, 10)
-    sandbox.set_fault(PROGRESS_ROUTE, "sse_stall", seconds=30)  # one frame, then silence, on every follow
+    sandbox.set_fault(PROGRESS_ROUTE, "sse_drop", after=0)  # closed before any frame, on every round
+    sandbox.set_fault(STATUS_ROUTE, "status", status=500)
     baseline = threading.active_count()  # the console's jobs worker threads included
-    rounds = 3
-    settled: list[int] = []
-    with batch_pace(sandbox, 1):  # 10 s: the batch outlives every follow of this test
-        started = time.monotonic()
-        assert send(client, upload_id).status_code == 303  # enqueues the first follow
-        for number in range(1, rounds + 1):
-            follow = _follow_running(console, upload_id, number)
-            for _ in range(3):  # the operator's page keeps polling while the stream is silent
-                asked = time.monotonic()
-                assert _state(_poll(client, upload_id)) == "running"
-                assert time.monotonic() - asked < IDLE_SECONDS / 2  # no request waits on the stream
-            assert len(_follows(console, upload_id)) == number  # the lease keeps it to one follow
-            ended = _ended(console, follow.id, seconds=IDLE_SECONDS + 10)
-            assert ended.state == DONE, ended.failure  # gave up on a silent stream; the batch goes on
-            lived = time.monotonic() - started
-            assert IDLE_SECONDS <= lived <= IDLE_SECONDS + 5, lived
-            # Given up: its heartbeat and the sandbox's side of the stream are gone; the batch worker remains.
-            settled.append(_settle(baseline + 1, seconds=5))
-            started = time.monotonic()
-            polled = _poll(client, upload_id)  # says "still processing", and enqueues the next follow
+    with batch_pace(sandbox, 1):  # 10 s: the batch outlives the rounds
+        assert send(client, upload_id).status_code == 303  # enqueues the follow
+        [follow] = _follows(console, upload_id)
+        seen: list[str] = []
+        deadline = time.monotonic() + 8
+        while _job(console, follow.id).live and time.monotonic() < deadline:
+            asked = time.monotonic()
+            seen.append(_state(_poll(client, upload_id)))
+            assert time.monotonic() - asked < QUICK_IDLE_SECONDS  # no request waits on the stream
+            time.sleep(0.05)
+        ended = _job(console, follow.id)
+        assert (ended.state, ended.failure) == (FAILED, CUT_OFF)  # never "done" for a batch not seen to end
+        assert "stalled" in seen
+        assert set(seen) <= {"running", "stalled"}, seen  # "still processing", never done nor an error
+        rounds = len(sandbox.calls(PROGRESS_ROUTE))
+        assert rounds == QUIET_ROUNDS  # not one brought any progress
+        assert _interruptions(caplog) == ["UpstreamUnavailable"] * rounds
+        assert [job.id for job in _follows(console, upload_id)] == [follow.id]  # one job, all rounds
+        toast = client.get("/jobs/finished", headers={"HX-Request": "true", "X-Background": "1"})
+        told = toast.get_data(as_text=True)
+        assert f"Following a bulk upload #{follow.id} failed." in told
+        assert "is done" not in told
+
+        for _ in range(3):  # the tab left open polls on: it says "still processing", and follows no more
+            polled = _poll(client, upload_id)
             assert _state(polled) == "stalled"
             assert "Still processing" in polled.get_data(as_text=True)
-        last = _follow_running(console, upload_id, rounds + 1)
-        assert _ended(console, last.id, seconds=IDLE_SECONDS + 10).state == DONE
-    assert _interruptions(caplog) == ["UpstreamTimeout"] * (rounds + 1)
-    assert len(sandbox.calls(PROGRESS_ROUTE)) == rounds + 1  # one follow at a time, never a duplicate
-    assert len(_follows(console, upload_id)) == rounds + 1
-    assert max(settled) <= baseline + 1, (baseline, settled)  # no growth, however many stalled follows
+        assert len(_follows(console, upload_id)) == 1
+        assert _settle(baseline + 1, seconds=5) <= baseline + 1  # the rounds' threads are gone
+        sandbox.clear_faults()
+        assert client.get(detail_url(upload_id)).status_code == 200  # a page load: the operator asks again
+        again = _follows(console, upload_id)
+        assert len(again) == 2
+    assert 'data-state="done"' in wait_until_done(client, upload_id, seconds=30)
+    assert _ended(console, again[1].id, seconds=10).state == DONE
