@@ -62,7 +62,7 @@ def kv_set(app: Flask, key: str, value: dict[str, Any], ttl_seconds: int) -> Non
 
 
 def kv_get(app: Flask, key: str) -> dict[str, Any] | None:
-    """Read `key` and leave it: a job reads its session link on every attempt, and from each of its parts."""
+    """Read `key` and leave it: a job reads its session reference on every attempt and from each part."""
     full = f"console:{key}"
     client = _redis_client(app)
     if client is not None:

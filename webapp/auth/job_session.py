@@ -41,7 +41,13 @@ from typing import Any, Final
 from flask import Flask, current_app, session
 
 from webapp.auth import backend
-from webapp.auth.token_holder import REVISION_SUFFIX, TOKENS_KEY, tokens_from_dict, tokens_to_dict
+from webapp.auth.token_holder import (
+    REVISION_SUFFIX,
+    TOKENS_KEY,
+    RefreshLock,
+    tokens_from_dict,
+    tokens_to_dict,
+)
 from webapp.cms import UserTokens, errors
 from webapp.jobs.records import JobLost
 
@@ -107,7 +113,7 @@ class JobTokens:
         self._app, self._sid = app, sid
         self._guard = threading.Lock()
         self._cached: tuple[float, UserTokens | None] | None = None
-        self._holding = False
+        self._refresh = RefreshLock(app, lambda: sid)
 
     def _read(self) -> dict[str, Any] | None:
         return backend.read_session_record(self._app, self._sid)
@@ -117,7 +123,8 @@ class JobTokens:
         SessionEnded). Under the refresh lock always read afresh: another node may have just rotated them."""
         with self._guard:
             cached = self._cached
-            if cached is not None and not self._holding and time.monotonic() - cached[0] < RECORD_TTL_SECONDS:
+            fresh = cached is not None and time.monotonic() - cached[0] < RECORD_TTL_SECONDS
+            if cached is not None and fresh and not self._refresh.holding:
                 return cached[1]
         record = self._read()
         raw = record.get(TOKENS_KEY) if record is not None else None
@@ -140,16 +147,7 @@ class JobTokens:
             self._cached = (time.monotonic(), tokens)
 
     def lock(self) -> AbstractContextManager[None]:
-        return self._locked()
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with backend.refresh_lock(self._app, self._sid):
-            self._holding = True
-            try:
-                yield
-            finally:
-                self._holding = False
+        return self._refresh.held()
 
     def ensure_signed_in(self) -> None:
         """Raise SessionEnded once the session is gone: for a job holding one long call (a progress stream),

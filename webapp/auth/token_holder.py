@@ -9,7 +9,7 @@ record through at once for the same reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -39,6 +39,25 @@ def tokens_from_dict(raw: dict[str, Any]) -> UserTokens:
     return UserTokens(**raw)
 
 
+class RefreshLock:
+    """The session's cross-node refresh lock, as both token holders (this one and the jobs' one,
+    webapp/auth/job_session.py) take it around a refresh, and whether it is held now: under it a holder
+    reads the stored record afresh, since another node may have just rotated the tokens."""
+
+    def __init__(self, app: Flask, session_id: Callable[[], str]) -> None:
+        self._app, self._session_id = app, session_id
+        self.holding = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with backend.refresh_lock(self._app, self._session_id()):
+            self.holding = True
+            try:
+                yield
+            finally:
+                self.holding = False
+
+
 class SessionTokenHolder:
     """TokenHolder over `session[key]`; safe to pass to worker threads (it holds no Flask proxies)."""
 
@@ -46,7 +65,7 @@ class SessionTokenHolder:
         self._key = key
         self._app: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
         self._session: Any = session_obj if session_obj is not None else session._get_current_object()  # type: ignore[attr-defined]
-        self._holding = False
+        self._refresh = RefreshLock(self._app, lambda: self._sid)
 
     @property
     def _sid(self) -> str:
@@ -59,7 +78,7 @@ class SessionTokenHolder:
         # Only a caller about to refresh (holding the lock) must see another node's rotation; outside the
         # lock this request's copy is good enough, and reading the stored record on every call is not free.
         record = (
-            backend.read_session_record(self._app, self._sid) if self._sid and self._holding else None
+            backend.read_session_record(self._app, self._sid) if self._sid and self._refresh.holding else None
         )
         if record is not None:
             stored_rev = int(record.get(self._revision_key(), 0))
@@ -80,16 +99,7 @@ class SessionTokenHolder:
         backend.write_session_record(self._app, self._session)
 
     def lock(self) -> AbstractContextManager[None]:
-        return self._locked()
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with backend.refresh_lock(self._app, self._sid):
-            self._holding = True
-            try:
-                yield
-            finally:
-                self._holding = False
+        return self._refresh.held()
 
 
 def adopt_newer_tokens(session_obj: Any, app: Flask) -> None:
