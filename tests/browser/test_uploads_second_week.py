@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import ConsoleFactory, give_code, shoot
 from tests.integration.console.test_uploads_flow import PARTNER, UPLOADER, batch_pace, free_cards, person
 from tests.support.sandbox import SandboxHandle
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 
 NOT_A_CARD = 990_000_101  # no card of the sandbox has this id
 

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.auth.forms import TranslatedForm
-from webapp.cardholders import phones, rules
+from webapp.cardholders import phones, rules, vocabulary
 from webapp.cardholders.labels import DOCUMENT_LABELS, GENDER_LABELS, MARITAL_LABELS
 from webapp.step_up import StepUpMixin
 from webapp.textmarks import N_
@@ -138,9 +138,9 @@ class CardholderFieldsMixin:
         render_kw={"placeholder": N_("YYYY-MM-DD"), "inputmode": "numeric", "maxlength": 10},
     )
     maritalStatus = _select(
-        N_("Marital status"), rules.MARITAL_STATUSES, rules.clean_marital_status, labels=MARITAL_LABELS
+        N_("Marital status"), vocabulary.MARITAL_STATUSES, rules.clean_marital_status, labels=MARITAL_LABELS
     )
-    gender = _select(N_("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS)
+    gender = _select(N_("Gender"), vocabulary.GENDERS, rules.clean_gender, labels=GENDER_LABELS)
     phoneNumber = StringField(
         N_("Phone number"),
         filters=[_strip],
@@ -154,7 +154,7 @@ class CreateCardholderForm(CardholderFieldsMixin, CardholderForm):
     """All twelve documented fields, all required, plus the exactly-once key."""
 
     documentType = _select(
-        N_("Document type"), rules.DOCUMENT_TYPES, rules.clean_document_type, labels=DOCUMENT_LABELS
+        N_("Document type"), vocabulary.DOCUMENT_TYPES, rules.clean_document_type, labels=DOCUMENT_LABELS
     )
     documentNumber = StringField(
         N_("Document number"),
@@ -174,7 +174,7 @@ class CreateCardholderForm(CardholderFieldsMixin, CardholderForm):
     def payload(self) -> dict[str, str | int]:
         """The create body, normalised by the shared rules (call after `validate()` succeeded)."""
         record, problems = rules.validate_cardholder(
-            {name: str(self[name].data or "") for name in rules.FIELDS}, region=phone_region()
+            {name: str(self[name].data or "") for name in vocabulary.FIELDS}, region=phone_region()
         )
         if record is None:  # cannot happen after validate(); refuse rather than send something unchecked
             raise ValueError(f"invalid fields: {sorted(problems)}")
@@ -198,12 +198,14 @@ class EditCardholderForm(CardholderForm):
     )
     maritalStatus = _select(
         N_("Marital status"),
-        rules.MARITAL_STATUSES,
+        vocabulary.MARITAL_STATUSES,
         rules.clean_marital_status,
         labels=MARITAL_LABELS,
         required=False,
     )
-    gender = _select(N_("Gender"), rules.GENDERS, rules.clean_gender, labels=GENDER_LABELS, required=False)
+    gender = _select(
+        N_("Gender"), vocabulary.GENDERS, rules.clean_gender, labels=GENDER_LABELS, required=False
+    )
     phoneNumber = StringField(
         N_("New phone number"),
         filters=[_strip],

@@ -18,12 +18,12 @@ from typing import Final
 
 from webapp.cardholders.phones import DEFAULT_REGION
 from webapp.cardholders.rules import (
-    FIELDS,
     FieldInvalid,
     clean_card_id,
     clean_document_number,
     clean_document_type,
 )
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files import read_table
 from webapp.files.errors import FileRejected, Reason
 from webapp.files.excel_reader import iter_sheet_rows, sheet_names

@@ -24,7 +24,8 @@ from enum import StrEnum
 from typing import Final, TypeVar, cast
 
 from webapp.cardholders.phones import DEFAULT_REGION
-from webapp.cardholders.rules import FIELDS, NewCardholder, today_utc, validate_cardholder
+from webapp.cardholders.rules import NewCardholder, today_utc, validate_cardholder
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.translatable import N_
 
 DUPLICATE_IN_FILE: Final = N_("Same value as an earlier row of this file.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files.excel_writer import Target, write_upload_xlsx, write_xlsx
 from webapp.uploads.checking import CARD_FIELDS
 

@@ -27,7 +27,7 @@ from tests.support.auth import Auth
 from tests.support.console import STEP_UP_FOR_AN_HOUR
 from tests.support.job_files import job_file
 from tests.support.sandbox import SandboxHandle
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 
 PARTNER = 3  # the partner other suites touch least, so free cards stay free for these tests
 UPLOADER = ["bulk-create:create", "cardholders:list"]

@@ -29,7 +29,7 @@ from tests.integration.console.test_uploads_flow import (
 )
 from tests.support.auth import Auth
 from tests.support.sandbox import SandboxHandle
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 
 pytestmark = CONSOLE
 

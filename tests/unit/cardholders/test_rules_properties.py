@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.cardholders import rules
+from webapp.cardholders import rules, vocabulary
 from webapp.cardholders.rules import validate_cardholder
 from webapp.sandbox import cardholder_rules as sandbox_rules
 
@@ -33,14 +33,14 @@ _good = {
     "name": _dressed(st.from_regex(rf"[{_LETTERS}][{_LETTERS}' ]{{0,40}}", fullmatch=True)),
     "lastName": _dressed(st.from_regex(rf"[{_LETTERS}][{_LETTERS}' -]{{0,40}}", fullmatch=True)),
     "address": _dressed(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ,.#/-]{0,150}", fullmatch=True)),
-    "countryOfBirth": _dressed(st.sampled_from(sorted(rules.COUNTRIES)), recase=True),
+    "countryOfBirth": _dressed(st.sampled_from(sorted(vocabulary.COUNTRIES)), recase=True),
     "dateOfBirth": _dressed(
         st.dates(min_value=date(TODAY.year - 119, 1, 1), max_value=date(TODAY.year - 19, 12, 31)).map(
             date.isoformat
         )
     ),
-    "maritalStatus": _dressed(st.sampled_from(rules.MARITAL_STATUSES), recase=True),
-    "gender": _dressed(st.sampled_from(rules.GENDERS), recase=True),
+    "maritalStatus": _dressed(st.sampled_from(vocabulary.MARITAL_STATUSES), recase=True),
+    "gender": _dressed(st.sampled_from(vocabulary.GENDERS), recase=True),
     # Guatemalan numbers (the default region) as people write them: mobiles start 3-5, landlines 2 then 2-9.
     "phoneNumber": _dressed(
         st.from_regex(r"(\+502 ?|\(502\) ?|502)?([3-5][0-9]|2[2-9])[0-9]{2}[ -]?[0-9]{4}", fullmatch=True)
@@ -85,22 +85,22 @@ _breakers = st.one_of(
 @st.composite
 def near_valid_rows(draw: st.DrawFn) -> dict[str, str]:
     """Mostly valid rows with zero to three fields broken, the document number matching its type."""
-    kind = draw(st.sampled_from([*rules.DOCUMENT_TYPES, "legal id", "dpi"]))
+    kind = draw(st.sampled_from([*vocabulary.DOCUMENT_TYPES, "legal id", "dpi"]))
     canonical = rules.clean_document_type(kind)
     row = {name: draw(strategy) for name, strategy in _good.items()}
     row["documentType"] = kind
     row["documentNumber"] = draw(_numbers_by_type.get(canonical, _other_number))
-    for name in draw(st.sets(st.sampled_from(rules.FIELDS), max_size=3)):
+    for name in draw(st.sets(st.sampled_from(vocabulary.FIELDS), max_size=3)):
         row[name] = draw(_breakers)
     return row
 
 
 @settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from([*rules.FIELDS, "extra"]), st.text(), max_size=14))
+@given(st.dictionaries(st.sampled_from([*vocabulary.FIELDS, "extra"]), st.text(), max_size=14))
 def test_validate_cardholder_is_total_on_arbitrary_strings(raw: dict[str, str]) -> None:
     cardholder, problems = validate_cardholder(raw, today=TODAY)
     assert (cardholder is None) == bool(problems)
-    assert set(problems) <= set(rules.FIELDS)
+    assert set(problems) <= set(vocabulary.FIELDS)
 
 
 @settings(max_examples=500)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import xlsxwriter
 import xlwt
 
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 

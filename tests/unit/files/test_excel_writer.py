@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.files.builders import numbered_row
-from webapp.cardholders.rules import FIELDS, validate_cardholder
+from webapp.cardholders.rules import validate_cardholder
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files.excel_writer import (
     column_letter,
     escape_text,

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tests.unit.files import builders
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files import read_table
 from webapp.files.errors import FileRejected, Reason
 from webapp.files.headers import header_key, match_headers, records, require_complete, split_header

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.files import builders
-from webapp.cardholders.rules import FIELDS
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files.errors import FileRejected, Reason
 from webapp.files.text_reader import detect_delimiter, iter_csv_rows
 

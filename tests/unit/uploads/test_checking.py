@@ -20,7 +20,8 @@ from tests.unit.files.builders import (
     xlsx_bytes,
     zip_bomb_xlsx,
 )
-from webapp.cardholders.rules import FIELDS, FORMULA
+from webapp.cardholders.rules import FORMULA
+from webapp.cardholders.vocabulary import FIELDS
 from webapp.files.errors import FileProblem, FileRejected, Reason
 from webapp.uploads.checking import (
     ALREADY_UPLOADED,
