@@ -79,6 +79,12 @@ def _client(config: Mapping[str, Any]) -> tuple[CmsClient, RecordingTransport]:
         raise click.ClickException(f"The CMS settings are not usable: {exc}") from exc
 
 
+def _report_path(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and value.suffix == ".md":
+        raise click.BadParameter("FILE must not end in .md: its Markdown twin is FILE with .md")
+    return value
+
+
 @cms.command("probe")
 @click.option(
     "--partner",
@@ -99,6 +105,7 @@ def _client(config: Mapping[str, Any]) -> tuple[CmsClient, RecordingTransport]:
     "--report",
     "report",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_report_path,
     metavar="FILE",
     help="Also write FILE as JSON and its Markdown twin FILE with the suffix .md "
     "(--report probe.json writes probe.json and probe.md). Both are redacted.",
@@ -116,10 +123,6 @@ def probe(partners: tuple[int, ...], batch_id: str | None, report: Path | None, 
     Prints a table (assumption, operation, verdict, detail); the last line is "N of M assumptions hold".
     Exits 0 whenever it ran, differences or not; non-zero when it could not start.
     """
-    if report is not None and report.suffix == ".md":
-        raise click.BadParameter(
-            "FILE must not end in .md: its Markdown twin is FILE with .md", param_hint="--report"
-        )
     config = current_app.config
     options = ProbeOptions(
         partners=partners,

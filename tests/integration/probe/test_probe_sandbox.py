@@ -122,3 +122,14 @@ def test_without_cms_settings_the_probe_refuses_to_start(
     assert run.result.exit_code != 0
     assert "The CMS is not configured" in run.result.output
     assert "assumptions hold" not in run.result.output
+
+
+def test_a_report_named_like_its_markdown_twin_is_refused_before_anything_is_sent(
+    run_probe: Callable[..., ProbeRun], tmp_path: Path
+) -> None:
+    run = run_probe("--report", str(tmp_path / "probe.md"))
+
+    assert run.result.exit_code == 2
+    assert "Invalid value for '--report': FILE must not end in .md" in run.result.output
+    assert run.codes == []  # no sign-in started, so no code was asked for
+    assert not (tmp_path / "probe.md").exists()
