@@ -252,6 +252,7 @@ def main() -> None:
             time.sleep(THINK[1])  # the browsing is under way before the audit is asked for
             roots = {"load client": os.getpid(), **{c.name: c.process.pid for c in children}}
             cpu_before = load_cpu.snapshot(roots)
+            busy_before = load_cpu.machine_busy()
             started = time.monotonic()
             job_id = auditor.start_audit()
             answered = time.monotonic() - started
@@ -261,6 +262,7 @@ def main() -> None:
                 state = auditor.state(job_id)
             seen = time.monotonic() - started
             cpu = load_cpu.spent(cpu_before, load_cpu.snapshot(roots))
+            busy = load_cpu.machine_busy() - busy_before
             stop.set()
             for thread in threads:
                 thread.join()
@@ -286,10 +288,10 @@ def main() -> None:
     print(f"  both workers took parts: {'yes' if len(split) == 2 else 'NO'}")
     for reason, count in failures.items():
         print(f"  failed: {count} × {reason}")
-    print(_cpu_report(cpu, seen, len(recorder.samples)))
+    print(_cpu_report(cpu, busy, seen, len(recorder.samples)))
 
 
-def _cpu_report(cpu: dict[str, float], seconds: float, requests: int) -> str:
+def _cpu_report(cpu: dict[str, float], busy: float, seconds: float, requests: int) -> str:
     """CPU seconds per process while the audit ran (load-independent, unlike the times above), as a share of
     the machine and per permission read: what says whether the machine, not the design, sets the time."""
     capacity = (os.cpu_count() or 1) * seconds
@@ -301,6 +303,11 @@ def _cpu_report(cpu: dict[str, float], seconds: float, requests: int) -> str:
     ]
     for name, spent in sorted(cpu.items(), key=lambda item: -item[1]):
         lines.append(f"    {name:<14} {spent:6.1f} s  {spent * 1000 / reads:5.2f} ms per read")
+    others = max(0.0, busy - used)
+    lines.append(
+        f"    {'other work':<14} {others:6.1f} s  (the machine was busy {busy:.1f} s of {capacity:.0f} s, "
+        f"{busy / capacity:.0%}; load average {os.getloadavg()[0]:.1f})"
+    )
     return "\n".join(lines)
 
 
