@@ -284,6 +284,8 @@ def main() -> None:
     )
     print(summary.report(P99_BAR_MS))
     print(f"  browsing p99 ratio to the bar: {summary.p99 / P99_BAR_MS:.2f}")
+    slow = sorted(round(sample.ended - started) for sample in recorder.samples if sample.ms > P99_BAR_MS)
+    print(f"  requests over {P99_BAR_MS:.0f} ms: {len(slow)}, ending this many s into the audit: {slow}")
     print(f"  split of the {sum(split.values())} parts: " + ", ".join(f"{w}: {n}" for w, n in split.items()))
     print(f"  both workers took parts: {'yes' if len(split) == 2 else 'NO'}")
     for reason, count in failures.items():
