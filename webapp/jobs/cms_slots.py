@@ -27,6 +27,7 @@ the first busy workers hold their full share while the others wait for what they
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import sqlite3
@@ -281,6 +282,19 @@ class CmsSlots:
                     )  # fmt: skip
                     self._granted = min(self._granted, granted)
 
+    def close(self) -> None:
+        """Give the lease back (a worker stopping): its slots go to the others now, not when it lapses."""
+        with self._cond:
+            held = self._granted > 0
+            self._granted = 0
+        if not held:
+            return
+        try:
+            with self._store_lock:
+                self._store.lease(self.holder, 0, self._total, self._ttl)
+        except Exception:  # the store is gone too: the lease lapses after its ttl
+            log.info("CMS slots: the lease of %s is left to lapse", self.holder, exc_info=True)
+
 
 def holder_name(worker: str) -> str:
     """A lease holder: the worker process, and one per app in it (the tests run several apps per process)."""
@@ -315,5 +329,6 @@ def of_app(app: Flask) -> CmsSlots:
                 renew_every=settings.heartbeat_seconds,
             )
             app.extensions[_EXTENSION] = found
+            atexit.register(found.close)
         slots: CmsSlots = found
         return slots

@@ -166,3 +166,13 @@ def test_a_worker_that_stopped_calling_gives_its_slots_back(store_spec: tuple[st
 
     _in_thread(take_one).join(timeout=15)
     assert got == [{"second": 2}], "the idle worker's lease went back within a second, long before it lapsed"
+
+
+def test_a_stopping_worker_gives_its_lease_back_at_once(store_spec: tuple[str, str]) -> None:
+    store, queue = store_spec
+    leases = store_of(store, queue)
+    stopping = CmsSlots(leases, "stopping", limit=2, total=2, ttl=30.0, renew_every=10.0)
+    with stopping.slot():
+        assert leases.leases() == {"stopping": 2}
+    stopping.close()
+    assert leases.leases() == {}
