@@ -326,8 +326,8 @@ def _body_digest() -> str | None:
     if (request.content_length or 0) > DIGEST_MAX_BYTES:
         return None
     if not request.content_length and "HTTP_TRANSFER_ENCODING" not in request.environ:
-        # No Content-Length and no Transfer-Encoding: a request without a body (RFC 9112 §6.3), i.e. the
-        # GETs that are most calls; reading the empty input through werkzeug cost more than the route.
+        # No Content-Length and no Transfer-Encoding: in HTTP/1.1 a request without a body, i.e. the
+        # GETs that are most calls; reading the empty input through werkzeug cost as much as the route.
         return EMPTY_DIGEST
     digest = hashlib.sha256()
     if request.mimetype == "multipart/form-data":
