@@ -65,3 +65,14 @@ def snapshot(roots: Mapping[str, int]) -> dict[str, float]:
 
 def spent(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy since boot, every process counted (/proc/stat): beside
+    `snapshot`, it tells how much of the cores other work took during a run."""
+    try:
+        first = (_PROC / "stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = [int(value) for value in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICKS

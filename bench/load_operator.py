@@ -41,6 +41,7 @@ class Sample:
     detail: str = ""
     server_ms: float | None = None
     upstream_ms: float | None = None
+    ended: float = field(default_factory=time.monotonic)  # when it was recorded, to place slow ones in a run
 
 
 def _server_timing(response: httpx.Response) -> tuple[float | None, float | None]:

@@ -172,10 +172,12 @@ new environment with the conformance probe.
 # console and workers point at the same Redis (and the same DATABASE_URL, where the job records live).
 # JOBS_BROKER_URL = "redis://redis.internal:6379/1"
 # JOBS_QUEUE_NAME = "console-jobs"
-# Worker threads per worker process, and CMS calls at once per worker process across all its jobs (the
-# total towards the CMS is processes x JOBS_CMS_CONCURRENCY; page views keep their own connections).
+# Worker threads per worker process; CMS calls at once per worker process across all its jobs, and across
+# every worker on every node (leased in blocks from the queue's Redis or SQLite file; a dead worker's lease
+# lapses after JOBS_STALE_SECONDS). Page views keep their own connections.
 # JOBS_WORKERS = 2
 # JOBS_CMS_CONCURRENCY = 4
+# JOBS_CMS_CONCURRENCY_TOTAL = 16
 # A worker writes each running job's heartbeat every JOBS_HEARTBEAT_SECONDS; a job whose heartbeat is older
 # than JOBS_STALE_SECONDS lost its worker and is run again, up to JOBS_MAX_ATTEMPTS attempts in all. A job
 # not finished JOBS_DEADLINE_SECONDS after it was asked for fails as "stuck past its deadline".

@@ -184,6 +184,9 @@ SETTINGS: dict[str, Setting] = {
     "JOBS_CMS_CONCURRENCY": Setting(
         4, int, "CMS calls in flight per jobs worker process, across all its jobs"
     ),
+    "JOBS_CMS_CONCURRENCY_TOTAL": Setting(
+        16, int, "CMS calls in flight across every jobs worker on every node (leased from the queue's store)"
+    ),
     "JOBS_MAX_ATTEMPTS": Setting(3, int, "attempts of a job whose worker stopped, before it fails"),
     "JOBS_HEARTBEAT_SECONDS": Setting(10.0, float, "seconds between a running job's heartbeats"),
     "JOBS_STALE_SECONDS": Setting(60.0, float, "seconds without a heartbeat after which a worker is gone"),

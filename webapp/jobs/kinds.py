@@ -9,7 +9,6 @@ a reason the operator may read; anything else fails the job with a generic reaso
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any, BinaryIO, NoReturn
 
 from flask import Flask
 
-from webapp.jobs import records
+from webapp.jobs import cms_slots, records
 from webapp.jobs.files import JobFiles
 
 Counts = dict[str, int]
@@ -65,16 +64,6 @@ def available(app: Flask, name: str) -> Kind | None:
     return kind
 
 
-_slots_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}
-
-
-def cms_slots(limit: int) -> threading.BoundedSemaphore:
-    """The worker process's CMS calls in flight, across all its jobs (JOBS_CMS_CONCURRENCY)."""
-    with _slots_lock:
-        return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
-
-
 @dataclass
 class JobContext:
     """One attempt at one job, as the kind's function sees it. Its methods write the job record through the
@@ -88,7 +77,7 @@ class JobContext:
     params: Mapping[str, Any]
     resume_from: int  # the progress the previous attempt reported (0 on the first)
     files: JobFiles
-    cms_limit: int
+    cms_limit: int  # JOBS_CMS_CONCURRENCY: how many calls one job may fan out at once
     result: tuple[str, str] | None = field(default=None)  # (ref, download name)
 
     def report_progress(
@@ -103,9 +92,10 @@ class JobContext:
 
     @contextmanager
     def cms_slot(self) -> Iterator[None]:
-        """Hold one of this process's CMS slots for one call, so a big job cannot take every connection."""
-        slots = cms_slots(self.cms_limit)
-        with slots:
+        """Hold one CMS slot for one call: at most JOBS_CMS_CONCURRENCY in this process and
+        JOBS_CMS_CONCURRENCY_TOTAL across all workers (webapp/jobs/cms_slots.py), so a big job cannot take
+        the CMS from page views."""
+        with cms_slots.of_app(self.app).slot():
             yield
 
     @contextmanager

@@ -16,6 +16,7 @@ class JobSettings:
     queue_name: str
     workers: int  # worker threads per worker process
     cms_concurrency: int  # CMS calls at once per worker process, across all its jobs
+    cms_concurrency_total: int  # CMS calls at once across all workers of all nodes (jobs/cms_slots.py)
     max_attempts: int
     stale_seconds: float
     heartbeat_seconds: float
@@ -59,6 +60,7 @@ def read(config: Mapping[str, Any]) -> tuple[JobSettings, list[str]]:
         queue_name=str(config.get("JOBS_QUEUE_NAME") or "console-jobs"),
         workers=_number(config, "JOBS_WORKERS", int, problems),
         cms_concurrency=_number(config, "JOBS_CMS_CONCURRENCY", int, problems),
+        cms_concurrency_total=_number(config, "JOBS_CMS_CONCURRENCY_TOTAL", int, problems),
         max_attempts=_number(config, "JOBS_MAX_ATTEMPTS", int, problems),
         stale_seconds=_number(config, "JOBS_STALE_SECONDS", float, problems),
         heartbeat_seconds=_number(config, "JOBS_HEARTBEAT_SECONDS", float, problems),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from webapp.sandbox.clock import iso
 
 
+@lru_cache(maxsize=1024)  # a few hundred attribute names, asked for on every answer
 def camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(word[:1].upper() + word[1:] for word in rest)

@@ -162,6 +162,32 @@ def test_reading_another_operators_permissions_needs_users_detail(ana: Operator,
     }
 
 
+def test_the_permissions_read_answers_what_a_grant_answers_and_404_off_the_partner(
+    sandbox: SandboxHandle, admin: Operator
+) -> None:
+    """The read (#7) is built from the guard's rows, the grant's answer from the ORM: the same items, in the
+    same order; a user not on the partner, or no user at all, is 404 7100 either way."""
+    target = sandbox.create_user(email=unique_email("read-shape"), password=DEMO_PASSWORD, partners=[1])
+    ids = permission_ids(admin)
+    wanted = ["users:detail", "cardholders:list", "cardholders:detail"]
+    body = {"permissions": [{"permissionId": ids[key], "partnerId": 1} for key in wanted]}
+    granted = admin.http.post(
+        f"/app/users/{target['id']}/permissions", json={**body, "otp": admin.elevation_code()}
+    )
+
+    read = admin.http.get(f"/app/users/{target['id']}/partners/1/permissions")
+    off_partner = admin.http.get(f"/app/users/{target['id']}/partners/2/permissions")
+    nobody = admin.http.get("/app/users/2147483000/partners/1/permissions")
+
+    assert granted.status_code == 200, granted.text
+    assert read.json()["data"] == granted.json()["data"][0]
+    items = read.json()["data"]["permissions"]
+    assert [p["permissionId"] for p in items] == sorted(ids[key] for key in wanted)
+    assert set(items[0]) == {"permissionId", "resource", "action", "description"}
+    assert (off_partner.status_code, code_of(off_partner)) == (404, "7100")
+    assert (nobody.status_code, code_of(nobody)) == (404, "7100")
+
+
 # -- managing operators -------------------------------------------------------------------------------------
 
 

@@ -107,6 +107,7 @@ def test_the_reaper_runs_as_often_as_configured(tmp_path: Path) -> None:
         ("JOBS_BROKER_URL", "amqp://broker", "JOBS_BROKER_URL must be a redis://"),
         ("JOBS_WORKERS", 0, "JOBS_WORKERS must be above 0"),
         ("JOBS_CMS_CONCURRENCY", "many", "JOBS_CMS_CONCURRENCY must be a number"),
+        ("JOBS_CMS_CONCURRENCY_TOTAL", 0, "JOBS_CMS_CONCURRENCY_TOTAL must be above 0"),
         ("JOBS_REAPER_MINUTES", 7, "JOBS_REAPER_MINUTES must divide an hour"),
         ("JOBS_RETENTION_HOUR", 24, "JOBS_RETENTION_HOUR must be an hour of the day"),
         ("JOBS_HEARTBEAT_SECONDS", 120, "JOBS_HEARTBEAT_SECONDS must be shorter than JOBS_STALE_SECONDS"),
