@@ -40,6 +40,8 @@ from typing import Any, Final, Protocol
 
 from flask import Flask
 
+from webapp.jobs.identity import WORKER
+
 log = logging.getLogger(__name__)
 SQLITE_FILE: Final = "jobs-cms-slots.sqlite3"
 RETRY_SECONDS: Final = 0.05  # between two asks of a worker whose calls wait for a free slot
@@ -314,8 +316,6 @@ _lock = threading.Lock()
 
 def of_app(app: Flask) -> CmsSlots:
     """The app's (the worker process's) slots, made on first use from its JOBS_ settings."""
-    from webapp.jobs.runner import WORKER
-
     with _lock:
         found = app.extensions.get(_EXTENSION)
         if found is None:

@@ -9,20 +9,18 @@ job again or fails it.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 
 from flask import Flask
 
 from webapp.jobs import records
 from webapp.jobs.files import results_folder
+from webapp.jobs.identity import WORKER
 from webapp.jobs.kinds import JobContext, JobFailed, available
 from webapp.jobs.settings import JobSettings
 from webapp.textmarks import N_
 
 log = logging.getLogger(__name__)
-WORKER = f"{socket.gethostname()[:60]}:{os.getpid()}"
 UNKNOWN_KIND = N_("unknown job kind")
 
 
