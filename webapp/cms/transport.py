@@ -7,9 +7,11 @@ operations in resources/. One Upstream per process; it is thread-safe.
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import ssl
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +73,21 @@ class _DeadlinePassed(Exception):
     pass
 
 
+class _RefuseAll(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that keeps nothing. One client serves every operator, and the API's sessions are its tokens: a
+    cookie the CMS (or a proxy in front of it) set in one operator's answer must never ride along in another's
+    call."""
+    return http.cookiejar.CookieJar(policy=_RefuseAll())
+
+
 class Upstream:
     """The shared httpx.Client plus the rules every upstream call follows."""
 
@@ -95,6 +112,7 @@ class Upstream:
             verify=settings.verify_tls,
             trust_env=False,
             headers={"Accept": "application/json", "User-Agent": "migo-cms-console"},
+            cookies=_no_cookies(),
         )
 
     def close(self) -> None:

@@ -446,3 +446,18 @@ _CARDHOLDER = {
     "status": "active",
     "piiMasked": True,
 }
+
+
+def test_a_cookie_set_in_one_answer_never_rides_along_in_a_later_call() -> None:
+    """One client serves every operator: a session cookie from the CMS (or a proxy before it) is refused."""
+    answers = [
+        envelope(ME_DATA, headers={"Set-Cookie": "connect.sid=s%3Aoperator-a; Path=/; HttpOnly"}),
+        envelope(ME_DATA),
+    ]
+    fake = FakeCms(routes={ME: answers})
+    client = make_client(fake)
+    client.auth.me(holder())
+    client.auth.me(holder())
+    sent = [request for request in fake.calls if request.url.path.endswith("/app/users/me")]
+    assert len(sent) == 2
+    assert [request.headers.get("cookie") for request in sent] == [None, None]
