@@ -27,7 +27,7 @@ import pytest
 from tests.integration.console.test_jobs_scaled import REDIS_URL, _require_redis
 from tests.support.cms_slot_worker import store_of
 from tests.support.processes import ROOT
-from webapp.jobs.cms_slots import CmsSlots
+from webapp.jobs.cms_slots import CmsSlots, LeaseStore
 
 CALL_SECONDS = 0.02  # the counting server's answer time, so that calls overlap as they do against the CMS
 
@@ -104,6 +104,19 @@ def _in_thread(work: object) -> threading.Thread:
     return thread
 
 
+def _leases_during_one_call(slots: CmsSlots, leases: LeaseStore) -> list[dict[str, int]]:
+    """The live leases as one call of `slots`, made in a thread of its own, sees them while it holds its slot
+    (empty when the call got no slot within the time)."""
+    seen: list[dict[str, int]] = []
+
+    def take_one() -> None:
+        with slots.slot():
+            seen.append(leases.leases())
+
+    _in_thread(take_one).join(timeout=15)
+    return seen
+
+
 def test_two_workers_never_pass_the_total(store_spec: tuple[str, str]) -> None:
     store, queue = store_spec
     seen = InFlight()
@@ -141,14 +154,8 @@ def test_a_killed_workers_slots_come_back(store_spec: tuple[str, str]) -> None:
         dying.wait()
     assert leases.lease("probe", 1, 3, 5.0) == 0, "the dead worker's lease still holds every slot"
     other = CmsSlots(leases, "other", limit=3, total=3, ttl=5.0, renew_every=0.2)
-    got: list[dict[str, int]] = []
-
-    def take_one() -> None:
-        with other.slot():
-            got.append(leases.leases())
-
-    _in_thread(take_one).join(timeout=15)
-    assert got == [{"other": 3}], "after its lease lapsed, the dead worker's slots went to the other"
+    seen = _leases_during_one_call(other, leases)
+    assert seen == [{"other": 3}], "after its lease lapsed, the dead worker's slots went to the other"
 
 
 def test_a_worker_that_stopped_calling_gives_its_slots_back(store_spec: tuple[str, str]) -> None:
@@ -158,14 +165,8 @@ def test_a_worker_that_stopped_calling_gives_its_slots_back(store_spec: tuple[st
     second = CmsSlots(leases, "second", limit=2, total=2, ttl=30.0, renew_every=10.0)
     with first.slot(), first.slot():
         assert leases.leases() == {"first": 2}
-    got: list[dict[str, int]] = []
-
-    def take_one() -> None:
-        with second.slot():
-            got.append(leases.leases())
-
-    _in_thread(take_one).join(timeout=15)
-    assert got == [{"second": 2}], "the idle worker's lease went back within a second, long before it lapsed"
+    seen = _leases_during_one_call(second, leases)
+    assert seen == [{"second": 2}], "the idle worker's lease went back within a second, long before it lapsed"
 
 
 def test_a_stopping_worker_gives_its_lease_back_at_once(store_spec: tuple[str, str]) -> None:
