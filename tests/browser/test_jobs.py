@@ -59,14 +59,9 @@ def worker_slot() -> Iterator[list[ChildProcess]]:
         child.stop()
 
 
-def test_a_job_panel_goes_from_queued_to_done_and_a_toast_says_so(
-    page: Any,
-    sandbox: SandboxHandle,
-    jobs_console: tuple[Any, Path, str],
-    signed_in_page: Callable[..., Any],
-    worker_slot: list[ChildProcess],
-) -> None:
-    app, instance, _ = jobs_console
+def _job_owner(sandbox: SandboxHandle) -> tuple[dict[str, Any], Operator]:
+    """A new sandbox operator on the partner, and the same person as the signed-in operator a job is
+    enqueued for (`api.enqueue` takes the one a request would have)."""
     user = sandbox.create_user(
         email=f"ui-jobs-{uuid.uuid4().hex[:10]}@test.migo",
         password=OPERATOR_PASSWORD,
@@ -83,6 +78,18 @@ def test_a_job_panel_goes_from_queued_to_done_and_a_toast_says_so(
         partners=(PartnerRef(PARTNER, "Partner"),),
         permissions={PARTNER: frozenset()},
     )
+    return user, operator
+
+
+def test_a_job_panel_goes_from_queued_to_done_and_a_toast_says_so(
+    page: Any,
+    sandbox: SandboxHandle,
+    jobs_console: tuple[Any, Path, str],
+    signed_in_page: Callable[..., Any],
+    worker_slot: list[ChildProcess],
+) -> None:
+    app, instance, _ = jobs_console
+    user, operator = _job_owner(sandbox)
     with app.app_context():
         # Five seconds of running: at least two of the panel's polls see it (they come every 2 s).
         job = api.enqueue("probe", {"steps": 10, "step_seconds": 0.5, "file": True}, operator, PARTNER)
@@ -118,22 +125,7 @@ def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown_again(
     signed_in_page: Callable[..., Any],
 ) -> None:
     app, _, url = jobs_console
-    user = sandbox.create_user(
-        email=f"ui-jobs-{uuid.uuid4().hex[:10]}@test.migo",
-        password=OPERATOR_PASSWORD,
-        name="Julia Tareas",
-        partners=[PARTNER],
-        permissions={str(PARTNER): ["cardholders:list"]},
-    )
-    operator = Operator(
-        id=int(user["id"]),
-        email=user["email"],
-        name=user["name"],
-        is_admin=False,
-        otp_elevation=False,
-        partners=(PartnerRef(PARTNER, "Partner"),),
-        permissions={PARTNER: frozenset()},
-    )
+    user, operator = _job_owner(sandbox)
     with app.app_context():
         job = api.enqueue("probe", {"steps": 1}, operator, PARTNER)  # no worker: it stays queued
     # The page's timers run on a clock the test moves: the hidden spell is played out, not slept through.
@@ -171,22 +163,7 @@ def test_my_jobs_in_every_state_passes_axe_in_both_themes(
     from webapp.jobs import runner
 
     app, _, url = jobs_console
-    user = sandbox.create_user(
-        email=f"ui-jobs-{uuid.uuid4().hex[:10]}@test.migo",
-        password=OPERATOR_PASSWORD,
-        name="Julia Tareas",
-        partners=[PARTNER],
-        permissions={str(PARTNER): ["cardholders:list"]},
-    )
-    operator = Operator(
-        id=int(user["id"]),
-        email=user["email"],
-        name=user["name"],
-        is_admin=False,
-        otp_elevation=False,
-        partners=(PartnerRef(PARTNER, "Partner"),),
-        permissions={PARTNER: frozenset()},
-    )
+    user, operator = _job_owner(sandbox)
     with app.app_context():
         settings = api.current_queue().settings
         done = api.enqueue("probe", {"steps": 3, "file": True}, operator, PARTNER)
