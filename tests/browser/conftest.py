@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from tests.support.console import console_config, start_jobs_worker
+from tests.support.jobs_worker import share_with_workers
+from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
 from tests.support.servers import LiveServer
 
@@ -94,6 +96,33 @@ def start_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[ConsoleFac
 @pytest.fixture
 def console_url(start_console: ConsoleFactory) -> str:
     return start_console()
+
+
+@pytest.fixture
+def worker_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[tuple[Any, Path, str]]:
+    """A console on loopback whose instance folder a jobs worker process shares: its app, that folder and its
+    base URL (tests/support/jobs_worker.py). A module using it answers `console_url` from it, so that
+    `signed_in_page` signs in on this console."""
+    from webapp import create_app
+
+    limits = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute"}
+    config = console_config(sandbox, tmp_path, **limits)
+    instance = share_with_workers(config)
+    app = create_app(config)
+    server = LiveServer(app).start()
+    try:
+        yield app, instance, server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def worker_slot() -> Iterator[list[ChildProcess]]:
+    """Worker processes a test starts (tests/support/jobs_worker.py start_worker), stopped after it."""
+    started: list[ChildProcess] = []
+    yield started
+    for child in started:
+        child.stop()
 
 
 class PageProblems:

@@ -8,7 +8,7 @@ import csv
 import io
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,65 +16,27 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR_PASSWORD
-from tests.support.console import console_config
 from tests.support.jobs_worker import start_worker
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
-from tests.support.servers import LiveServer
 
 PARTNER = 1
 SHOTS = Path(tempfile.gettempdir())
-# What the worker needs to reach the CMS as the console does (its instance's config.py).
-SHARED = (
-    "TESTING",
-    "SECRET_KEY",
-    "CONSOLE_ENV",
-    "DATABASE_URL",
-    "CMS_BASE_URL",
-    "CMS_MERCHANT",
-    "CMS_MERCHANT_KEY_PEM",
-    "CMS_PUBLIC_KEY_PEM",
-    "SANDBOX_PUBLIC_URL",
-)
 
 
 @pytest.fixture
-def export_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    from webapp import create_app
-
-    limits = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute"}
-    config = console_config(sandbox, tmp_path, **limits)
-    instance = Path(config["INSTANCE_PATH"])
-    (instance / "config.py").write_text("".join(f"{key} = {config[key]!r}\n" for key in SHARED))
-    server = LiveServer(create_app(config)).start()
-    try:
-        yield instance, server.url
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def console_url(export_console: tuple[Path, str]) -> str:
-    """`signed_in_page` signs in on this console (the conftest's fixture of the same name starts another)."""
-    return export_console[1]
-
-
-@pytest.fixture
-def worker_slot() -> Iterator[list[ChildProcess]]:
-    started: list[ChildProcess] = []
-    yield started
-    for child in started:
-        child.stop()
+def console_url(worker_console: tuple[Any, Path, str]) -> str:
+    return worker_console[2]
 
 
 def test_export_button_panel_worker_and_download(
     page: Any,
     sandbox: SandboxHandle,
-    export_console: tuple[Path, str],
+    worker_console: tuple[Any, Path, str],
     signed_in_page: Callable[..., Any],
     worker_slot: list[ChildProcess],
 ) -> None:
-    instance, url = export_console
+    _, instance, url = worker_console
     user = sandbox.create_user(
         email=f"ui-export-{uuid.uuid4().hex[:10]}@test.migo",
         password=OPERATOR_PASSWORD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR_PASSWORD
-from tests.support.console import console_config
 from tests.support.jobs_worker import start_worker
 from tests.support.processes import ChildProcess
 from tests.support.sandbox import SandboxHandle
-from tests.support.servers import LiveServer
 from webapp.access import Operator, PartnerRef
 from webapp.jobs import api
 
@@ -27,36 +25,8 @@ SHOTS = Path(tempfile.gettempdir())  # /tmp/jobs-*.png, to look at after a run
 
 
 @pytest.fixture
-def jobs_console(sandbox: SandboxHandle, tmp_path: Path) -> Iterator[tuple[Any, Path, str]]:
-    """A console on loopback whose instance folder a worker process can share (its config.py)."""
-    from webapp import create_app
-
-    limits = {"LOGIN_RATE_LIMIT": "200 per minute", "OTP_RATE_LIMIT": "200 per minute"}
-    config = console_config(sandbox, tmp_path, **limits)
-    instance = Path(config["INSTANCE_PATH"])
-    keys = ("TESTING", "SECRET_KEY", "CONSOLE_ENV", "CMS_BASE_URL", "DATABASE_URL")
-    shared = {key: config[key] for key in keys}
-    (instance / "config.py").write_text("".join(f"{key} = {value!r}\n" for key, value in shared.items()))
-    app = create_app(config)
-    server = LiveServer(app).start()
-    try:
-        yield app, instance, server.url
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def console_url(jobs_console: tuple[Any, Path, str]) -> str:
-    """`signed_in_page` signs in on this console (the conftest's fixture of the same name starts another)."""
-    return jobs_console[2]
-
-
-@pytest.fixture
-def worker_slot() -> Iterator[list[ChildProcess]]:
-    started: list[ChildProcess] = []
-    yield started
-    for child in started:
-        child.stop()
+def console_url(worker_console: tuple[Any, Path, str]) -> str:
+    return worker_console[2]
 
 
 def _job_owner(sandbox: SandboxHandle) -> tuple[dict[str, Any], Operator]:
@@ -84,11 +54,11 @@ def _job_owner(sandbox: SandboxHandle) -> tuple[dict[str, Any], Operator]:
 def test_a_job_panel_goes_from_queued_to_done_and_a_toast_says_so(
     page: Any,
     sandbox: SandboxHandle,
-    jobs_console: tuple[Any, Path, str],
+    worker_console: tuple[Any, Path, str],
     signed_in_page: Callable[..., Any],
     worker_slot: list[ChildProcess],
 ) -> None:
-    app, instance, _ = jobs_console
+    app, instance, _ = worker_console
     user, operator = _job_owner(sandbox)
     with app.app_context():
         # Five seconds of running: at least two of the panel's polls see it (they come every 2 s).
@@ -121,10 +91,10 @@ def test_a_job_panel_goes_from_queued_to_done_and_a_toast_says_so(
 def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown_again(
     page: Any,
     sandbox: SandboxHandle,
-    jobs_console: tuple[Any, Path, str],
+    worker_console: tuple[Any, Path, str],
     signed_in_page: Callable[..., Any],
 ) -> None:
-    app, _, url = jobs_console
+    app, _, url = worker_console
     user, operator = _job_owner(sandbox)
     with app.app_context():
         job = api.enqueue("probe", {"steps": 1}, operator, PARTNER)  # no worker: it stays queued
@@ -156,13 +126,13 @@ def test_a_hidden_tab_does_not_poll_and_asks_at_once_when_shown_again(
 def test_my_jobs_in_every_state_passes_axe_in_both_themes(
     page_factory: Callable[..., tuple[Any, Any]],
     sandbox: SandboxHandle,
-    jobs_console: tuple[Any, Path, str],
+    worker_console: tuple[Any, Path, str],
     signed_in_page: Callable[..., Any],
 ) -> None:
     from tests.browser.test_accessibility import axe_violations
     from webapp.jobs import runner
 
-    app, _, url = jobs_console
+    app, _, url = worker_console
     user, operator = _job_owner(sandbox)
     with app.app_context():
         settings = api.current_queue().settings
